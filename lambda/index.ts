@@ -1,0 +1,331 @@
+/**
+ * The scheduled handler: lists a pool's import jobs, stores what changed since the previous run with
+ * conditional writes, and publishes CloudWatch metrics (embedded metric format) for what it stored.
+ */
+import {
+  CognitoIdentityProviderClient,
+  ListUserImportJobsCommand,
+  UserImportJobType,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  DEFAULT_METRIC_NAMESPACE,
+  DIMENSION_STATUS,
+  DIMENSION_USER_POOL_ID,
+  ENV_METRIC_NAMESPACE,
+  ENV_SCHEDULE_SECONDS,
+  ENV_STATE_TABLE_NAME,
+  ENV_USER_POOL_ID,
+  JOB_STATUSES,
+  METRIC_FAILED_USERS,
+  METRIC_IMPORTED_USERS,
+  METRIC_JOBS,
+  METRIC_JOBS_COMPLETED,
+  METRIC_SKIPPED_USERS,
+  POOL_MARKER_SORT_KEY,
+  TABLE_PARTITION_KEY,
+  TABLE_SORT_KEY,
+  isCompletedStatus,
+  isJobStatus,
+} from '../lib/contract';
+import {
+  JobChange,
+  PAGE_SIZE,
+  RunFigures,
+  StoredJobState,
+  computeFigures,
+  listAllJobs,
+  planChanges,
+} from './logic';
+
+export interface Config {
+  readonly userPoolId: string;
+  readonly tableName: string;
+  readonly namespace: string;
+  readonly periodMs: number;
+}
+
+// The same shape Cognito accepts for a user pool ID (API model: [\w-]+_[0-9a-zA-Z]+).
+const USER_POOL_ID_PATTERN = /^[\w-]+_[0-9a-zA-Z]+$/;
+
+/** Reads the handler's settings, failing with the name and value of the first bad one. */
+export function readConfig(env: NodeJS.ProcessEnv): Config {
+  const userPoolId = env[ENV_USER_POOL_ID] ?? '';
+  if (!USER_POOL_ID_PATTERN.test(userPoolId) || userPoolId.length > 55) {
+    throw new Error(`${ENV_USER_POOL_ID} must be a user pool ID such as eu-west-1_AbC123, got ${JSON.stringify(userPoolId)}`);
+  }
+  const tableName = env[ENV_STATE_TABLE_NAME] ?? '';
+  if (tableName === '') {
+    throw new Error(`${ENV_STATE_TABLE_NAME} must name the state table, got ${JSON.stringify(tableName)}`);
+  }
+  const scheduleSeconds = Number(env[ENV_SCHEDULE_SECONDS]);
+  if (!Number.isInteger(scheduleSeconds) || scheduleSeconds < 60) {
+    throw new Error(
+      `${ENV_SCHEDULE_SECONDS} must be a whole number of seconds, at least 60, got ${JSON.stringify(env[ENV_SCHEDULE_SECONDS])}`,
+    );
+  }
+  return {
+    userPoolId,
+    tableName,
+    namespace: env[ENV_METRIC_NAMESPACE] || DEFAULT_METRIC_NAMESPACE,
+    periodMs: scheduleSeconds * 1000,
+  };
+}
+
+/** Where a run's log lines go; Powertools' Logger is one. */
+export interface Log {
+  info(message: string, fields?: object): void;
+  warn(message: string, fields?: object): void;
+  error(message: string, fields?: object): void;
+}
+
+export interface RunDependencies {
+  readonly cognito: CognitoIdentityProviderClient;
+  readonly dynamodb: DynamoDBDocumentClient;
+  readonly config: Config;
+  readonly now: Date;
+  readonly log: Log;
+  /** Aborts the AWS calls still under way, so a run about to time out fails with its cause logged. */
+  readonly abortSignal?: AbortSignal;
+}
+
+export interface RunSummary {
+  readonly userPoolId: string;
+  readonly jobs: number;
+  readonly pages: number;
+  readonly firstRun: boolean;
+  readonly changesStored: number;
+  readonly changesStoredElsewhere: number;
+  readonly figures: RunFigures;
+}
+
+// Parallel conditional writes: enough to store a first run of 1,000 jobs in well under a second.
+const WRITE_CONCURRENCY = 16;
+
+/**
+ * One run for one pool. Nothing is stored or published unless the listing is complete; then each
+ * change is stored with a conditional write, and only the changes this run stored are counted.
+ */
+export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
+  const { cognito, config, log, abortSignal } = deps;
+
+  const { jobs, pages } = await listAllJobs(async (token) => {
+    const page = await cognito.send(
+      new ListUserImportJobsCommand({ UserPoolId: config.userPoolId, MaxResults: PAGE_SIZE, PaginationToken: token }),
+      { abortSignal },
+    );
+    return { jobs: page.UserImportJobs ?? [], nextToken: page.PaginationToken };
+  });
+
+  const { stored, firstRun } = await readState(deps);
+  const plan = planChanges(jobs, stored, { firstRun, now: deps.now, periodMs: config.periodMs });
+  for (const job of plan.unknownStatus) {
+    log.warn('Job has a status the monitor does not know; it is left out of every metric', jobFields(job));
+  }
+  for (const job of plan.stale) {
+    log.warn('Job is listed in an older state than the one stored; it is left alone', jobFields(job));
+  }
+
+  const outcomes = await mapWithConcurrency(plan.changes, WRITE_CONCURRENCY, (change) => storeChange(deps, change));
+  const storedChanges = plan.changes.filter((_, i) => outcomes[i].status === 'fulfilled' && outcomes[i].value);
+  const failedWrites = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+
+  if (firstRun && failedWrites.length === 0) {
+    // Marked last: a first run cut short is still a first run, so history is never counted as news.
+    await putIfAbsent(deps, { [TABLE_PARTITION_KEY]: config.userPoolId, [TABLE_SORT_KEY]: POOL_MARKER_SORT_KEY, FirstRunAt: deps.now.toISOString() });
+  }
+
+  const figures = computeFigures(jobs, storedChanges);
+  for (const change of storedChanges) {
+    if (change.completed) {
+      log.info('Import job completed', {
+        ...jobFields(change.job),
+        previousStatus: change.previous?.status ?? null,
+        status: change.completed,
+      });
+    }
+  }
+  publishMetrics(config, deps.now, figures);
+
+  const summary: RunSummary = {
+    userPoolId: config.userPoolId,
+    jobs: jobs.length,
+    pages,
+    firstRun,
+    changesStored: storedChanges.length,
+    changesStoredElsewhere: plan.changes.length - storedChanges.length - failedWrites.length,
+    figures,
+  };
+  log.info('Run summary', summary);
+  if (failedWrites.length > 0) {
+    throw new AggregateError(
+      failedWrites,
+      `could not store ${failedWrites.length} of ${plan.changes.length} job changes for user pool ${config.userPoolId}; they will be counted by the next run`,
+    );
+  }
+  return summary;
+}
+
+function jobFields(job: UserImportJobType): object {
+  return {
+    jobId: job.JobId,
+    jobName: job.JobName,
+    status: job.Status,
+    importedUsers: job.ImportedUsers,
+    skippedUsers: job.SkippedUsers,
+    failedUsers: job.FailedUsers,
+    completionMessage: job.CompletionMessage,
+  };
+}
+
+async function readState(deps: RunDependencies): Promise<{ stored: Map<string, StoredJobState>; firstRun: boolean }> {
+  const stored = new Map<string, StoredJobState>();
+  let firstRun = true;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.dynamodb.send(
+      new QueryCommand({
+        TableName: deps.config.tableName,
+        KeyConditionExpression: '#pk = :pool',
+        ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY },
+        ExpressionAttributeValues: { ':pool': deps.config.userPoolId },
+        ExclusiveStartKey: startKey,
+        ConsistentRead: true,
+      }),
+      { abortSignal: deps.abortSignal },
+    );
+    for (const item of page.Items ?? []) {
+      const jobId = item[TABLE_SORT_KEY] as string;
+      if (jobId === POOL_MARKER_SORT_KEY) {
+        firstRun = false;
+      } else if (isJobStatus(item.Status)) {
+        stored.set(jobId, {
+          status: item.Status,
+          importedUsers: item.ImportedUsers,
+          skippedUsers: item.SkippedUsers,
+          failedUsers: item.FailedUsers,
+          version: item.Version,
+        });
+      }
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  return { stored, firstRun };
+}
+
+/** Stores one change if nobody stored another since we read; true when this run stored it. */
+async function storeChange(deps: RunDependencies, change: JobChange): Promise<boolean> {
+  const item = {
+    [TABLE_PARTITION_KEY]: deps.config.userPoolId,
+    [TABLE_SORT_KEY]: change.job.JobId!,
+    Status: change.next.status,
+    ImportedUsers: change.next.importedUsers,
+    SkippedUsers: change.next.skippedUsers,
+    FailedUsers: change.next.failedUsers,
+    Version: (change.previous?.version ?? 0) + 1,
+    UpdatedAt: deps.now.toISOString(),
+  };
+  if (change.previous === undefined) return putIfAbsent(deps, item);
+  return conditionalPut(deps, item, '#version = :version', { '#version': 'Version' }, { ':version': change.previous.version });
+}
+
+function putIfAbsent(deps: RunDependencies, item: Record<string, unknown>): Promise<boolean> {
+  return conditionalPut(deps, item, 'attribute_not_exists(#pk)', { '#pk': TABLE_PARTITION_KEY });
+}
+
+async function conditionalPut(
+  deps: RunDependencies,
+  item: Record<string, unknown>,
+  condition: string,
+  names: Record<string, string>,
+  values?: Record<string, unknown>,
+): Promise<boolean> {
+  try {
+    await deps.dynamodb.send(
+      new PutCommand({
+        TableName: deps.config.tableName,
+        Item: item,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+      { abortSignal: deps.abortSignal },
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = { status: 'fulfilled', value: await fn(items[i]) };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * Writes the run's figures as embedded metric format: one record per status (Jobs, and JobsCompleted
+ * for the completed statuses), one for the user counts. 15 metrics per pool, whatever the number of jobs.
+ */
+export function publishMetrics(config: Config, now: Date, figures: RunFigures): void {
+  const metrics = new Metrics({ namespace: config.namespace });
+  // Powertools adds a `service` dimension by default; the contract is UserPoolId (and Status) only.
+  metrics.clearDefaultDimensions();
+  for (const status of JOB_STATUSES) {
+    metrics.setTimestamp(now);
+    metrics.addDimensions({ [DIMENSION_USER_POOL_ID]: config.userPoolId, [DIMENSION_STATUS]: status });
+    metrics.addMetric(METRIC_JOBS, MetricUnit.Count, figures.jobs[status]);
+    if (isCompletedStatus(status)) {
+      metrics.addMetric(METRIC_JOBS_COMPLETED, MetricUnit.Count, figures.jobsCompleted[status]);
+    }
+    metrics.publishStoredMetrics();
+  }
+  metrics.setTimestamp(now);
+  metrics.addDimension(DIMENSION_USER_POOL_ID, config.userPoolId);
+  metrics.addMetric(METRIC_IMPORTED_USERS, MetricUnit.Count, figures.newUsers.importedUsers);
+  metrics.addMetric(METRIC_SKIPPED_USERS, MetricUnit.Count, figures.newUsers.skippedUsers);
+  metrics.addMetric(METRIC_FAILED_USERS, MetricUnit.Count, figures.newUsers.failedUsers);
+  metrics.publishStoredMetrics();
+}
+
+// Created once per execution environment and reused by every invocation.
+// Adaptive retries back off and slow down on TooManyRequestsException (about 5 requests/s per pool).
+const cognito = new CognitoIdentityProviderClient({ retryMode: 'adaptive', maxAttempts: 8 });
+const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 8 }));
+const logger = new Logger({ serviceName: 'import-job-monitor' });
+
+// Leave this long for logging a run that runs out of time.
+const TIMEOUT_MARGIN_MS = 5_000;
+
+export async function handler(_event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<RunSummary> {
+  const config = readConfig(process.env);
+  logger.appendKeys({ userPoolId: config.userPoolId });
+  const abortSignal = context
+    ? AbortSignal.timeout(Math.max(1, context.getRemainingTimeInMillis() - TIMEOUT_MARGIN_MS))
+    : undefined;
+  try {
+    return await runOnce({ cognito, dynamodb, config, now: new Date(), log: logger, abortSignal });
+  } catch (error) {
+    logger.error('Run failed', { error });
+    throw error;
+  }
+}

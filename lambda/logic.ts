@@ -1,0 +1,226 @@
+/**
+ * The monitor's logic, free of I/O: listing bookkeeping, change detection and the figures to publish.
+ * Every function takes what it needs (including `now`) as parameters, so tests drive it directly.
+ */
+import type { UserImportJobType } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  COMPLETED_STATUSES,
+  CompletedStatus,
+  JOB_STATUSES,
+  JobStatus,
+  isCompletedStatus,
+  isJobStatus,
+} from '../lib/contract';
+
+/** Cognito's largest accepted `MaxResults`; a page still holds at most 50 jobs. */
+export const PAGE_SIZE = 60;
+
+/** A page of `ListUserImportJobs`, reduced to what the monitor reads. */
+export interface JobPage {
+  readonly jobs: readonly UserImportJobType[];
+  readonly nextToken?: string;
+}
+
+/** The listing stopped before its end: publishing from it would report wrong numbers. */
+export class IncompleteListingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IncompleteListingError';
+  }
+}
+
+/**
+ * Lists every job of a pool, following `PaginationToken` to the end. A token that comes back a second
+ * time would loop for ever (or skip pages): it fails the listing instead.
+ * A job seen on two pages (the list shifted under us) is kept once, as last seen.
+ */
+export async function listAllJobs(fetchPage: (token: string | undefined) => Promise<JobPage>): Promise<{
+  jobs: UserImportJobType[];
+  pages: number;
+}> {
+  const byId = new Map<string, UserImportJobType>();
+  const seenTokens = new Set<string>();
+  let token: string | undefined;
+  let pages = 0;
+  do {
+    const page = await fetchPage(token);
+    pages++;
+    for (const job of page.jobs) {
+      if (job.JobId) byId.set(job.JobId, job);
+    }
+    token = page.nextToken || undefined;
+    if (token !== undefined) {
+      if (seenTokens.has(token)) {
+        throw new IncompleteListingError(
+          `ListUserImportJobs returned pagination token ${JSON.stringify(token)} twice (after ${pages} pages, ${byId.size} jobs)`,
+        );
+      }
+      seenTokens.add(token);
+    }
+  } while (token !== undefined);
+  return { jobs: [...byId.values()], pages };
+}
+
+/** What the state table holds for one job: its status and user counters when last stored. */
+export interface JobState {
+  readonly status: JobStatus;
+  readonly importedUsers: number;
+  readonly skippedUsers: number;
+  readonly failedUsers: number;
+}
+
+/** A stored job state, with the version its conditional write is checked against. */
+export interface StoredJobState extends JobState {
+  readonly version: number;
+}
+
+export interface UserCounts {
+  readonly importedUsers: number;
+  readonly skippedUsers: number;
+  readonly failedUsers: number;
+}
+
+/** A job whose listed state is newer than the stored one: to be stored, then counted. */
+export interface JobChange {
+  readonly job: UserImportJobType;
+  readonly previous?: StoredJobState;
+  readonly next: JobState;
+  /** The status the job entered since the previous run, if it is a completed one. */
+  readonly completed?: CompletedStatus;
+  /** Users newly counted by the job since the previous run. */
+  readonly newUsers: UserCounts;
+}
+
+export interface ChangePlan {
+  readonly changes: JobChange[];
+  /** Jobs whose status is not one of the documented ones: left out, state untouched. */
+  readonly unknownStatus: UserImportJobType[];
+  /** Jobs listed in an older state than stored (an overlapping run stored a newer listing). */
+  readonly stale: UserImportJobType[];
+}
+
+export interface PlanOptions {
+  /** No complete run has been stored for this pool yet. */
+  readonly firstRun: boolean;
+  readonly now: Date;
+  /** The schedule period: on a first run, jobs completed longer ago than this are history. */
+  readonly periodMs: number;
+}
+
+// Statuses only move forward: Created -> Pending -> InProgress -> Stopping -> a completed status
+// (Created can also go straight to Expired). A listing that moves a job backwards is older than the state.
+const RANK: Record<JobStatus, number> = {
+  Created: 0,
+  Pending: 1,
+  InProgress: 2,
+  Stopping: 3,
+  Expired: 4,
+  Stopped: 4,
+  Failed: 4,
+  Succeeded: 4,
+};
+
+function stateOf(job: UserImportJobType & { Status: JobStatus }): JobState {
+  return {
+    status: job.Status,
+    importedUsers: job.ImportedUsers ?? 0,
+    skippedUsers: job.SkippedUsers ?? 0,
+    failedUsers: job.FailedUsers ?? 0,
+  };
+}
+
+const NO_USERS: UserCounts = { importedUsers: 0, skippedUsers: 0, failedUsers: 0 };
+
+/** Compares the listing with the stored state and says which jobs changed, and what each change counts. */
+export function planChanges(
+  jobs: readonly UserImportJobType[],
+  stored: ReadonlyMap<string, StoredJobState>,
+  options: PlanOptions,
+): ChangePlan {
+  const changes: JobChange[] = [];
+  const unknownStatus: UserImportJobType[] = [];
+  const stale: UserImportJobType[] = [];
+  const historyBefore = options.now.getTime() - options.periodMs;
+
+  for (const job of jobs) {
+    if (!isJobStatus(job.Status)) {
+      unknownStatus.push(job);
+      continue;
+    }
+    const next = stateOf(job as UserImportJobType & { Status: JobStatus });
+    const previous = stored.get(job.JobId!);
+
+    if (previous === undefined) {
+      // On the first run, a job that completed before the last schedule period is history: it is stored
+      // as the baseline and counts nothing, so deploying onto an old pool pages nobody.
+      const history =
+        options.firstRun &&
+        isCompletedStatus(next.status) &&
+        (job.CompletionDate === undefined || job.CompletionDate.getTime() < historyBefore);
+      changes.push(
+        history
+          ? { job, next, newUsers: NO_USERS }
+          : { job, next, completed: isCompletedStatus(next.status) ? next.status : undefined, newUsers: next },
+      );
+      continue;
+    }
+
+    const rankDelta = RANK[next.status] - RANK[previous.status];
+    const statusChanged = next.status !== previous.status;
+    const countersGrew =
+      next.importedUsers > previous.importedUsers ||
+      next.skippedUsers > previous.skippedUsers ||
+      next.failedUsers > previous.failedUsers;
+    const countersShrank =
+      next.importedUsers < previous.importedUsers ||
+      next.skippedUsers < previous.skippedUsers ||
+      next.failedUsers < previous.failedUsers;
+    if (!statusChanged && !countersGrew && !countersShrank) continue;
+    if (rankDelta < 0 || (statusChanged && rankDelta === 0) || countersShrank) {
+      stale.push(job);
+      continue;
+    }
+    changes.push({
+      job,
+      previous,
+      next,
+      completed: statusChanged && isCompletedStatus(next.status) ? next.status : undefined,
+      newUsers: {
+        importedUsers: next.importedUsers - previous.importedUsers,
+        skippedUsers: next.skippedUsers - previous.skippedUsers,
+        failedUsers: next.failedUsers - previous.failedUsers,
+      },
+    });
+  }
+  return { changes, unknownStatus, stale };
+}
+
+/** The figures one run publishes, zeros included. */
+export interface RunFigures {
+  readonly jobs: Record<JobStatus, number>;
+  readonly jobsCompleted: Record<CompletedStatus, number>;
+  readonly newUsers: UserCounts;
+}
+
+/**
+ * Gauges come from the whole listing; transitions and user counts only from the changes this run
+ * managed to store, so that a change stored by another run is counted there, not twice.
+ */
+export function computeFigures(
+  jobs: readonly UserImportJobType[],
+  storedChanges: readonly JobChange[],
+): RunFigures {
+  const jobCounts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
+  for (const job of jobs) {
+    if (isJobStatus(job.Status)) jobCounts[job.Status]++;
+  }
+  const completed = Object.fromEntries(COMPLETED_STATUSES.map((s) => [s, 0])) as Record<CompletedStatus, number>;
+  const users = { importedUsers: 0, skippedUsers: 0, failedUsers: 0 };
+  for (const change of storedChanges) {
+    if (change.completed) completed[change.completed]++;
+    users.importedUsers += change.newUsers.importedUsers;
+    users.skippedUsers += change.newUsers.skippedUsers;
+    users.failedUsers += change.newUsers.failedUsers;
+  }
+  return { jobs: jobCounts, jobsCompleted: completed, newUsers: users };
+}

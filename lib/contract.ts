@@ -1,0 +1,59 @@
+/**
+ * The names the construct, the handler and the tests share. They are the library's public API:
+ * changing one breaks every dashboard and alarm built on it.
+ *
+ * This file must stay free of aws-cdk-lib imports: the handler bundle includes it.
+ */
+
+/** The statuses of a user import job, as documented in the Cognito API reference. */
+export const JOB_STATUSES = [
+  'Created',
+  'Pending',
+  'InProgress',
+  'Stopping',
+  'Expired',
+  'Stopped',
+  'Failed',
+  'Succeeded',
+] as const;
+
+/** The statuses a job ends in; Cognito sets `CompletionDate` when a job enters one of them. */
+export const COMPLETED_STATUSES = ['Succeeded', 'Failed', 'Stopped', 'Expired'] as const;
+
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export type CompletedStatus = (typeof COMPLETED_STATUSES)[number];
+
+/** The namespace metrics go to unless `metricNamespace` says otherwise. */
+export const DEFAULT_METRIC_NAMESPACE = 'Cognito/UserImportJobs';
+
+export const METRIC_JOBS = 'Jobs';
+export const METRIC_JOBS_COMPLETED = 'JobsCompleted';
+export const METRIC_IMPORTED_USERS = 'ImportedUsers';
+export const METRIC_SKIPPED_USERS = 'SkippedUsers';
+export const METRIC_FAILED_USERS = 'FailedUsers';
+
+export const DIMENSION_USER_POOL_ID = 'UserPoolId';
+export const DIMENSION_STATUS = 'Status';
+
+/** Environment variables the construct sets and the handler reads. */
+export const ENV_USER_POOL_ID = 'USER_POOL_ID';
+export const ENV_STATE_TABLE_NAME = 'STATE_TABLE_NAME';
+export const ENV_METRIC_NAMESPACE = 'METRIC_NAMESPACE';
+export const ENV_SCHEDULE_SECONDS = 'SCHEDULE_SECONDS';
+
+/** Key attributes of the state table: one item per job, under its pool. */
+export const TABLE_PARTITION_KEY = 'UserPoolId';
+export const TABLE_SORT_KEY = 'JobId';
+/**
+ * Sort key of the item that marks a pool as seen by a complete run. Job IDs start with `import-`,
+ * so it can never clash with one.
+ */
+export const POOL_MARKER_SORT_KEY = '#pool';
+
+export function isJobStatus(value: string | undefined): value is JobStatus {
+  return (JOB_STATUSES as readonly (string | undefined)[]).includes(value);
+}
+
+export function isCompletedStatus(value: string | undefined): value is CompletedStatus {
+  return (COMPLETED_STATUSES as readonly (string | undefined)[]).includes(value);
+}

@@ -1,0 +1,2 @@
+export * from './import-job-monitor';
+export * from './contract';
