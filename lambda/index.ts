@@ -77,9 +77,9 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
 
 /** Where a run's log lines go; Powertools' Logger is one. */
 export interface Log {
-  info(message: string, fields?: object): void;
-  warn(message: string, fields?: object): void;
-  error(message: string, fields?: object): void;
+  info(message: string, fields: Record<string, unknown>): void;
+  warn(message: string, fields: Record<string, unknown>): void;
+  error(message: string, fields: Record<string, unknown>): void;
 }
 
 export interface RunDependencies {
@@ -92,7 +92,8 @@ export interface RunDependencies {
   readonly abortSignal?: AbortSignal;
 }
 
-export interface RunSummary {
+// A type, not an interface, so that it can be logged as a record of fields.
+export type RunSummary = {
   readonly userPoolId: string;
   readonly jobs: number;
   readonly pages: number;
@@ -100,7 +101,7 @@ export interface RunSummary {
   readonly changesStored: number;
   readonly changesStoredElsewhere: number;
   readonly figures: RunFigures;
-}
+};
 
 // Parallel conditional writes: enough to store a first run of 1,000 jobs in well under a second.
 const WRITE_CONCURRENCY = 16;
@@ -169,7 +170,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   return summary;
 }
 
-function jobFields(job: UserImportJobType): object {
+function jobFields(job: UserImportJobType): Record<string, unknown> {
   return {
     jobId: job.JobId,
     jobName: job.JobName,

@@ -1,0 +1,328 @@
+import {
+  CognitoIdentityProviderClient,
+  InternalErrorException,
+  InvalidParameterException,
+  ListUserImportJobsCommand,
+  ListUserImportJobsCommandInput,
+  NotAuthorizedException,
+  ResourceNotFoundException,
+  TooManyRequestsException,
+  UserImportJobType,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { COMPLETED_STATUSES, JOB_STATUSES } from '../lib/contract';
+import { Config, Log, RunSummary, readConfig, runOnce } from '../lambda';
+import { EmfRecord, datapoints, parseEmf, sumOf } from './support/emf';
+import { MemoryTable } from './support/memory-table';
+
+const POOL = 'eu-west-1_AbC123';
+const CONFIG: Config = { userPoolId: POOL, tableName: 'state', namespace: 'Cognito/UserImportJobs', periodMs: 300_000 };
+const NOW = new Date('2026-11-25T12:00:00Z');
+
+const cognitoMock = mockClient(CognitoIdentityProviderClient);
+const dynamoMock = mockClient(DynamoDBDocumentClient);
+const cognito = new CognitoIdentityProviderClient({ region: 'eu-west-1' });
+const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+
+let table: MemoryTable;
+let jobs: UserImportJobType[];
+let logLines: { level: string; message: string; fields: Record<string, any> }[];
+let stdout: string;
+
+const log: Log = {
+  info: (message, fields) => logLines.push({ level: 'INFO', message, fields }),
+  warn: (message, fields) => logLines.push({ level: 'WARN', message, fields }),
+  error: (message, fields) => logLines.push({ level: 'ERROR', message, fields }),
+};
+
+function job(n: number, status: string, extra: Partial<UserImportJobType> = {}): UserImportJobType {
+  return {
+    JobId: `import-${String(n).padStart(10, '0')}`,
+    JobName: `job-${n}`,
+    UserPoolId: POOL,
+    Status: status as UserImportJobType['Status'],
+    CreationDate: new Date('2026-01-01T00:00:00Z'),
+    CompletionDate: (COMPLETED_STATUSES as readonly string[]).includes(status) ? new Date('2026-01-01T01:00:00Z') : undefined,
+    ImportedUsers: 0,
+    SkippedUsers: 0,
+    FailedUsers: 0,
+    ...extra,
+  };
+}
+
+/** Serves `jobs` in pages of at most 50, as Cognito does, whatever MaxResults says. */
+function servePages(input: ListUserImportJobsCommandInput) {
+  const start = input.PaginationToken ? Number(input.PaginationToken) : 0;
+  const end = start + Math.min(input.MaxResults!, 50);
+  return { UserImportJobs: jobs.slice(start, end), PaginationToken: end < jobs.length ? String(end) : undefined };
+}
+
+async function run(now = NOW): Promise<{ summary: RunSummary; emf: EmfRecord[] }> {
+  stdout = '';
+  const summary = await runOnce({ cognito, dynamodb, config: CONFIG, now, log });
+  return { summary, emf: parseEmf(stdout) };
+}
+
+/** Runs once against an empty table so that later runs are not first runs. */
+async function baseline(): Promise<void> {
+  await run();
+}
+
+const completed = (emf: EmfRecord[], status: string) =>
+  sumOf(emf, `JobsCompleted{UserPoolId=${POOL},Status=${status}}`);
+const gauge = (emf: EmfRecord[], status: string) => sumOf(emf, `Jobs{UserPoolId=${POOL},Status=${status}}`);
+
+beforeEach(() => {
+  cognitoMock.reset();
+  dynamoMock.reset();
+  table = new MemoryTable();
+  jobs = [];
+  logLines = [];
+  stdout = '';
+  cognitoMock.on(ListUserImportJobsCommand).callsFake(servePages);
+  dynamoMock.on(QueryCommand).callsFake((input) => table.query(input));
+  dynamoMock.on(PutCommand).callsFake((input) => table.put(input));
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => {
+    stdout += String(chunk);
+    return true;
+  });
+});
+
+afterEach(() => jest.restoreAllMocks());
+
+describe('pagination', () => {
+  it.each([
+    [0, 1],
+    [1, 1],
+    [50, 1],
+    [51, 2],
+    [137, 3],
+  ])('lists all of %i jobs in %i calls, asking for 60 a page', async (count, calls) => {
+    jobs = Array.from({ length: count }, (_, i) => job(i, 'Succeeded'));
+    const { summary, emf } = await run();
+    expect(summary.jobs).toBe(count);
+    const requests = cognitoMock.commandCalls(ListUserImportJobsCommand).map((c) => c.args[0].input);
+    expect(requests).toHaveLength(calls);
+    expect(requests.every((r) => r.MaxResults === 60 && r.UserPoolId === POOL)).toBe(true);
+    expect(requests.map((r) => r.PaginationToken)).toEqual(
+      Array.from({ length: calls }, (_, i) => (i === 0 ? undefined : String(i * 50))),
+    );
+    expect(gauge(emf, 'Succeeded')).toBe(count);
+  });
+
+  it('fails the run, storing and publishing nothing, when a pagination token repeats', async () => {
+    jobs = Array.from({ length: 60 }, (_, i) => job(i, 'Failed'));
+    cognitoMock.on(ListUserImportJobsCommand).callsFake((input) => ({ ...servePages(input), PaginationToken: 'loop' }));
+    await expect(run()).rejects.toThrow(/pagination token "loop" twice/);
+    expect(table.puts).toBe(0);
+    expect(parseEmf(stdout)).toEqual([]);
+  });
+});
+
+describe('metrics', () => {
+  it('publishes the 15 metrics of the contract with UserPoolId on each, zeros included', async () => {
+    const { emf } = await run();
+    const points = datapoints(emf);
+    expect(points.map((p) => p.key).sort()).toEqual(
+      [
+        ...JOB_STATUSES.map((s) => `Jobs{UserPoolId=${POOL},Status=${s}}`),
+        ...COMPLETED_STATUSES.map((s) => `JobsCompleted{UserPoolId=${POOL},Status=${s}}`),
+        `ImportedUsers{UserPoolId=${POOL}}`,
+        `SkippedUsers{UserPoolId=${POOL}}`,
+        `FailedUsers{UserPoolId=${POOL}}`,
+      ].sort(),
+    );
+    expect(points.every((p) => p.value === 0 && p.unit === 'Count' && p.namespace === CONFIG.namespace)).toBe(true);
+    expect(emf.every((r) => r._aws.Timestamp === NOW.getTime())).toBe(true);
+  });
+
+  it('counts jobs in every documented status', async () => {
+    jobs = JOB_STATUSES.flatMap((s, i) => Array.from({ length: i + 1 }, (_, k) => job(i * 10 + k, s)));
+    const { emf } = await run();
+    JOB_STATUSES.forEach((s, i) => expect(gauge(emf, s)).toBe(i + 1));
+  });
+
+  it('logs and leaves out a job with an unknown status, and still publishes', async () => {
+    jobs = [job(1, 'Paused'), job(2, 'Created')];
+    const { emf } = await run();
+    expect(gauge(emf, 'Created')).toBe(1);
+    expect(JOB_STATUSES.reduce((sum, s) => sum + gauge(emf, s), 0)).toBe(1);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ level: 'WARN', fields: expect.objectContaining({ jobId: 'import-0000000001', status: 'Paused' }) }),
+    );
+    expect(table.job(POOL, 'import-0000000001')).toBeUndefined();
+  });
+});
+
+describe('transitions', () => {
+  it('counts a job that failed since the previous run, and the users it processed', async () => {
+    jobs = [job(1, 'InProgress', { ImportedUsers: 10 })];
+    await baseline();
+    jobs = [job(1, 'Failed', { ImportedUsers: 25, SkippedUsers: 3, FailedUsers: 7, CompletionMessage: 'Too many failed users' })];
+    const { emf } = await run();
+    expect(completed(emf, 'Failed')).toBe(1);
+    expect(sumOf(emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(15);
+    expect(sumOf(emf, `SkippedUsers{UserPoolId=${POOL}}`)).toBe(3);
+    expect(sumOf(emf, `FailedUsers{UserPoolId=${POOL}}`)).toBe(7);
+    expect(logLines).toContainEqual({
+      level: 'INFO',
+      message: 'Import job completed',
+      fields: expect.objectContaining({
+        jobId: 'import-0000000001',
+        jobName: 'job-1',
+        previousStatus: 'InProgress',
+        status: 'Failed',
+        importedUsers: 25,
+        skippedUsers: 3,
+        failedUsers: 7,
+        completionMessage: 'Too many failed users',
+      }),
+    });
+    expect(table.job(POOL, 'import-0000000001')).toMatchObject({ Status: 'Failed', ImportedUsers: 25, Version: 2 });
+  });
+
+  it.each(COMPLETED_STATUSES)('counts a job that entered %s', async (status) => {
+    jobs = [job(1, 'Created')];
+    await baseline();
+    jobs = [job(1, status)];
+    const { emf } = await run();
+    for (const s of COMPLETED_STATUSES) expect(completed(emf, s)).toBe(s === status ? 1 : 0);
+  });
+
+  it('counts a transition once across runs', async () => {
+    jobs = [job(1, 'Pending')];
+    await baseline();
+    jobs = [job(1, 'Expired')];
+    const second = await run();
+    const third = await run();
+    expect(completed(second.emf, 'Expired')).toBe(1);
+    expect(completed(third.emf, 'Expired')).toBe(0);
+    expect(gauge(third.emf, 'Expired')).toBe(1);
+  });
+});
+
+describe('first run', () => {
+  it('stores old completed jobs as history and pages nobody', async () => {
+    jobs = [
+      job(1, 'Failed', { CompletionDate: new Date(NOW.getTime() - 3_600_000), ImportedUsers: 100 }),
+      job(2, 'Expired', { CompletionDate: new Date(NOW.getTime() - 60_000) }),
+    ];
+    const { summary, emf } = await run();
+    expect(summary.firstRun).toBe(true);
+    expect(completed(emf, 'Failed')).toBe(0);
+    expect(completed(emf, 'Expired')).toBe(1);
+    expect(sumOf(emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(0);
+    expect(gauge(emf, 'Failed')).toBe(1);
+    expect(table.job(POOL, '#pool')).toEqual({ UserPoolId: POOL, JobId: '#pool', FirstRunAt: NOW.toISOString() });
+    const second = await run(new Date(NOW.getTime() + 300_000));
+    expect(second.summary.firstRun).toBe(false);
+    expect(completed(second.emf, 'Failed') + completed(second.emf, 'Expired')).toBe(0);
+  });
+});
+
+describe('exactly once', () => {
+  it('counts nothing again when a run is retried', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Succeeded', { ImportedUsers: 40 })];
+    const first = await run();
+    const retried = await run();
+    expect(completed(first.emf, 'Succeeded')).toBe(1);
+    expect(completed(retried.emf, 'Succeeded')).toBe(0);
+    expect(sumOf(first.emf, `ImportedUsers{UserPoolId=${POOL}}`) + sumOf(retried.emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(40);
+  });
+
+  it('leaves the count to the run that stored the change when two runs overlap', async () => {
+    jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed'), job(2, 'Failed')];
+    // Another run stores job 1's change between our read and our write.
+    dynamoMock.on(QueryCommand).callsFake((input) => {
+      const result = table.query(input);
+      const item = table.job(POOL, 'import-0000000001')!;
+      table.items.set(`${POOL}|import-0000000001`, { ...item, Status: 'Failed', Version: item.Version + 1 });
+      return result;
+    });
+    const { summary, emf } = await run();
+    expect(completed(emf, 'Failed')).toBe(1);
+    expect(summary.changesStored).toBe(1);
+    expect(summary.changesStoredElsewhere).toBe(1);
+    expect(logLines.filter((l) => l.message === 'Import job completed').map((l) => l.fields.jobId)).toEqual([
+      'import-0000000002',
+    ]);
+  });
+
+  it('publishes what it stored and fails the run when a write fails', async () => {
+    jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed'), job(2, 'Failed')];
+    dynamoMock.on(PutCommand).callsFake((input) => {
+      if (input.Item.JobId === 'import-0000000002') throw new Error('throttled for good');
+      return table.put(input);
+    });
+    await expect(run()).rejects.toThrow(/could not store 1 of 2 job changes for user pool eu-west-1_AbC123/);
+    expect(completed(parseEmf(stdout), 'Failed')).toBe(1);
+    expect(table.job(POOL, 'import-0000000002')!.Status).toBe('InProgress');
+  });
+});
+
+describe('faults', () => {
+  it.each([
+    ['ResourceNotFoundException', new ResourceNotFoundException({ message: 'User pool does not exist', $metadata: {} })],
+    ['NotAuthorizedException', new NotAuthorizedException({ message: 'not authorized', $metadata: {} })],
+    ['InvalidParameterException', new InvalidParameterException({ message: 'bad parameter', $metadata: {} })],
+    ['TooManyRequestsException', new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} })],
+    ['InternalErrorException', new InternalErrorException({ message: 'internal', $metadata: {} })],
+  ])('fails the run on %s: no gauges, no transitions, nothing stored', async (name, error) => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    const puts = table.puts;
+    jobs = [job(1, 'Failed')];
+    cognitoMock.on(ListUserImportJobsCommand).rejects(error);
+    await expect(run()).rejects.toMatchObject({ name });
+    expect(parseEmf(stdout)).toEqual([]);
+    expect(table.puts).toBe(puts);
+  });
+
+  it('fails the run when the listing breaks off half way, storing nothing', async () => {
+    jobs = Array.from({ length: 120 }, (_, i) => job(i, 'Failed'));
+    cognitoMock
+      .on(ListUserImportJobsCommand)
+      .callsFakeOnce(servePages)
+      .rejects(new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} }));
+    await expect(run()).rejects.toThrow('Rate exceeded');
+    expect(table.puts).toBe(0);
+    expect(parseEmf(stdout)).toEqual([]);
+  });
+});
+
+describe('readConfig', () => {
+  const env = { USER_POOL_ID: POOL, STATE_TABLE_NAME: 'state', SCHEDULE_SECONDS: '300' };
+
+  it('reads the settings the construct sets', () => {
+    expect(readConfig({ ...env, METRIC_NAMESPACE: 'Team/Imports' })).toEqual({
+      userPoolId: POOL,
+      tableName: 'state',
+      namespace: 'Team/Imports',
+      periodMs: 300_000,
+    });
+    expect(readConfig(env).namespace).toBe('Cognito/UserImportJobs');
+  });
+
+  it('fails when the user pool ID is malformed', () => {
+    expect(() => readConfig({ ...env, USER_POOL_ID: 'not a pool' })).toThrow(
+      'USER_POOL_ID must be a user pool ID such as eu-west-1_AbC123, got "not a pool"',
+    );
+  });
+
+  it('fails when the table name is missing', () => {
+    expect(() => readConfig({ ...env, STATE_TABLE_NAME: undefined })).toThrow(/STATE_TABLE_NAME must name the state table, got ""/);
+  });
+
+  it('fails when the schedule is not whole seconds of a minute or more', () => {
+    expect(() => readConfig({ ...env, SCHEDULE_SECONDS: '30' })).toThrow(/SCHEDULE_SECONDS .* got "30"/);
+    expect(() => readConfig({ ...env, SCHEDULE_SECONDS: 'often' })).toThrow(/got "often"/);
+  });
+});

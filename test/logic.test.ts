@@ -1,0 +1,154 @@
+import { UserImportJobType } from '@aws-sdk/client-cognito-identity-provider';
+import { JOB_STATUSES } from '../lib/contract';
+import {
+  IncompleteListingError,
+  StoredJobState,
+  computeFigures,
+  listAllJobs,
+  planChanges,
+} from '../lambda/logic';
+
+const NOW = new Date('2026-11-25T12:00:00Z');
+const PERIOD = 5 * 60_000;
+
+function job(id: string, status: string, extra: Partial<UserImportJobType> = {}): UserImportJobType {
+  return { JobId: id, JobName: `name-${id}`, Status: status as UserImportJobType['Status'], ...extra };
+}
+
+function stored(status: StoredJobState['status'], imported = 0, skipped = 0, failed = 0): StoredJobState {
+  return { status, importedUsers: imported, skippedUsers: skipped, failedUsers: failed, version: 1 };
+}
+
+describe('listAllJobs', () => {
+  it('follows pagination tokens to the last page', async () => {
+    const pages: Record<string, { jobs: UserImportJobType[]; nextToken?: string }> = {
+      start: { jobs: [job('a', 'Created')], nextToken: 't1' },
+      t1: { jobs: [job('b', 'Pending')], nextToken: 't2' },
+      t2: { jobs: [job('c', 'Failed')] },
+    };
+    const asked: (string | undefined)[] = [];
+    const result = await listAllJobs(async (token) => {
+      asked.push(token);
+      return pages[token ?? 'start'];
+    });
+    expect(asked).toEqual([undefined, 't1', 't2']);
+    expect(result.pages).toBe(3);
+    expect(result.jobs.map((j) => j.JobId)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('fails when a pagination token comes back twice', async () => {
+    await expect(listAllJobs(async () => ({ jobs: [job('a', 'Created')], nextToken: 'same' }))).rejects.toThrow(
+      new IncompleteListingError('ListUserImportJobs returned pagination token "same" twice (after 2 pages, 1 jobs)'),
+    );
+  });
+
+  it('keeps a job listed on two pages once, as last seen', async () => {
+    const result = await listAllJobs(async (token) =>
+      token ? { jobs: [job('a', 'InProgress')] } : { jobs: [job('a', 'Pending')], nextToken: 'next' },
+    );
+    expect(result.jobs).toEqual([job('a', 'InProgress')]);
+  });
+});
+
+describe('planChanges', () => {
+  it('counts a job entering a completed status once, with the users it added', () => {
+    const plan = planChanges(
+      [job('a', 'Failed', { ImportedUsers: 10, SkippedUsers: 2, FailedUsers: 3 })],
+      new Map([['a', stored('InProgress', 4, 1, 0)]]),
+      { firstRun: false, now: NOW, periodMs: PERIOD },
+    );
+    expect(plan.changes).toHaveLength(1);
+    expect(plan.changes[0].completed).toBe('Failed');
+    expect(plan.changes[0].newUsers).toEqual({ importedUsers: 6, skippedUsers: 1, failedUsers: 3 });
+  });
+
+  it('ignores a job whose status and counters did not move', () => {
+    const plan = planChanges([job('a', 'Succeeded', { ImportedUsers: 5 })], new Map([['a', stored('Succeeded', 5)]]), {
+      firstRun: false,
+      now: NOW,
+      periodMs: PERIOD,
+    });
+    expect(plan.changes).toEqual([]);
+  });
+
+  it('counts user growth of a running job without a transition', () => {
+    const plan = planChanges([job('a', 'InProgress', { ImportedUsers: 50 })], new Map([['a', stored('InProgress', 20)]]), {
+      firstRun: false,
+      now: NOW,
+      periodMs: PERIOD,
+    });
+    expect(plan.changes[0].completed).toBeUndefined();
+    expect(plan.changes[0].newUsers.importedUsers).toBe(30);
+  });
+
+  it('counts a job first seen already completed, after the first run', () => {
+    const plan = planChanges(
+      [job('new', 'Expired', { CompletionDate: new Date('2020-01-01T00:00:00Z') })],
+      new Map(),
+      { firstRun: false, now: NOW, periodMs: PERIOD },
+    );
+    expect(plan.changes[0].completed).toBe('Expired');
+  });
+
+  it('treats jobs completed before the last period as history on the first run', () => {
+    const plan = planChanges(
+      [
+        job('old', 'Failed', { CompletionDate: new Date(NOW.getTime() - PERIOD - 1), ImportedUsers: 7 }),
+        job('recent', 'Failed', { CompletionDate: new Date(NOW.getTime() - PERIOD + 1000), ImportedUsers: 3 }),
+        job('undated', 'Succeeded', { ImportedUsers: 9 }),
+        job('running', 'InProgress', { ImportedUsers: 2 }),
+      ],
+      new Map(),
+      { firstRun: true, now: NOW, periodMs: PERIOD },
+    );
+    const byId = Object.fromEntries(plan.changes.map((c) => [c.job.JobId, c]));
+    expect(byId.old.completed).toBeUndefined();
+    expect(byId.old.newUsers.importedUsers).toBe(0);
+    expect(byId.old.next.importedUsers).toBe(7);
+    expect(byId.undated.completed).toBeUndefined();
+    expect(byId.recent.completed).toBe('Failed');
+    expect(byId.recent.newUsers.importedUsers).toBe(3);
+    expect(byId.running.newUsers.importedUsers).toBe(2);
+  });
+
+  it('leaves alone a job listed in an older state than stored', () => {
+    const plan = planChanges(
+      [job('back', 'InProgress', { ImportedUsers: 10 }), job('shrunk', 'InProgress', { ImportedUsers: 5 })],
+      new Map([
+        ['back', stored('Succeeded', 10)],
+        ['shrunk', stored('InProgress', 8)],
+      ]),
+      { firstRun: false, now: NOW, periodMs: PERIOD },
+    );
+    expect(plan.changes).toEqual([]);
+    expect(plan.stale.map((j) => j.JobId)).toEqual(['back', 'shrunk']);
+  });
+
+  it('sets aside a job with an unknown status', () => {
+    const plan = planChanges([job('odd', 'Paused'), job('a', 'Created')], new Map(), {
+      firstRun: false,
+      now: NOW,
+      periodMs: PERIOD,
+    });
+    expect(plan.unknownStatus.map((j) => j.JobId)).toEqual(['odd']);
+    expect(plan.changes.map((c) => c.job.JobId)).toEqual(['a']);
+  });
+});
+
+describe('computeFigures', () => {
+  it('publishes a zero for every status with no job', () => {
+    const figures = computeFigures([], []);
+    expect(Object.keys(figures.jobs)).toEqual([...JOB_STATUSES]);
+    expect(Object.values(figures.jobs).every((n) => n === 0)).toBe(true);
+    expect(figures.jobsCompleted).toEqual({ Succeeded: 0, Failed: 0, Stopped: 0, Expired: 0 });
+    expect(figures.newUsers).toEqual({ importedUsers: 0, skippedUsers: 0, failedUsers: 0 });
+  });
+
+  it('counts gauges from the listing and transitions from the stored changes only', () => {
+    const jobs = JOB_STATUSES.map((s, i) => job(String(i), s));
+    const plan = planChanges(jobs, new Map(), { firstRun: false, now: NOW, periodMs: PERIOD });
+    const figures = computeFigures(jobs, plan.changes.filter((c) => c.job.Status !== 'Stopped'));
+    expect(Object.values(figures.jobs)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(figures.jobsCompleted).toEqual({ Succeeded: 1, Failed: 1, Stopped: 0, Expired: 1 });
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * Backs a mocked DynamoDBDocumentClient with a table in memory that honours the two conditions the handler
+ * writes with. The end-to-end tests run the same handler against dynalite, a real DynamoDB emulator.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommandInput, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+
+export class MemoryTable {
+  public readonly items = new Map<string, Record<string, any>>();
+  public puts = 0;
+
+  public query(input: QueryCommandInput) {
+    const pool = input.ExpressionAttributeValues![':pool'];
+    return { Items: [...this.items.values()].filter((i) => i.UserPoolId === pool).map((i) => ({ ...i })) };
+  }
+
+  public put(input: PutCommandInput) {
+    this.puts++;
+    const item = input.Item!;
+    const key = `${item.UserPoolId}|${item.JobId}`;
+    const existing = this.items.get(key);
+    const ok =
+      input.ConditionExpression === 'attribute_not_exists(#pk)'
+        ? existing === undefined
+        : input.ConditionExpression === '#version = :version'
+          ? existing?.Version === input.ExpressionAttributeValues![':version']
+          : false;
+    if (!ok) {
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    }
+    this.items.set(key, { ...item });
+    return {};
+  }
+
+  public job(poolId: string, jobId: string): Record<string, any> | undefined {
+    return this.items.get(`${poolId}|${jobId}`);
+  }
+}
