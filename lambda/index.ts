@@ -318,12 +318,12 @@ const logger = new Logger({ serviceName: 'import-job-monitor' });
 const TIMEOUT_MARGIN_MS = 5_000;
 
 export async function handler(_event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<RunSummary> {
-  const config = readConfig(process.env);
-  logger.appendKeys({ userPoolId: config.userPoolId });
-  const abortSignal = context
-    ? AbortSignal.timeout(Math.max(1, context.getRemainingTimeInMillis() - TIMEOUT_MARGIN_MS))
-    : undefined;
   try {
+    const config = readConfig(process.env);
+    logger.appendKeys({ userPoolId: config.userPoolId });
+    const abortSignal = context
+      ? AbortSignal.timeout(Math.max(1, context.getRemainingTimeInMillis() - TIMEOUT_MARGIN_MS))
+      : undefined;
     return await runOnce({ cognito, dynamodb, config, now: new Date(), log: logger, abortSignal });
   } catch (error) {
     logger.error('Run failed', { error });

@@ -1,0 +1,120 @@
+/**
+ * The loopback world the bundled handler runs against: the fake Cognito endpoint and dynalite, a real
+ * DynamoDB emulator, each on a port the OS picks. Shared by the end-to-end tests and the benchmark.
+ */
+import { spawn } from 'child_process';
+import * as path from 'path';
+import type { AddressInfo } from 'net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { TABLE_PARTITION_KEY, TABLE_SORT_KEY } from '../../lib/contract';
+import { FakeCognito } from './fake-cognito';
+import { EmfRecord, parseEmf, parseLogs } from './emf';
+
+const dynalite = require('dynalite');
+
+export const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'handler', 'index.js');
+const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+export interface Invocation {
+  readonly exitCode: number;
+  readonly emf: EmfRecord[];
+  readonly logs: Record<string, any>[];
+  readonly stderr: string;
+  /** Time to load the bundle, in milliseconds. */
+  readonly loadMs: number;
+  /** CPU time of the handler call, user plus system, in milliseconds. */
+  readonly cpuMs: number;
+}
+
+export class Loopback {
+  public readonly cognito = new FakeCognito();
+  public cognitoEndpoint = '';
+  public dynamoEndpoint = '';
+  public readonly tableName = 'import-job-monitor-state';
+  private dynaliteServer: any;
+  private dynamo?: DynamoDBDocumentClient;
+
+  public async start(): Promise<void> {
+    this.cognitoEndpoint = await this.cognito.start();
+    this.dynaliteServer = dynalite({ createTableMs: 0 });
+    await new Promise<void>((resolve) => this.dynaliteServer.listen(0, '127.0.0.1', resolve));
+    this.dynamoEndpoint = `http://127.0.0.1:${(this.dynaliteServer.address() as AddressInfo).port}`;
+    this.dynamo = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ region: 'eu-west-1', endpoint: this.dynamoEndpoint, credentials: CREDENTIALS }),
+    );
+    await this.dynamo.send(
+      new CreateTableCommand({
+        TableName: this.tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: TABLE_PARTITION_KEY, AttributeType: 'S' },
+          { AttributeName: TABLE_SORT_KEY, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: TABLE_PARTITION_KEY, KeyType: 'HASH' },
+          { AttributeName: TABLE_SORT_KEY, KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  }
+
+  public async stop(): Promise<void> {
+    this.dynamo?.destroy();
+    await this.cognito.stop();
+    await new Promise<void>((resolve) => (this.dynaliteServer ? this.dynaliteServer.close(() => resolve()) : resolve()));
+  }
+
+  /** Every item of the state table, by `UserPoolId|JobId`. */
+  public async state(): Promise<Map<string, Record<string, any>>> {
+    const items = new Map<string, Record<string, any>>();
+    let ExclusiveStartKey: Record<string, any> | undefined;
+    do {
+      const page = await this.dynamo!.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey }));
+      for (const item of page.Items ?? []) items.set(`${item.UserPoolId}|${item.JobId}`, item);
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+
+  /** Runs the bundled handler in a fresh Node.js process, as a cold Lambda invocation would. */
+  public invoke(userPoolId: string, env: Record<string, string> = {}): Promise<Invocation> {
+    const child = spawn(process.execPath, [path.join(__dirname, 'invoke-bundle.js'), BUNDLE], {
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+        AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: this.cognitoEndpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: this.dynamoEndpoint,
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+        USER_POOL_ID: userPoolId,
+        STATE_TABLE_NAME: this.tableName,
+        SCHEDULE_SECONDS: '300',
+        METRIC_NAMESPACE: 'Cognito/UserImportJobs',
+        ...env,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    return new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => {
+        const last = stderr.trim().split('\n').pop() ?? '';
+        const report = last.startsWith('{"loadMs"') ? JSON.parse(last) : {};
+        stderr = stderr.replace(last, '');
+        resolve({
+          exitCode: code ?? -1,
+          emf: parseEmf(stdout),
+          logs: [...parseLogs(stdout), ...parseLogs(stderr)],
+          stderr,
+          loadMs: report.loadMs ?? NaN,
+          cpuMs: report.cpuMs ?? NaN,
+        });
+      });
+    });
+  }
+}
