@@ -32,12 +32,15 @@ export class Loopback {
   public cognitoEndpoint = '';
   public dynamoEndpoint = '';
   public readonly tableName = 'import-job-monitor-state';
+  /** Requests dynalite has received, the tests' own included. */
+  public dynamoRequests = 0;
   private dynaliteServer: any;
   private dynamo?: DynamoDBDocumentClient;
 
   public async start(): Promise<void> {
     this.cognitoEndpoint = await this.cognito.start();
     this.dynaliteServer = dynalite({ createTableMs: 0 });
+    this.dynaliteServer.on('request', () => this.dynamoRequests++);
     await new Promise<void>((resolve) => this.dynaliteServer.listen(0, '127.0.0.1', resolve));
     this.dynamoEndpoint = `http://127.0.0.1:${(this.dynaliteServer.address() as AddressInfo).port}`;
     this.dynamo = DynamoDBDocumentClient.from(

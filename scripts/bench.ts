@@ -1,0 +1,84 @@
+/**
+ * `npm run bench`: the handler bundle's size, its load time against the bare Cognito client's, and the
+ * CPU time and API calls of one run for pools of 60, 1,000 and 10,000 jobs, against loopback servers.
+ * Prints figures; asserts nothing.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { JOB_STATUSES } from '../lib/contract';
+import { PAGE_SIZE } from '../lambda/logic';
+import { makeJob } from '../test/support/fake-cognito';
+import { BUNDLE, Loopback } from '../test/support/loopback';
+
+const LOAD_SAMPLES = 15;
+const COGNITO_PAGE = 50;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Milliseconds to load a module in a fresh Node.js process, median of LOAD_SAMPLES. */
+function loadTime(code: string): number {
+  const probe = `const t = process.hrtime.bigint(); ${code}; console.log(Number(process.hrtime.bigint() - t) / 1e6);`;
+  const samples = Array.from({ length: LOAD_SAMPLES }, () =>
+    Number(execFileSync(process.execPath, ['-e', probe], { cwd: path.join(__dirname, '..'), encoding: 'utf8', env: { PATH: process.env.PATH, NODE_NO_WARNINGS: '1', AWS_REGION: 'eu-west-1' } })),
+  );
+  return median(samples);
+}
+
+async function main(): Promise<void> {
+  const bytes = fs.statSync(BUNDLE).size;
+  console.log(`bundle size: ${bytes} bytes (${(bytes / 1024).toFixed(0)} KiB)`);
+
+  const bundleMs = loadTime(`require(${JSON.stringify(BUNDLE)})`);
+  const bareMs = loadTime(
+    "const { CognitoIdentityProviderClient } = require('@aws-sdk/client-cognito-identity-provider'); new CognitoIdentityProviderClient({})",
+  );
+  console.log(
+    `load time (median of ${LOAD_SAMPLES} fresh processes): bundle ${bundleMs.toFixed(1)} ms, ` +
+      `bare Cognito client ${bareMs.toFixed(1)} ms, ratio ${(bundleMs / bareMs).toFixed(2)}`,
+  );
+
+  const world = new Loopback();
+  await world.start();
+  try {
+    console.log('\nrun                    jobs  cognito calls  expected  dynamodb calls  handler cpu ms  wall ms');
+    for (const size of [60, 1_000, 10_000]) {
+      const pool = `eu-west-1_Bench${size}`;
+      const jobs = Array.from({ length: size }, (_, i) => makeJob(i, JOB_STATUSES[i % JOB_STATUSES.length], { ImportedUsers: i }));
+      world.cognito.pools.set(pool, jobs);
+      const runs: [string, () => void][] = [
+        ['first run', () => {}],
+        ['steady, no change', () => {}],
+        ['10% of jobs changed', () => {
+          for (let i = 0; i < size; i += 10) jobs[i] = makeJob(i, 'Succeeded', { CompletionDate: new Date(), ImportedUsers: i + 5 });
+        }],
+      ];
+      for (const [label, change] of runs) {
+        change();
+        const cognitoBefore = world.cognito.requests.length;
+        const dynamoBefore = world.dynamoRequests;
+        const started = Date.now();
+        const run = await world.invoke(pool, { TEST_TIMEOUT_MS: '600000' });
+        const wall = Date.now() - started;
+        if (run.exitCode !== 0) throw new Error(`run failed: ${run.stderr}`);
+        const calls = world.cognito.requests.length - cognitoBefore;
+        const expected = Math.max(1, Math.ceil(size / COGNITO_PAGE));
+        console.log(
+          `${label.padEnd(20)} ${String(size).padStart(6)} ${String(calls).padStart(14)} ${String(expected).padStart(9)} ` +
+            `${String(world.dynamoRequests - dynamoBefore).padStart(15)} ${run.cpuMs.toFixed(0).padStart(15)} ${String(wall).padStart(8)}`,
+        );
+      }
+    }
+    console.log(`\n(MaxResults ${PAGE_SIZE}; Cognito returns at most ${COGNITO_PAGE} jobs a page. DynamoDB calls: state queries plus one conditional write per changed job.)`);
+  } finally {
+    await world.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
