@@ -134,11 +134,6 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   const storedChanges = plan.changes.filter((_, i) => outcomes[i].status === 'fulfilled' && outcomes[i].value);
   const failedWrites = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
 
-  if (firstRun && failedWrites.length === 0) {
-    // Marked last: a first run cut short is still a first run, so history is never counted as news.
-    await putIfAbsent(deps, { [TABLE_PARTITION_KEY]: config.userPoolId, [TABLE_SORT_KEY]: POOL_MARKER_SORT_KEY, FirstRunAt: deps.now.toISOString() });
-  }
-
   const figures = computeFigures(jobs, storedChanges);
   for (const change of storedChanges) {
     if (change.completed) {
@@ -150,6 +145,16 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     }
   }
   publishMetrics(config, deps.now, figures);
+
+  if (firstRun && failedWrites.length === 0) {
+    // Marked after publishing what was stored: a first run cut short is still a first run, so history is
+    // never counted as news, and a failed mark loses no count.
+    await putIfAbsent(deps, {
+      [TABLE_PARTITION_KEY]: config.userPoolId,
+      [TABLE_SORT_KEY]: POOL_MARKER_SORT_KEY,
+      FirstRunAt: deps.now.toISOString(),
+    });
+  }
 
   const summary: RunSummary = {
     userPoolId: config.userPoolId,

@@ -222,6 +222,22 @@ describe('first run', () => {
   });
 });
 
+describe('first run, cut short', () => {
+  it('publishes what it stored before failing to mark the pool as seen, and stays a first run', async () => {
+    jobs = [job(1, 'Expired', { CompletionDate: new Date(NOW.getTime() - 60_000) })];
+    dynamoMock.on(PutCommand).callsFake((input) => {
+      if (input.Item.JobId === '#pool') throw new Error('table unavailable');
+      return table.put(input);
+    });
+    await expect(run()).rejects.toThrow('table unavailable');
+    expect(completed(parseEmf(stdout), 'Expired')).toBe(1);
+    dynamoMock.on(PutCommand).callsFake((input) => table.put(input));
+    const again = await run();
+    expect(again.summary.firstRun).toBe(true);
+    expect(completed(again.emf, 'Expired')).toBe(0);
+  });
+});
+
 describe('exactly once', () => {
   it('counts nothing again when a run is retried', async () => {
     jobs = [job(1, 'InProgress')];
