@@ -136,11 +136,13 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
 
   const figures = computeFigures(jobs, storedChanges);
   for (const change of storedChanges) {
-    if (change.completed) {
-      log.info('Import job completed', {
+    // A first run logs only what it counts: the rest is the baseline, perhaps a thousand old jobs.
+    const baseline = firstRun && change.previous === undefined && !change.completed;
+    if (change.next.status !== change.previous?.status && !baseline) {
+      log.info(change.completed ? 'Import job completed' : 'Import job status changed', {
         ...jobFields(change.job),
         previousStatus: change.previous?.status ?? null,
-        status: change.completed,
+        status: change.next.status,
       });
     }
   }

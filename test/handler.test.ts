@@ -191,6 +191,21 @@ describe('transitions', () => {
     for (const s of COMPLETED_STATUSES) expect(completed(emf, s)).toBe(s === status ? 1 : 0);
   });
 
+  it('logs every status change it stored, completed or not', async () => {
+    jobs = [job(1, 'Created'), job(2, 'Pending')];
+    await baseline();
+    jobs = [job(1, 'Pending'), job(2, 'Pending')];
+    logLines = [];
+    await run();
+    expect(logLines.filter((l) => l.message.startsWith('Import job'))).toEqual([
+      {
+        level: 'INFO',
+        message: 'Import job status changed',
+        fields: expect.objectContaining({ jobId: 'import-0000000001', previousStatus: 'Created', status: 'Pending' }),
+      },
+    ]);
+  });
+
   it('counts a transition once across runs', async () => {
     jobs = [job(1, 'Pending')];
     await baseline();
@@ -215,6 +230,7 @@ describe('first run', () => {
     expect(completed(emf, 'Expired')).toBe(1);
     expect(sumOf(emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(0);
     expect(gauge(emf, 'Failed')).toBe(1);
+    expect(logLines.filter((l) => l.message.startsWith('Import job')).map((l) => l.fields.jobId)).toEqual(['import-0000000002']);
     expect(table.job(POOL, '#pool')).toEqual({ UserPoolId: POOL, JobId: '#pool', FirstRunAt: NOW.toISOString() });
     const second = await run(new Date(NOW.getTime() + 300_000));
     expect(second.summary.firstRun).toBe(false);
