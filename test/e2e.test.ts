@@ -53,8 +53,10 @@ describe('the bundled handler', () => {
     jobs[137] = makeJob(200, 'Failed', { CompletionDate: new Date(), ImportedUsers: 30, FailedUsers: 2, CompletionMessage: 'Bad CSV header' });
     jobs[138] = makeJob(201, 'Expired', { CompletionDate: new Date() });
     world.cognito.failNext(THROTTLED, INTERNAL_ERROR, THROTTLED);
+    const requestsBefore = world.cognito.requests.length;
     const second = await world.invoke(POOL);
     expectSuccess(second);
+    expect(world.cognito.requests.length - requestsBefore).toBe(3 + 3); // three pages, three retries
     expect(completed(second, 'Failed')).toBe(1);
     expect(completed(second, 'Expired')).toBe(1);
     expect(imported(second)).toBe(25);
