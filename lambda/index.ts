@@ -2,13 +2,14 @@
  * The scheduled handler: lists a pool's import jobs, stores what changed since the previous run with
  * conditional writes, and publishes CloudWatch metrics (embedded metric format) for what it stored.
  */
+import { randomUUID } from 'crypto';
 import {
   CognitoIdentityProviderClient,
   ListUserImportJobsCommand,
   UserImportJobType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
@@ -121,8 +122,16 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     return { jobs: page.UserImportJobs ?? [], nextToken: page.PaginationToken };
   });
 
-  const { stored, firstRun } = await readState(deps);
-  const plan = planChanges(jobs, stored, { firstRun, now: deps.now, periodMs: config.periodMs });
+  const { stored, marker } = await readState(deps);
+  const firstRun = marker?.FirstRunCompletedAt === undefined;
+  let historyBefore: string | undefined;
+  if (firstRun) {
+    // The first run's cut-off between history and news is stored before any job, so that a retry of a first
+    // run cut short keeps it, rather than moving it on and filing a recent completion as history.
+    historyBefore = marker?.HistoryBefore ?? new Date(deps.now.getTime() - config.periodMs).toISOString();
+    if (marker === undefined) await putIfAbsent(deps, markerItem(deps, { HistoryBefore: historyBefore }));
+  }
+  const plan = planChanges(jobs, stored, { historyBefore: historyBefore ? new Date(historyBefore) : undefined });
   for (const job of plan.unknownStatus) {
     log.warn('Job has a status the monitor does not know; it is left out of every metric', jobFields(job));
   }
@@ -132,7 +141,12 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
 
   const outcomes = await mapWithConcurrency(plan.changes, WRITE_CONCURRENCY, (change) => storeChange(deps, change));
   const storedChanges = plan.changes.filter((_, i) => outcomes[i].status === 'fulfilled' && outcomes[i].value);
-  const failedWrites = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+  const failedWrites = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as Error] : []));
+  outcomes.forEach((o, i) => {
+    if (o.status === 'rejected') {
+      log.error('Could not store a job change; the next run will count it', { ...jobFields(plan.changes[i].job), error: o.reason });
+    }
+  });
 
   const figures = computeFigures(jobs, storedChanges);
   for (const change of storedChanges) {
@@ -151,11 +165,12 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   if (firstRun && failedWrites.length === 0) {
     // Marked after publishing what was stored: a first run cut short is still a first run, so history is
     // never counted as news, and a failed mark loses no count.
-    await putIfAbsent(deps, {
-      [TABLE_PARTITION_KEY]: config.userPoolId,
-      [TABLE_SORT_KEY]: POOL_MARKER_SORT_KEY,
-      FirstRunAt: deps.now.toISOString(),
-    });
+    await conditionalPut(
+      deps,
+      markerItem(deps, { HistoryBefore: historyBefore, FirstRunCompletedAt: deps.now.toISOString() }),
+      'attribute_not_exists(#done)',
+      { '#done': 'FirstRunCompletedAt' },
+    );
   }
 
   const summary: RunSummary = {
@@ -171,7 +186,9 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   if (failedWrites.length > 0) {
     throw new AggregateError(
       failedWrites,
-      `could not store ${failedWrites.length} of ${plan.changes.length} job changes for user pool ${config.userPoolId}; they will be counted by the next run`,
+      `could not store ${failedWrites.length} of ${plan.changes.length} job changes for user pool ${config.userPoolId} ` +
+        `(first: ${failedWrites[0].name}: ${failedWrites[0].message}); they will be counted by the next run`,
+      { cause: failedWrites[0] },
     );
   }
   return summary;
@@ -189,9 +206,19 @@ function jobFields(job: UserImportJobType): Record<string, unknown> {
   };
 }
 
-async function readState(deps: RunDependencies): Promise<{ stored: Map<string, StoredJobState>; firstRun: boolean }> {
+/** The item that records a pool's first run: its history cut-off, and when it completed. */
+interface PoolMarker {
+  readonly HistoryBefore?: string;
+  readonly FirstRunCompletedAt?: string;
+}
+
+function markerItem(deps: RunDependencies, marker: PoolMarker): Record<string, unknown> {
+  return { [TABLE_PARTITION_KEY]: deps.config.userPoolId, [TABLE_SORT_KEY]: POOL_MARKER_SORT_KEY, ...marker };
+}
+
+async function readState(deps: RunDependencies): Promise<{ stored: Map<string, StoredJobState>; marker?: PoolMarker }> {
   const stored = new Map<string, StoredJobState>();
-  let firstRun = true;
+  let marker: PoolMarker | undefined;
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await deps.dynamodb.send(
@@ -208,7 +235,7 @@ async function readState(deps: RunDependencies): Promise<{ stored: Map<string, S
     for (const item of page.Items ?? []) {
       const jobId = item[TABLE_SORT_KEY] as string;
       if (jobId === POOL_MARKER_SORT_KEY) {
-        firstRun = false;
+        marker = item;
       } else if (isJobStatus(item.Status)) {
         stored.set(jobId, {
           status: item.Status,
@@ -221,7 +248,7 @@ async function readState(deps: RunDependencies): Promise<{ stored: Map<string, S
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
-  return { stored, firstRun };
+  return { stored, marker };
 }
 
 /** Stores one change if nobody stored another since we read; true when this run stored it. */
@@ -251,11 +278,13 @@ async function conditionalPut(
   names: Record<string, string>,
   values?: Record<string, unknown>,
 ): Promise<boolean> {
+  // A token of this write alone, by which a write that landed though its answer was lost is known again.
+  const stamped = { ...item, WriteId: randomUUID() };
   try {
     await deps.dynamodb.send(
       new PutCommand({
         TableName: deps.config.tableName,
-        Item: item,
+        Item: stamped,
         ConditionExpression: condition,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
@@ -264,8 +293,27 @@ async function conditionalPut(
     );
     return true;
   } catch (error) {
+    // The SDK retries a write whose answer was lost (a 500, a reset connection): when the first attempt had
+    // landed, the retry fails its condition or the run gives up, though the item is ours. Ask the table.
+    if (await storedByThisRun(deps, stamped)) return true;
     if ((error as Error).name === 'ConditionalCheckFailedException') return false;
     throw error;
+  }
+}
+
+async function storedByThisRun(deps: RunDependencies, item: Record<string, unknown>): Promise<boolean> {
+  try {
+    const { Item } = await deps.dynamodb.send(
+      new GetCommand({
+        TableName: deps.config.tableName,
+        Key: { [TABLE_PARTITION_KEY]: item[TABLE_PARTITION_KEY], [TABLE_SORT_KEY]: item[TABLE_SORT_KEY] },
+        ConsistentRead: true,
+      }),
+      { abortSignal: deps.abortSignal },
+    );
+    return Item?.WriteId === item.WriteId;
+  } catch {
+    return false; // The write's own error says more than this one.
   }
 }
 

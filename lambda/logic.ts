@@ -100,11 +100,11 @@ export interface ChangePlan {
 }
 
 export interface PlanOptions {
-  /** No complete run has been stored for this pool yet. */
-  readonly firstRun: boolean;
-  readonly now: Date;
-  /** The schedule period: on a first run, jobs completed longer ago than this are history. */
-  readonly periodMs: number;
+  /**
+   * Set on a first run only (no complete run stored for the pool yet): jobs that completed before it are
+   * history, stored as the baseline and counted in nothing.
+   */
+  readonly historyBefore?: Date;
 }
 
 // Statuses only move forward: Created -> Pending -> InProgress -> Stopping -> a completed status
@@ -140,7 +140,6 @@ export function planChanges(
   const changes: JobChange[] = [];
   const unknownStatus: UserImportJobType[] = [];
   const stale: UserImportJobType[] = [];
-  const historyBefore = options.now.getTime() - options.periodMs;
 
   for (const job of jobs) {
     if (!isJobStatus(job.Status)) {
@@ -154,9 +153,9 @@ export function planChanges(
       // On the first run, a job that completed before the last schedule period is history: it is stored
       // as the baseline and counts nothing, so deploying onto an old pool pages nobody.
       const history =
-        options.firstRun &&
+        options.historyBefore !== undefined &&
         isCompletedStatus(next.status) &&
-        (job.CompletionDate === undefined || job.CompletionDate.getTime() < historyBefore);
+        (job.CompletionDate === undefined || job.CompletionDate < options.historyBefore);
       changes.push(
         history
           ? { job, next, newUsers: NO_USERS }
@@ -176,7 +175,8 @@ export function planChanges(
       next.skippedUsers < previous.skippedUsers ||
       next.failedUsers < previous.failedUsers;
     if (!statusChanged && !countersGrew && !countersShrank) continue;
-    if (rankDelta < 0 || (statusChanged && rankDelta === 0) || countersShrank) {
+    // A status further on is newer whatever its counters say; with the same status, shrunk counters are older.
+    if (rankDelta < 0 || (statusChanged && rankDelta === 0) || (!statusChanged && countersShrank)) {
       stale.push(job);
       continue;
     }
@@ -186,9 +186,9 @@ export function planChanges(
       next,
       completed: statusChanged && isCompletedStatus(next.status) ? next.status : undefined,
       newUsers: {
-        importedUsers: next.importedUsers - previous.importedUsers,
-        skippedUsers: next.skippedUsers - previous.skippedUsers,
-        failedUsers: next.failedUsers - previous.failedUsers,
+        importedUsers: Math.max(0, next.importedUsers - previous.importedUsers),
+        skippedUsers: Math.max(0, next.skippedUsers - previous.skippedUsers),
+        failedUsers: Math.max(0, next.failedUsers - previous.failedUsers),
       },
     });
   }

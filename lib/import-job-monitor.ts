@@ -164,7 +164,7 @@ export class ImportJobMonitor extends Construct {
     });
     this.handler = handler;
     props.userPool.grant(handler, 'cognito-idp:ListUserImportJobs');
-    table.grant(handler, 'dynamodb:Query', 'dynamodb:PutItem');
+    table.grant(handler, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem');
 
     new events.Rule(this, 'Schedule', {
       description: 'Runs the user import job monitor',

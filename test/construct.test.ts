@@ -77,7 +77,7 @@ describe('ImportJobMonitor', () => {
           },
           { Action: 'cognito-idp:ListUserImportJobs', Effect: 'Allow', Resource: POOL_ARN },
           {
-            Action: ['dynamodb:Query', 'dynamodb:PutItem'],
+            Action: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem'],
             Effect: 'Allow',
             Resource: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('MonitorState'), 'Arn'] }],
           },
@@ -154,9 +154,17 @@ describe('ImportJobMonitor', () => {
       DatapointsToAlarm: 3,
       TreatMissingData: 'breaching',
     });
-    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
-      AlarmRule: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('^\\(ALARM\\(')])] }),
-    });
+    const [composite] = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm')) as any[];
+    const rule = composite.Properties.AlarmRule['Fn::Join'][1];
+    const errorsAlarm = Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'Errors' } }));
+    const silentAlarm = Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'Jobs' } }));
+    expect(rule).toEqual([
+      '(ALARM("',
+      { 'Fn::GetAtt': [errorsAlarm[0], 'Arn'] },
+      '") OR ALARM("',
+      { 'Fn::GetAtt': [silentAlarm[0], 'Arn'] },
+      '"))',
+    ]);
     expect(monitor.alarms).toEqual([monitor.failedJobsAlarm, monitor.expiredJobsAlarm, monitor.monitorHealthAlarm]);
   });
 

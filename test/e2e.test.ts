@@ -93,6 +93,22 @@ describe('the bundled handler', () => {
     expect(runs.reduce((sum, r) => sum + imported(r, pool), 0)).toBe(120);
   });
 
+  it('counts a change once when the answer to its write was lost and the SDK retried it', async () => {
+    const pool = 'eu-west-1_Lost1';
+    const jobs = [makeJob(1, 'InProgress')];
+    world.cognito.pools.set(pool, jobs);
+    expectSuccess(await world.invoke(pool));
+    jobs[0] = makeJob(1, 'Failed', { CompletionDate: new Date(), ImportedUsers: 9 });
+    world.losePutAnswers = 1;
+    const run = await world.invoke(pool);
+    expectSuccess(run);
+    expect(world.losePutAnswers).toBe(0);
+    expect(completed(run, 'Failed', pool)).toBe(1);
+    expect(imported(run, pool)).toBe(9);
+    const again = await world.invoke(pool);
+    expect(completed(again, 'Failed', pool)).toBe(0);
+  });
+
   it.each([
     ['ResourceNotFoundException', 'eu-west-1_Missing1', undefined],
     ['NotAuthorizedException', POOL, NOT_AUTHORIZED],

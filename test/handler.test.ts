@@ -9,8 +9,8 @@ import {
   TooManyRequestsException,
   UserImportJobType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { COMPLETED_STATUSES, JOB_STATUSES } from '../lib/contract';
 import { Config, Log, RunSummary, readConfig, runOnce } from '../lambda';
@@ -84,6 +84,7 @@ beforeEach(() => {
   cognitoMock.on(ListUserImportJobsCommand).callsFake(servePages);
   dynamoMock.on(QueryCommand).callsFake((input) => table.query(input));
   dynamoMock.on(PutCommand).callsFake((input) => table.put(input));
+  dynamoMock.on(GetCommand).callsFake((input) => table.get(input));
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => {
     stdout += String(chunk);
     return true;
@@ -231,7 +232,13 @@ describe('first run', () => {
     expect(sumOf(emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(0);
     expect(gauge(emf, 'Failed')).toBe(1);
     expect(logLines.filter((l) => l.message.startsWith('Import job')).map((l) => l.fields.jobId)).toEqual(['import-0000000002']);
-    expect(table.job(POOL, '#pool')).toEqual({ UserPoolId: POOL, JobId: '#pool', FirstRunAt: NOW.toISOString() });
+    expect(table.job(POOL, '#pool')).toEqual({
+      UserPoolId: POOL,
+      JobId: '#pool',
+      HistoryBefore: new Date(NOW.getTime() - 300_000).toISOString(),
+      FirstRunCompletedAt: NOW.toISOString(),
+      WriteId: expect.any(String),
+    });
     const second = await run(new Date(NOW.getTime() + 300_000));
     expect(second.summary.firstRun).toBe(false);
     expect(completed(second.emf, 'Failed') + completed(second.emf, 'Expired')).toBe(0);
@@ -242,7 +249,7 @@ describe('first run, cut short', () => {
   it('publishes what it stored before failing to mark the pool as seen, and stays a first run', async () => {
     jobs = [job(1, 'Expired', { CompletionDate: new Date(NOW.getTime() - 60_000) })];
     dynamoMock.on(PutCommand).callsFake((input) => {
-      if (input.Item.JobId === '#pool') throw new Error('table unavailable');
+      if (input.Item.FirstRunCompletedAt) throw new Error('table unavailable');
       return table.put(input);
     });
     await expect(run()).rejects.toThrow('table unavailable');
@@ -251,6 +258,21 @@ describe('first run, cut short', () => {
     const again = await run();
     expect(again.summary.firstRun).toBe(true);
     expect(completed(again.emf, 'Expired')).toBe(0);
+  });
+
+  it('keeps its history cut-off when retried, so a recent completion it failed to store still counts', async () => {
+    jobs = [job(1, 'Failed', { CompletionDate: new Date(NOW.getTime() - 270_000) })];
+    dynamoMock.on(PutCommand).callsFakeOnce((input) => table.put(input)).callsFakeOnce(() => {
+      throw new Error('throttled for good');
+    }).callsFake((input) => table.put(input));
+    await expect(run()).rejects.toThrow(/could not store 1 of 1 job changes .*\(first: Error: throttled for good\)/);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ level: 'ERROR', fields: expect.objectContaining({ jobId: 'import-0000000001', error: expect.any(Error) }) }),
+    );
+    // Lambda retries a minute later: by its own clock the job completed 5.5 minutes ago.
+    const retried = await run(new Date(NOW.getTime() + 60_000));
+    expect(retried.summary.firstRun).toBe(true);
+    expect(completed(retried.emf, 'Failed')).toBe(1);
   });
 });
 
@@ -286,6 +308,21 @@ describe('exactly once', () => {
     ]);
   });
 
+  it('counts its own write when the SDK retried it after the first attempt landed', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed', { ImportedUsers: 12 })];
+    // The first attempt is stored but its answer is lost; the SDK's retry then fails the version check.
+    dynamoMock.on(PutCommand).callsFake((input) => {
+      table.put(input);
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    });
+    const { summary, emf } = await run();
+    expect(completed(emf, 'Failed')).toBe(1);
+    expect(sumOf(emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(12);
+    expect(summary.changesStored).toBe(1);
+  });
+
   it('publishes what it stored and fails the run when a write fails', async () => {
     jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
     await baseline();
@@ -307,7 +344,7 @@ describe('faults', () => {
     ['InvalidParameterException', new InvalidParameterException({ message: 'bad parameter', $metadata: {} })],
     ['TooManyRequestsException', new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} })],
     ['InternalErrorException', new InternalErrorException({ message: 'internal', $metadata: {} })],
-  ])('fails the run on %s: no gauges, no transitions, nothing stored', async (name, error) => {
+  ])('fails the run on %s (once the SDK gives up retrying): no gauges, no transitions, nothing stored', async (name, error) => {
     jobs = [job(1, 'InProgress')];
     await baseline();
     const puts = table.puts;

@@ -55,7 +55,7 @@ describe('planChanges', () => {
     const plan = planChanges(
       [job('a', 'Failed', { ImportedUsers: 10, SkippedUsers: 2, FailedUsers: 3 })],
       new Map([['a', stored('InProgress', 4, 1, 0)]]),
-      { firstRun: false, now: NOW, periodMs: PERIOD },
+      {},
     );
     expect(plan.changes).toHaveLength(1);
     expect(plan.changes[0].completed).toBe('Failed');
@@ -63,20 +63,12 @@ describe('planChanges', () => {
   });
 
   it('ignores a job whose status and counters did not move', () => {
-    const plan = planChanges([job('a', 'Succeeded', { ImportedUsers: 5 })], new Map([['a', stored('Succeeded', 5)]]), {
-      firstRun: false,
-      now: NOW,
-      periodMs: PERIOD,
-    });
+    const plan = planChanges([job('a', 'Succeeded', { ImportedUsers: 5 })], new Map([['a', stored('Succeeded', 5)]]), {});
     expect(plan.changes).toEqual([]);
   });
 
   it('counts user growth of a running job without a transition', () => {
-    const plan = planChanges([job('a', 'InProgress', { ImportedUsers: 50 })], new Map([['a', stored('InProgress', 20)]]), {
-      firstRun: false,
-      now: NOW,
-      periodMs: PERIOD,
-    });
+    const plan = planChanges([job('a', 'InProgress', { ImportedUsers: 50 })], new Map([['a', stored('InProgress', 20)]]), {});
     expect(plan.changes[0].completed).toBeUndefined();
     expect(plan.changes[0].newUsers.importedUsers).toBe(30);
   });
@@ -85,7 +77,7 @@ describe('planChanges', () => {
     const plan = planChanges(
       [job('new', 'Expired', { CompletionDate: new Date('2020-01-01T00:00:00Z') })],
       new Map(),
-      { firstRun: false, now: NOW, periodMs: PERIOD },
+      {},
     );
     expect(plan.changes[0].completed).toBe('Expired');
   });
@@ -99,7 +91,7 @@ describe('planChanges', () => {
         job('running', 'InProgress', { ImportedUsers: 2 }),
       ],
       new Map(),
-      { firstRun: true, now: NOW, periodMs: PERIOD },
+      { historyBefore: new Date(NOW.getTime() - PERIOD) },
     );
     const byId = Object.fromEntries(plan.changes.map((c) => [c.job.JobId, c]));
     expect(byId.old.completed).toBeUndefined();
@@ -118,18 +110,25 @@ describe('planChanges', () => {
         ['back', stored('Succeeded', 10)],
         ['shrunk', stored('InProgress', 8)],
       ]),
-      { firstRun: false, now: NOW, periodMs: PERIOD },
+      {},
     );
     expect(plan.changes).toEqual([]);
     expect(plan.stale.map((j) => j.JobId)).toEqual(['back', 'shrunk']);
   });
 
+  it('counts a status that moved forward even when a counter shrank, with no negative users', () => {
+    const plan = planChanges(
+      [job('a', 'Failed', { ImportedUsers: 8, FailedUsers: 2 })],
+      new Map([['a', stored('InProgress', 10)]]),
+      {},
+    );
+    expect(plan.stale).toEqual([]);
+    expect(plan.changes[0].completed).toBe('Failed');
+    expect(plan.changes[0].newUsers).toEqual({ importedUsers: 0, skippedUsers: 0, failedUsers: 2 });
+  });
+
   it('sets aside a job with an unknown status', () => {
-    const plan = planChanges([job('odd', 'Paused'), job('a', 'Created')], new Map(), {
-      firstRun: false,
-      now: NOW,
-      periodMs: PERIOD,
-    });
+    const plan = planChanges([job('odd', 'Paused'), job('a', 'Created')], new Map(), {});
     expect(plan.unknownStatus.map((j) => j.JobId)).toEqual(['odd']);
     expect(plan.changes.map((c) => c.job.JobId)).toEqual(['a']);
   });
@@ -146,7 +145,7 @@ describe('computeFigures', () => {
 
   it('counts gauges from the listing and transitions from the stored changes only', () => {
     const jobs = JOB_STATUSES.map((s, i) => job(String(i), s));
-    const plan = planChanges(jobs, new Map(), { firstRun: false, now: NOW, periodMs: PERIOD });
+    const plan = planChanges(jobs, new Map(), {});
     const figures = computeFigures(jobs, plan.changes.filter((c) => c.job.Status !== 'Stopped'));
     expect(Object.values(figures.jobs)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
     expect(figures.jobsCompleted).toEqual({ Succeeded: 1, Failed: 1, Stopped: 0, Expired: 1 });

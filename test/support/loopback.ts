@@ -3,6 +3,7 @@
  * DynamoDB emulator, each on a port the OS picks. Shared by the end-to-end tests and the benchmark.
  */
 import { spawn } from 'child_process';
+import * as http from 'http';
 import * as path from 'path';
 import type { AddressInfo } from 'net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -34,6 +35,12 @@ export class Loopback {
   public readonly tableName = 'import-job-monitor-state';
   /** Requests dynalite has received, the tests' own included. */
   public dynamoRequests = 0;
+  /**
+   * PutItem requests whose answer to lose: dynalite stores the item, the handler gets a 500 instead,
+   * as when a response is lost on the way back.
+   */
+  public losePutAnswers = 0;
+  private proxy?: http.Server;
   private dynaliteServer: any;
   private dynamo?: DynamoDBDocumentClient;
 
@@ -42,7 +49,10 @@ export class Loopback {
     this.dynaliteServer = dynalite({ createTableMs: 0 });
     this.dynaliteServer.on('request', () => this.dynamoRequests++);
     await new Promise<void>((resolve) => this.dynaliteServer.listen(0, '127.0.0.1', resolve));
-    this.dynamoEndpoint = `http://127.0.0.1:${(this.dynaliteServer.address() as AddressInfo).port}`;
+    const dynalitePort = (this.dynaliteServer.address() as AddressInfo).port;
+    this.proxy = http.createServer((req, res) => this.forward(dynalitePort, req, res));
+    await new Promise<void>((resolve) => this.proxy!.listen(0, '127.0.0.1', resolve));
+    this.dynamoEndpoint = `http://127.0.0.1:${(this.proxy.address() as AddressInfo).port}`;
     this.dynamo = DynamoDBDocumentClient.from(
       new DynamoDBClient({ region: 'eu-west-1', endpoint: this.dynamoEndpoint, credentials: CREDENTIALS }),
     );
@@ -64,8 +74,27 @@ export class Loopback {
 
   public async stop(): Promise<void> {
     this.dynamo?.destroy();
+    await new Promise<void>((resolve) => (this.proxy ? this.proxy.close(() => resolve()) : resolve()));
     await this.cognito.stop();
     await new Promise<void>((resolve) => (this.dynaliteServer ? this.dynaliteServer.close(() => resolve()) : resolve()));
+  }
+
+  private forward(port: number, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const lose = req.headers['x-amz-target'] === 'DynamoDB_20120810.PutItem' && this.losePutAnswers > 0;
+    if (lose) this.losePutAnswers--;
+    const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      if (!lose) {
+        res.writeHead(answer.statusCode ?? 500, answer.headers);
+        answer.pipe(res);
+        return;
+      }
+      answer.resume();
+      answer.on('end', () => {
+        res.writeHead(500, { 'Content-Type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'answer lost' }));
+      });
+    });
+    req.pipe(upstream);
   }
 
   /** Every item of the state table, by `UserPoolId|JobId`. */

@@ -3,7 +3,7 @@
  * writes with. The end-to-end tests run the same handler against dynalite, a real DynamoDB emulator.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommandInput, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommandInput, PutCommandInput, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 export class MemoryTable {
   public readonly items = new Map<string, Record<string, any>>();
@@ -19,17 +19,22 @@ export class MemoryTable {
     const item = input.Item!;
     const key = `${item.UserPoolId}|${item.JobId}`;
     const existing = this.items.get(key);
-    const ok =
-      input.ConditionExpression === 'attribute_not_exists(#pk)'
-        ? existing === undefined
-        : input.ConditionExpression === '#version = :version'
-          ? existing?.Version === input.ExpressionAttributeValues![':version']
-          : false;
+    const conditions: Record<string, () => boolean> = {
+      'attribute_not_exists(#pk)': () => existing === undefined,
+      'attribute_not_exists(#done)': () => existing?.FirstRunCompletedAt === undefined,
+      '#version = :version': () => existing?.Version === input.ExpressionAttributeValues![':version'],
+    };
+    const ok = conditions[input.ConditionExpression!]?.() ?? false;
     if (!ok) {
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
     }
     this.items.set(key, { ...item });
     return {};
+  }
+
+  public get(input: GetCommandInput) {
+    const item = this.items.get(`${input.Key!.UserPoolId}|${input.Key!.JobId}`);
+    return { Item: item ? { ...item } : undefined };
   }
 
   public job(poolId: string, jobId: string): Record<string, any> | undefined {
