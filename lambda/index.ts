@@ -141,9 +141,10 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
 
   const outcomes = await mapWithConcurrency(plan.changes, WRITE_CONCURRENCY, (change) => storeChange(deps, change));
   const storedChanges = plan.changes.filter((_, i) => outcomes[i].status === 'fulfilled' && outcomes[i].value);
-  const failedWrites = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as Error] : []));
+  const failedWrites: Error[] = [];
   outcomes.forEach((o, i) => {
     if (o.status === 'rejected') {
+      failedWrites.push(o.reason);
       log.error('Could not store a job change; the next run will count it', { ...jobFields(plan.changes[i].job), error: o.reason });
     }
   });
