@@ -1,9 +1,30 @@
 /**
- * The names the construct, the handler and the tests share. They are the library's public API:
- * changing one breaks every dashboard and alarm built on it.
+ * The names the construct, the handler and the tests share. Only `ImportJobStatus` is exported from the
+ * package; the rest is internal, but the names are the metrics' contract all the same: changing one
+ * breaks every dashboard and alarm built on it.
  *
  * This file must stay free of aws-cdk-lib imports: the handler bundle includes it.
  */
+
+/** The status of a Cognito user import job; each value is the status name Cognito returns. */
+export enum ImportJobStatus {
+  /** Created, not started yet; it turns `Expired` if nobody starts it within 24 to 48 hours. */
+  CREATED = 'Created',
+  /** Started, waiting its turn. */
+  PENDING = 'Pending',
+  /** Importing users. */
+  IN_PROGRESS = 'InProgress',
+  /** Being stopped. */
+  STOPPING = 'Stopping',
+  /** Ended: created and never started in time. Its CSV data is deleted. */
+  EXPIRED = 'Expired',
+  /** Ended: stopped by a user. */
+  STOPPED = 'Stopped',
+  /** Ended: its import failed. */
+  FAILED = 'Failed',
+  /** Ended: every user was imported, skipped or failed individually. */
+  SUCCEEDED = 'Succeeded',
+}
 
 /** The statuses of a user import job, as documented in the Cognito API reference. */
 export const JOB_STATUSES = [
@@ -15,12 +36,13 @@ export const JOB_STATUSES = [
   'Stopped',
   'Failed',
   'Succeeded',
-] as const;
-
-/** The statuses a job ends in; Cognito sets `CompletionDate` when a job enters one of them. */
-export const COMPLETED_STATUSES = ['Succeeded', 'Failed', 'Stopped', 'Expired'] as const;
+] as const satisfies readonly `${ImportJobStatus}`[];
 
 export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** The statuses a job ends in; Cognito sets `CompletionDate` when a job enters one of them. */
+export const COMPLETED_STATUSES = ['Succeeded', 'Failed', 'Stopped', 'Expired'] as const satisfies readonly JobStatus[];
+
 export type CompletedStatus = (typeof COMPLETED_STATUSES)[number];
 
 /** The namespace metrics go to unless `metricNamespace` says otherwise. */

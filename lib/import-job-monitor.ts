@@ -3,6 +3,7 @@ import * as path from 'path';
 import {
   Duration,
   RemovalPolicy,
+  Stack,
   Token,
   aws_cloudwatch as cloudwatch,
   aws_cognito as cognito,
@@ -13,7 +14,7 @@ import {
   aws_lambda as lambda,
   aws_logs as logs,
 } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import {
   COMPLETED_STATUSES,
   DEFAULT_METRIC_NAMESPACE,
@@ -23,6 +24,7 @@ import {
   ENV_SCHEDULE_SECONDS,
   ENV_STATE_TABLE_NAME,
   ENV_USER_POOL_ID,
+  ImportJobStatus,
   JOB_STATUSES,
   METRIC_FAILED_USERS,
   METRIC_IMPORTED_USERS,
@@ -35,7 +37,10 @@ import {
 
 /** Properties of an {@link ImportJobMonitor}. */
 export interface ImportJobMonitorProps {
-  /** The user pool whose import jobs are monitored. `UserPool.fromUserPoolId(...)` works too. */
+  /**
+   * The user pool whose import jobs are monitored. `UserPool.fromUserPoolId(...)` works too, for a pool in any
+   * region: the function calls Cognito in the region its ID names (`eu-west-1_AbC123`).
+   */
   readonly userPool: cognito.IUserPool;
 
   /**
@@ -58,7 +63,7 @@ export interface ImportJobMonitorProps {
   readonly alarmAction?: cloudwatch.IAlarmAction;
 
   /**
-   * How long the handler's logs are kept.
+   * How long the handler's logs are kept: one of the `logs.RetentionDays` values.
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
@@ -82,8 +87,9 @@ export interface ImportJobMonitorProps {
   readonly enableMonitorHealthAlarm?: boolean;
 
   /**
-   * What happens to the state table when it leaves the stack. The table only holds the last seen state
-   * of each job; a new table starts with a first run, which counts no old job again.
+   * What happens to the state table and the handler's log group when they leave the stack (`cdk destroy`,
+   * or the monitor removed). The table only holds the last seen state of each job; a new table starts with a
+   * first run, which counts no old job again.
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -113,7 +119,10 @@ export class ImportJobMonitor extends Construct {
   public readonly expiredJobsAlarm?: cloudwatch.Alarm;
   /** In ALARM when the handler fails, or publishes nothing for three periods; undefined when switched off. */
   public readonly monitorHealthAlarm?: cloudwatch.CompositeAlarm;
-  /** Every alarm the monitor created, each with `alarmAction` attached. */
+  /**
+   * The alarms that carry `alarmAction`: `failedJobsAlarm`, `expiredJobsAlarm` and `monitorHealthAlarm`, those
+   * switched on. The two alarms inside `monitorHealthAlarm` (handler errors, no data) have no action of their own.
+   */
   public readonly alarms: cloudwatch.AlarmBase[] = [];
 
   private readonly userPoolId: string;
@@ -125,18 +134,23 @@ export class ImportJobMonitor extends Construct {
     this.userPoolId = props.userPool.userPoolId;
     validateSchedule(this.schedule);
     validateNamespace(this.metricNamespace);
+    validateUserPoolId(this.userPoolId);
+    validateLogRetention(props.logRetention);
+    claimPool(this, this.userPoolId, this.metricNamespace);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
 
     const table = new dynamodb.Table(this, 'State', {
       partitionKey: { name: TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       sortKey: { name: TABLE_SORT_KEY, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+      removalPolicy,
     });
     this.stateTable = table;
 
     const logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy,
     });
     // A role of our own: the managed AWSLambdaBasicExecutionRole would let it write to every log group.
     const role = new iam.Role(this, 'HandlerRole', {
@@ -163,7 +177,10 @@ export class ImportJobMonitor extends Construct {
       },
     });
     this.handler = handler;
-    props.userPool.grant(handler, 'cognito-idp:ListUserImportJobs');
+    handler.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['cognito-idp:ListUserImportJobs'],
+      resources: [userPoolArn(this, props.userPool)],
+    }));
     table.grant(handler, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem');
 
     new events.Rule(this, 'Schedule', {
@@ -174,13 +191,13 @@ export class ImportJobMonitor extends Construct {
 
     const where = `Details are in the log group ${logGroup.logGroupName}.`;
     if (props.enableFailedJobsAlarm ?? true) {
-      this.failedJobsAlarm = this.completedJobsAlarm('FailedJobsAlarm', 'Failed',
+      this.failedJobsAlarm = this.completedJobsAlarm('FailedJobsAlarm', ImportJobStatus.FAILED,
         `A user import job into user pool ${this.userPoolId} ended Failed: its users were not all imported. ` +
           `${where} Find "Import job completed" with status Failed for the job ID, name, user counts and ` +
           'CompletionMessage; then read the job\'s own CloudWatch Logs, fix the CSV or the pool and import again.');
     }
     if (props.enableExpiredJobsAlarm ?? true) {
-      this.expiredJobsAlarm = this.completedJobsAlarm('ExpiredJobsAlarm', 'Expired',
+      this.expiredJobsAlarm = this.completedJobsAlarm('ExpiredJobsAlarm', ImportJobStatus.EXPIRED,
         `A user import job into user pool ${this.userPoolId} expired: it was created but never started, ` +
           `so none of its users were imported. ${where} Find "Import job completed" with status Expired for ` +
           'the job ID and name; create and start the import again.');
@@ -198,20 +215,20 @@ export class ImportJobMonitor extends Construct {
 
   /**
    * The number of jobs now in a status, as counted by the last run.
-   * @param status one of Created, Pending, InProgress, Stopping, Expired, Stopped, Failed, Succeeded
+   * @param status any status, e.g. `ImportJobStatus.IN_PROGRESS`
    * @default maximum over the schedule period
    */
-  public metricJobs(status: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  public metricJobs(status: ImportJobStatus, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     checkStatus('metricJobs', status, JOB_STATUSES);
     return this.metric(METRIC_JOBS, { [DIMENSION_STATUS]: status }, cloudwatch.Stats.MAXIMUM, props);
   }
 
   /**
    * The number of jobs that entered a completed status; each job is counted once, when it gets there.
-   * @param status one of Succeeded, Failed, Stopped, Expired
+   * @param status a status a job ends in: `SUCCEEDED`, `FAILED`, `STOPPED` or `EXPIRED`
    * @default sum over the schedule period
    */
-  public metricJobsCompleted(status: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  public metricJobsCompleted(status: ImportJobStatus, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     checkStatus('metricJobsCompleted', status, COMPLETED_STATUSES);
     return this.metric(METRIC_JOBS_COMPLETED, { [DIMENSION_STATUS]: status }, cloudwatch.Stats.SUM, props);
   }
@@ -256,7 +273,7 @@ export class ImportJobMonitor extends Construct {
     }).attachTo(this);
   }
 
-  private completedJobsAlarm(id: string, status: string, description: string): cloudwatch.Alarm {
+  private completedJobsAlarm(id: string, status: ImportJobStatus, description: string): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       alarmDescription: description,
       metric: this.metricJobsCompleted(status, { statistic: cloudwatch.Stats.SUM, period: this.schedule }),
@@ -284,7 +301,7 @@ export class ImportJobMonitor extends Construct {
     const silent = new cloudwatch.Alarm(this, 'NoDataAlarm', {
       alarmDescription: `The import job monitor of user pool ${this.userPoolId} published no Jobs metric for ` +
         `${silentPeriods} periods: its schedule may be disabled, its permissions revoked or the pool deleted. ${where}`,
-      metric: this.metricJobs('Created', { statistic: cloudwatch.Stats.SAMPLE_COUNT, period: this.schedule }),
+      metric: this.metricJobs(ImportJobStatus.CREATED, { statistic: cloudwatch.Stats.SAMPLE_COUNT, period: this.schedule }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: silentPeriods,
@@ -318,6 +335,59 @@ function validateNamespace(namespace: string): void {
         `got ${JSON.stringify(namespace)}`,
     );
   }
+}
+
+// The shape Cognito accepts (API model: [\w-]+_[0-9a-zA-Z]+, at most 55), whose prefix is a region name.
+const USER_POOL_ID = /^([a-z]{2,4}(?:-[a-z]+)+-\d{1,2})_[0-9a-zA-Z]+$/;
+
+function validateUserPoolId(id: string): void {
+  if (Token.isUnresolved(id)) return;
+  if (!USER_POOL_ID.test(id) || id.length > 55) {
+    throw new Error(
+      `userPool must have an ID like eu-west-1_AbC123 (its region, an underscore, letters and digits), got ${JSON.stringify(id)}`,
+    );
+  }
+}
+
+/**
+ * The pool's ARN in the region its ID names, so that a monitor in us-east-1 may list the jobs of a pool in
+ * eu-west-1. `UserPool.fromUserPoolId` would name the stack's region. A token ID keeps the pool's own ARN.
+ */
+function userPoolArn(scope: Construct, userPool: cognito.IUserPool): string {
+  const match = USER_POOL_ID.exec(userPool.userPoolId);
+  if (!match) return userPool.userPoolArn;
+  return Stack.of(scope).formatArn({
+    service: 'cognito-idp',
+    region: match[1],
+    account: userPool.env.account,
+    resource: 'userpool',
+    resourceName: userPool.userPoolId,
+  });
+}
+
+// CloudFormation accepts these retention periods and no other; RetentionDays.INFINITE means none is set.
+const RETENTION_DAYS = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
+
+function validateLogRetention(retention: logs.RetentionDays | undefined): void {
+  if (retention === undefined || Token.isUnresolved(retention) || RETENTION_DAYS.includes(retention)) return;
+  throw new Error(`logRetention must be one of the logs.RetentionDays values (${RETENTION_DAYS.join(', ')}), got ${retention}`);
+}
+
+// The monitors of each app, by pool and namespace: two on one pool would publish every transition twice.
+const monitorsByApp = new WeakMap<IConstruct, Map<string, string>>();
+
+function claimPool(monitor: Construct, userPoolId: string, namespace: string): void {
+  const claims = monitorsByApp.get(monitor.node.root) ?? new Map<string, string>();
+  monitorsByApp.set(monitor.node.root, claims);
+  const key = `${userPoolId}\n${namespace}`;
+  const other = claims.get(key);
+  if (other !== undefined) {
+    throw new Error(
+      `${monitor.node.path} and ${other} both monitor user pool ${userPoolId} into namespace ${namespace}: ` +
+        'every job would be counted twice. Keep one monitor per pool, or give one another metricNamespace',
+    );
+  }
+  claims.set(key, monitor.node.path);
 }
 
 function checkStatus(method: string, status: string, allowed: readonly string[]): void {

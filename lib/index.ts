@@ -1,2 +1,2 @@
 export * from './import-job-monitor';
-export * from './contract';
+export { ImportJobStatus } from './contract';

@@ -1,6 +1,7 @@
-import { App, Duration, Stack, aws_cloudwatch_actions as actions, aws_cognito as cognito, aws_logs as logs, aws_sns as sns } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack, aws_cloudwatch_actions as actions, aws_cognito as cognito, aws_logs as logs, aws_sns as sns } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ImportJobMonitor, ImportJobMonitorProps } from '../lib';
+import { ImportJobMonitor, ImportJobMonitorProps, ImportJobStatus } from '../lib';
+import { JOB_STATUSES } from '../lib/contract';
 
 function synth(props: Partial<ImportJobMonitorProps> = {}) {
   const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
@@ -224,19 +225,50 @@ describe('ImportJobMonitor', () => {
     expect(monitor.metricImportedUsers().namespace).toBe('Team/Imports');
   });
 
-  it('monitors a pool created in the same stack', () => {
+  it('monitors a pool created in the same stack, listing its jobs through its own ARN', () => {
     const stack = new Stack();
     const userPool = new cognito.UserPool(stack, 'Pool');
     new ImportJobMonitor(stack, 'Monitor', { userPool });
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ USER_POOL_ID: { Ref: Match.stringLikeRegexp('^Pool') } }) },
     });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Action: 'cognito-idp:ListUserImportJobs', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Pool'), 'Arn'] } },
+        ]),
+      },
+    });
+  });
+
+  it.each([
+    ['us-east-1', '123456789012'],
+    [undefined, undefined],
+  ])('grants the ARN of a pool in another region, from a stack in %s (undefined: env-agnostic)', (region, account) => {
+    const stack = new Stack(new App(), 'Test', { env: region ? { account, region } : undefined });
+    const userPool = cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123');
+    new ImportJobMonitor(stack, 'Monitor', { userPool });
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(
+      (p: any) => p.Properties.PolicyDocument.Statement,
+    );
+    const cognitoStatement = statements.find((s: any) => s.Action === 'cognito-idp:ListUserImportJobs');
+    expect(JSON.stringify(stack.resolve(cognitoStatement.Resource))).toMatch(
+      account ? /:cognito-idp:eu-west-1:123456789012:userpool\/eu-west-1_AbC123"/ : /:cognito-idp:eu-west-1:",\{"Ref":"AWS::AccountId"\},":userpool\/eu-west-1_AbC123"/,
+    );
+  });
+
+  it('deletes or keeps its log group together with its table', () => {
+    synth().template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    const kept = synth({ removalPolicy: RemovalPolicy.RETAIN }).template;
+    kept.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
+    kept.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
   });
 });
 
 describe('metrics', () => {
   it('gives the jobs in a status as the maximum over the schedule period', () => {
-    const metric = synth({ schedule: Duration.minutes(10) }).monitor.metricJobs('InProgress');
+    const metric = synth({ schedule: Duration.minutes(10) }).monitor.metricJobs(ImportJobStatus.IN_PROGRESS);
     expect(metric.metricName).toBe('Jobs');
     expect(metric.namespace).toBe('Cognito/UserImportJobs');
     expect(metric.dimensions).toEqual({ UserPoolId: 'eu-west-1_AbC123', Status: 'InProgress' });
@@ -246,7 +278,7 @@ describe('metrics', () => {
 
   it('gives completed jobs and users as sums, and takes options', () => {
     const { monitor } = synth();
-    expect(monitor.metricJobsCompleted('Succeeded').statistic).toBe('Sum');
+    expect(monitor.metricJobsCompleted(ImportJobStatus.SUCCEEDED).statistic).toBe('Sum');
     for (const [metric, name] of [
       [monitor.metricImportedUsers(), 'ImportedUsers'],
       [monitor.metricSkippedUsers(), 'SkippedUsers'],
@@ -261,12 +293,24 @@ describe('metrics', () => {
     expect(hourly.label).toBe('Imported');
   });
 
+  it('names every status Cognito documents in the ImportJobStatus enum, by its Cognito name', () => {
+    expect(Object.values(ImportJobStatus)).toEqual([...JOB_STATUSES]);
+  });
+
+  it('still takes the plain status names, as JavaScript callers pass them', () => {
+    const { monitor } = synth();
+    const untyped = monitor as unknown as { metricJobs(status: string): ReturnType<ImportJobMonitor['metricJobs']> };
+    expect(untyped.metricJobs('Failed').dimensions).toEqual({ UserPoolId: 'eu-west-1_AbC123', Status: 'Failed' });
+  });
+
   it('fails when asked for a status that does not exist', () => {
     const { monitor } = synth();
-    expect(() => monitor.metricJobs('failed')).toThrow(
+    expect(() => monitor.metricJobs('failed' as ImportJobStatus)).toThrow(
       'metricJobs takes a status among Created, Pending, InProgress, Stopping, Expired, Stopped, Failed, Succeeded, got "failed"',
     );
-    expect(() => monitor.metricJobsCompleted('InProgress')).toThrow(/metricJobsCompleted takes a status among Succeeded, Failed, Stopped, Expired, got "InProgress"/);
+    expect(() => monitor.metricJobsCompleted(ImportJobStatus.IN_PROGRESS)).toThrow(
+      /metricJobsCompleted takes a status among Succeeded, Failed, Stopped, Expired, got "InProgress"/,
+    );
   });
 });
 
@@ -284,6 +328,45 @@ describe('validation', () => {
     expect(() => synth({ metricNamespace })).toThrow(
       `metricNamespace must be 1 to 255 letters, digits or . _ # : / - and must not start with AWS/, got ${JSON.stringify(metricNamespace)}`,
     );
+  });
+
+  it.each(['bad id', 'AbC123', 'eu-west-1_', 'eu-west-1_AbC 123', '_AbC123', 'EU-WEST-1_AbC123', `eu-west-1_${'a'.repeat(50)}`])(
+    'fails when the user pool ID is %j',
+    (id) => {
+      const stack = new Stack();
+      expect(() => new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', id) })).toThrow(
+        `userPool must have an ID like eu-west-1_AbC123 (its region, an underscore, letters and digits), got ${JSON.stringify(id)}`,
+      );
+    },
+  );
+
+  it.each([4, 1.5, 0, -1])('fails when the log retention is %j days', (days) => {
+    expect(() => synth({ logRetention: days as logs.RetentionDays })).toThrow(
+      new RegExp(`^logRetention must be one of the logs.RetentionDays values \\(1, 3, 5, 7, 14, 30, .*\\), got ${days}$`),
+    );
+  });
+
+  it('fails when two monitors in one app watch the same pool into the same namespace, naming both', () => {
+    const app = new App();
+    const first = new Stack(app, 'First');
+    new ImportJobMonitor(first, 'Monitor', { userPool: cognito.UserPool.fromUserPoolId(first, 'Pool', 'eu-west-1_AbC123') });
+    const second = new Stack(app, 'Second');
+    const userPool = cognito.UserPool.fromUserPoolId(second, 'Pool', 'eu-west-1_AbC123');
+    expect(() => new ImportJobMonitor(second, 'Again', { userPool })).toThrow(
+      'Second/Again and First/Monitor both monitor user pool eu-west-1_AbC123 into namespace Cognito/UserImportJobs: ' +
+        'every job would be counted twice. Keep one monitor per pool, or give one another metricNamespace',
+    );
+    expect(() => new ImportJobMonitor(second, 'Other', { userPool, metricNamespace: 'Other' })).not.toThrow();
+    expect(() =>
+      new ImportJobMonitor(second, 'OtherPool', { userPool: cognito.UserPool.fromUserPoolId(second, 'Pool2', 'eu-west-1_Other1') }),
+    ).not.toThrow();
+  });
+
+  it('fails when one pool created in the stack gets two monitors', () => {
+    const stack = new Stack();
+    const userPool = new cognito.UserPool(stack, 'Pool');
+    new ImportJobMonitor(stack, 'One', { userPool });
+    expect(() => new ImportJobMonitor(stack, 'Two', { userPool })).toThrow(/^Default\/Two and Default\/One both monitor user pool/);
   });
 
   it('accepts the edges of the schedule range', () => {

@@ -27,6 +27,10 @@ describe('the example app', () => {
     Template.fromStack(stack).resourceCountIs('AWS::Cognito::UserPool', 0);
   });
 
+  it('fails at synth on a malformed -c userPoolId, naming it', () => {
+    expect(() => new ExampleStack(checkedApp(), 'Example', { userPoolId: 'bad id' })).toThrow(/userPool must have an ID like eu-west-1_AbC123 .*got "bad id"/);
+  });
+
   it('would be stopped by the checks for a pool that breaks them', () => {
     const app = checkedApp();
     const stack = new ExampleStack(app, 'Example', { userPoolId: 'eu-west-1_AbC123' });
