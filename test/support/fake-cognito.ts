@@ -1,7 +1,7 @@
 /**
  * A loopback server that answers ListUserImportJobs as Cognito does on the wire (AWS JSON 1.1):
  * pages of at most 50 jobs, MaxResults required (1 to 60), dates as epoch seconds, typed errors.
- * Tests and the benchmark queue errors to inject with `failNext`.
+ * Tests and the benchmark queue errors to inject with `failNext`, or make it `hang`.
  */
 import * as http from 'http';
 import type { AddressInfo } from 'net';
@@ -34,11 +34,14 @@ const MAX_PAGE = 50;
 export class FakeCognito {
   /** Jobs per pool, in the order Cognito lists them. */
   public readonly pools = new Map<string, FakeJob[]>();
-  /** Every request received, errors included. */
-  public readonly requests: { target: string; body: any }[] = [];
+  /** Every request received, errors included, with the region its signature is scoped to. */
+  public readonly requests: { target: string; body: any; region?: string }[] = [];
   /** Tokens to hand out instead of the real next one, to break pagination on purpose. */
   public tokenOverride?: (page: number) => string | undefined;
+  /** While set, requests are read and never answered, as by an endpoint that accepts and then hangs. */
+  public hang = false;
   private readonly failures: InjectedError[] = [];
+  private readonly hung: http.ServerResponse[] = [];
   private server?: http.Server;
 
   public failNext(...errors: InjectedError[]): void {
@@ -49,19 +52,30 @@ export class FakeCognito {
     this.server = http.createServer((req, res) => {
       let raw = '';
       req.on('data', (chunk) => (raw += chunk));
-      req.on('end', () => this.answer(String(req.headers['x-amz-target'] ?? ''), raw, res));
+      req.on('end', () => this.answer(String(req.headers['x-amz-target'] ?? ''), raw, res, signingRegion(req.headers.authorization)));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /** Stops hanging, and drops the connections of the requests left hanging. */
+  public release(): void {
+    this.hang = false;
+    for (const res of this.hung.splice(0)) res.destroy();
+  }
+
   public async stop(): Promise<void> {
+    this.release();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  private answer(target: string, raw: string, res: http.ServerResponse): void {
+  private answer(target: string, raw: string, res: http.ServerResponse, region?: string): void {
     const body = raw ? JSON.parse(raw) : {};
-    this.requests.push({ target, body });
+    this.requests.push({ target, body, region });
+    if (this.hang) {
+      this.hung.push(res);
+      return;
+    }
     const injected = this.failures.shift();
     if (injected) return send(res, injected.status, error(injected.type, injected.message ?? injected.type));
     if (target !== 'AWSCognitoIdentityProviderService.ListUserImportJobs') {
@@ -83,6 +97,11 @@ export class FakeCognito {
       ...(token ? { PaginationToken: token } : {}),
     });
   }
+}
+
+/** The region a SigV4 `Authorization` header is scoped to: `Credential=AKID/20261125/eu-west-1/cognito-idp/aws4_request`. */
+export function signingRegion(authorization: string | undefined): string | undefined {
+  return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(authorization ?? '')?.[1];
 }
 
 function toWire(userPoolId: string, job: FakeJob): Record<string, unknown> {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_PARTITION_KEY, TABLE_SORT_KEY } from '../../lib/contract';
-import { FakeCognito } from './fake-cognito';
+import { FakeCognito, signingRegion } from './fake-cognito';
 import { EmfRecord, parseEmf, parseLogs } from './emf';
 
 const dynalite = require('dynalite');
@@ -26,6 +26,13 @@ export interface Invocation {
   readonly loadMs: number;
   /** CPU time of the handler call, user plus system, in milliseconds. */
   readonly cpuMs: number;
+  /** Wall-clock time of the whole process, in milliseconds. */
+  readonly wallMs: number;
+}
+
+export interface InvokeOptions {
+  /** Kills the process after this long, so that a test of a hang cannot hang itself. */
+  readonly killAfterMs?: number;
 }
 
 export class Loopback {
@@ -40,6 +47,11 @@ export class Loopback {
    * as when a response is lost on the way back.
    */
   public losePutAnswers = 0;
+  /** Every request to DynamoDB, by operation (`PutItem`), with the region its signature is scoped to. */
+  public readonly dynamoLog: { operation: string; region?: string }[] = [];
+  /** Operations (`Query`, `PutItem`) whose requests are read and never answered, until `release()`. */
+  public readonly hangDynamo = new Set<string>();
+  private readonly hung: http.ServerResponse[] = [];
   private proxy?: http.Server;
   private dynaliteServer: any;
   private dynamo?: DynamoDBDocumentClient;
@@ -72,7 +84,15 @@ export class Loopback {
     );
   }
 
+  /** Stops every hang, and drops the connections of the requests left hanging. */
+  public release(): void {
+    this.cognito.release();
+    this.hangDynamo.clear();
+    for (const res of this.hung.splice(0)) res.destroy();
+  }
+
   public async stop(): Promise<void> {
+    this.release();
     this.dynamo?.destroy();
     await new Promise<void>((resolve) => (this.proxy ? this.proxy.close(() => resolve()) : resolve()));
     await this.cognito.stop();
@@ -80,6 +100,13 @@ export class Loopback {
   }
 
   private forward(port: number, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const operation = String(req.headers['x-amz-target'] ?? '').replace('DynamoDB_20120810.', '');
+    this.dynamoLog.push({ operation, region: signingRegion(req.headers.authorization) });
+    if (this.hangDynamo.has(operation)) {
+      req.resume();
+      this.hung.push(res);
+      return;
+    }
     const lose = req.headers['x-amz-target'] === 'DynamoDB_20120810.PutItem' && this.losePutAnswers > 0;
     if (lose) this.losePutAnswers--;
     const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
@@ -110,7 +137,8 @@ export class Loopback {
   }
 
   /** Runs the bundled handler in a fresh Node.js process, as a cold Lambda invocation would. */
-  public invoke(userPoolId: string, env: Record<string, string> = {}): Promise<Invocation> {
+  public invoke(userPoolId: string, env: Record<string, string> = {}, options: InvokeOptions = {}): Promise<Invocation> {
+    const started = Date.now();
     const child = spawn(process.execPath, [path.join(__dirname, 'invoke-bundle.js'), BUNDLE], {
       env: {
         PATH: process.env.PATH,
@@ -132,9 +160,11 @@ export class Loopback {
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
+    const killer = options.killAfterMs ? setTimeout(() => child.kill('SIGKILL'), options.killAfterMs) : undefined;
     return new Promise((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (code) => {
+        clearTimeout(killer);
         const last = stderr.trim().split('\n').pop() ?? '';
         const report = last.startsWith('{"loadMs"') ? JSON.parse(last) : {};
         stderr = stderr.replace(last, '');
@@ -145,6 +175,7 @@ export class Loopback {
           stderr,
           loadMs: report.loadMs ?? NaN,
           cpuMs: report.cpuMs ?? NaN,
+          wallMs: Date.now() - started,
         });
       });
     });
