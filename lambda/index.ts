@@ -83,14 +83,63 @@ export interface Log {
   error(message: string, fields: Record<string, unknown>): void;
 }
 
+/** When a run must end: its AWS calls still under way are aborted then, so that it fails with its cause logged. */
+export interface Deadline {
+  readonly at: Date;
+  readonly signal: AbortSignal;
+}
+
 export interface RunDependencies {
   readonly cognito: CognitoIdentityProviderClient;
   readonly dynamodb: DynamoDBDocumentClient;
   readonly config: Config;
   readonly now: Date;
   readonly log: Log;
-  /** Aborts the AWS calls still under way, so a run about to time out fails with its cause logged. */
-  readonly abortSignal?: AbortSignal;
+  readonly deadline?: Deadline;
+}
+
+// Leave this long before the function's timeout for logging a run that runs out of time.
+const TIMEOUT_MARGIN_MS = 5_000;
+
+/**
+ * An AWS call of a run failed. It keeps the original error's name (ResourceNotFoundException, TimeoutError,
+ * AbortError...), which operators search for, and the original as its cause; its message adds the call, the
+ * pool, and the deadline when that is what cut the call off.
+ */
+export class OperationError extends Error {
+  public readonly operation: string;
+  public readonly userPoolId: string;
+  /** Set when the run's deadline had passed: the call was cut off rather than failed by AWS. */
+  public readonly deadline?: string;
+
+  constructor(operation: string, userPoolId: string, cause: Error, deadline?: Date) {
+    const attempts = (cause as { $metadata?: { attempts?: number } }).$metadata?.attempts;
+    const how = deadline
+      ? `was cut off by the run's deadline, ${deadline.toISOString()} (${TIMEOUT_MARGIN_MS / 1000} s before the function's timeout)`
+      : attempts
+        ? `failed after ${attempts} attempt${attempts === 1 ? '' : 's'}`
+        : 'failed';
+    super(`${operation} for user pool ${userPoolId} ${how}: ${cause.name}: ${cause.message}`, { cause });
+    this.name = cause.name;
+    this.operation = operation;
+    this.userPoolId = userPoolId;
+    if (deadline) this.deadline = deadline.toISOString();
+  }
+}
+
+/** Makes one AWS call of a run under its deadline; a failure says which call it was (see OperationError). */
+async function call<T>(
+  deps: RunDependencies,
+  operation: string,
+  send: (options: { abortSignal?: AbortSignal }) => Promise<T>,
+): Promise<T> {
+  try {
+    return await send({ abortSignal: deps.deadline?.signal });
+  } catch (error) {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    const deadline = deps.deadline?.signal.aborted ? deps.deadline.at : undefined;
+    throw new OperationError(operation, deps.config.userPoolId, cause, deadline);
+  }
 }
 
 // A type, not an interface, so that it can be logged as a record of fields.
@@ -112,14 +161,16 @@ const WRITE_CONCURRENCY = 16;
  * change is stored with a conditional write, and only the changes this run stored are counted.
  */
 export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
-  const { cognito, config, log, abortSignal } = deps;
+  const { cognito, config, log } = deps;
 
-  const { jobs, pages } = await listAllJobs(async (token) => {
-    const page = await cognito.send(
-      new ListUserImportJobsCommand({ UserPoolId: config.userPoolId, MaxResults: PAGE_SIZE, PaginationToken: token }),
-      { abortSignal },
+  const { jobs, pages } = await listAllJobs(async (token, page) => {
+    const answer = await call(deps, `ListUserImportJobs page ${page}`, (options) =>
+      cognito.send(
+        new ListUserImportJobsCommand({ UserPoolId: config.userPoolId, MaxResults: PAGE_SIZE, PaginationToken: token }),
+        options,
+      ),
     );
-    return { jobs: page.UserImportJobs ?? [], nextToken: page.PaginationToken };
+    return { jobs: answer.UserImportJobs ?? [], nextToken: answer.PaginationToken };
   });
 
   const { stored, marker } = await readState(deps);
@@ -188,7 +239,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     throw new AggregateError(
       failedWrites,
       `could not store ${failedWrites.length} of ${plan.changes.length} job changes for user pool ${config.userPoolId} ` +
-        `(first: ${failedWrites[0].name}: ${failedWrites[0].message}); they will be counted by the next run`,
+        `(first: ${failedWrites[0].message}); they will be counted by the next run`,
       { cause: failedWrites[0] },
     );
   }
@@ -217,21 +268,31 @@ function markerItem(deps: RunDependencies, marker: PoolMarker): Record<string, u
   return { [TABLE_PARTITION_KEY]: deps.config.userPoolId, [TABLE_SORT_KEY]: POOL_MARKER_SORT_KEY, ...marker };
 }
 
+/** How a call names the item it reads or writes: `job import-0000000200`, `pool marker`. */
+function itemName(item: Record<string, unknown>): string {
+  const sortKey = item[TABLE_SORT_KEY];
+  return sortKey === POOL_MARKER_SORT_KEY ? 'pool marker' : `job ${sortKey}`;
+}
+
 async function readState(deps: RunDependencies): Promise<{ stored: Map<string, StoredJobState>; marker?: PoolMarker }> {
   const stored = new Map<string, StoredJobState>();
   let marker: PoolMarker | undefined;
   let startKey: Record<string, unknown> | undefined;
+  let pageNumber = 0;
   do {
-    const page = await deps.dynamodb.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        KeyConditionExpression: '#pk = :pool',
-        ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY },
-        ExpressionAttributeValues: { ':pool': deps.config.userPoolId },
-        ExclusiveStartKey: startKey,
-        ConsistentRead: true,
-      }),
-      { abortSignal: deps.abortSignal },
+    pageNumber++;
+    const page = await call(deps, `Query state page ${pageNumber}`, (options) =>
+      deps.dynamodb.send(
+        new QueryCommand({
+          TableName: deps.config.tableName,
+          KeyConditionExpression: '#pk = :pool',
+          ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY },
+          ExpressionAttributeValues: { ':pool': deps.config.userPoolId },
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+        options,
+      ),
     );
     for (const item of page.Items ?? []) {
       const jobId = item[TABLE_SORT_KEY] as string;
@@ -282,15 +343,17 @@ async function conditionalPut(
   // A token of this write alone, by which a write that landed though its answer was lost is known again.
   const stamped = { ...item, WriteId: randomUUID() };
   try {
-    await deps.dynamodb.send(
-      new PutCommand({
-        TableName: deps.config.tableName,
-        Item: stamped,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-      { abortSignal: deps.abortSignal },
+    await call(deps, `PutItem ${itemName(item)}`, (options) =>
+      deps.dynamodb.send(
+        new PutCommand({
+          TableName: deps.config.tableName,
+          Item: stamped,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+        options,
+      ),
     );
     return true;
   } catch (error) {
@@ -304,13 +367,15 @@ async function conditionalPut(
 
 async function storedByThisRun(deps: RunDependencies, item: Record<string, unknown>): Promise<boolean> {
   try {
-    const { Item } = await deps.dynamodb.send(
-      new GetCommand({
-        TableName: deps.config.tableName,
-        Key: { [TABLE_PARTITION_KEY]: item[TABLE_PARTITION_KEY], [TABLE_SORT_KEY]: item[TABLE_SORT_KEY] },
-        ConsistentRead: true,
-      }),
-      { abortSignal: deps.abortSignal },
+    const { Item } = await call(deps, `GetItem ${itemName(item)}`, (options) =>
+      deps.dynamodb.send(
+        new GetCommand({
+          TableName: deps.config.tableName,
+          Key: { [TABLE_PARTITION_KEY]: item[TABLE_PARTITION_KEY], [TABLE_SORT_KEY]: item[TABLE_SORT_KEY] },
+          ConsistentRead: true,
+        }),
+        options,
+      ),
     );
     return Item?.WriteId === item.WriteId;
   } catch {
@@ -370,17 +435,16 @@ const cognito = new CognitoIdentityProviderClient({ retryMode: 'adaptive', maxAt
 const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 8 }));
 const logger = new Logger({ serviceName: 'import-job-monitor' });
 
-// Leave this long for logging a run that runs out of time.
-const TIMEOUT_MARGIN_MS = 5_000;
-
 export async function handler(_event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<RunSummary> {
   try {
     const config = readConfig(process.env);
     logger.appendKeys({ userPoolId: config.userPoolId });
-    const abortSignal = context
-      ? AbortSignal.timeout(Math.max(1, context.getRemainingTimeInMillis() - TIMEOUT_MARGIN_MS))
-      : undefined;
-    return await runOnce({ cognito, dynamodb, config, now: new Date(), log: logger, abortSignal });
+    let deadline: Deadline | undefined;
+    if (context) {
+      const budgetMs = Math.max(1, context.getRemainingTimeInMillis() - TIMEOUT_MARGIN_MS);
+      deadline = { at: new Date(Date.now() + budgetMs), signal: AbortSignal.timeout(budgetMs) };
+    }
+    return await runOnce({ cognito, dynamodb, config, now: new Date(), log: logger, deadline });
   } catch (error) {
     logger.error('Run failed', { error });
     throw error;

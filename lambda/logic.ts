@@ -30,11 +30,11 @@ export class IncompleteListingError extends Error {
 }
 
 /**
- * Lists every job of a pool, following `PaginationToken` to the end. A token that comes back a second
- * time would loop for ever (or skip pages): it fails the listing instead.
+ * Lists every job of a pool, following `PaginationToken` to the end, asking for pages 1, 2, ... in turn.
+ * A token that comes back a second time would loop for ever (or skip pages): it fails the listing instead.
  * A job seen on two pages (the list shifted under us) is kept once, as last seen.
  */
-export async function listAllJobs(fetchPage: (token: string | undefined) => Promise<JobPage>): Promise<{
+export async function listAllJobs(fetchPage: (token: string | undefined, page: number) => Promise<JobPage>): Promise<{
   jobs: UserImportJobType[];
   pages: number;
 }> {
@@ -43,7 +43,7 @@ export async function listAllJobs(fetchPage: (token: string | undefined) => Prom
   let token: string | undefined;
   let pages = 0;
   do {
-    const page = await fetchPage(token);
+    const page = await fetchPage(token, pages + 1);
     pages++;
     for (const job of page.jobs) {
       if (job.JobId) byId.set(job.JobId, job);

@@ -13,7 +13,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { COMPLETED_STATUSES, JOB_STATUSES } from '../lib/contract';
-import { Config, Log, RunSummary, readConfig, runOnce } from '../lambda';
+import { Config, Deadline, Log, RunSummary, readConfig, runOnce } from '../lambda';
 import { EmfRecord, datapoints, parseEmf, sumOf } from './support/emf';
 import { MemoryTable } from './support/memory-table';
 
@@ -59,9 +59,9 @@ function servePages(input: ListUserImportJobsCommandInput) {
   return { UserImportJobs: jobs.slice(start, end), PaginationToken: end < jobs.length ? String(end) : undefined };
 }
 
-async function run(now = NOW): Promise<{ summary: RunSummary; emf: EmfRecord[] }> {
+async function run(now = NOW, deadline?: Deadline): Promise<{ summary: RunSummary; emf: EmfRecord[] }> {
   stdout = '';
-  const summary = await runOnce({ cognito, dynamodb, config: CONFIG, now, log });
+  const summary = await runOnce({ cognito, dynamodb, config: CONFIG, now, log, deadline });
   return { summary, emf: parseEmf(stdout) };
 }
 
@@ -265,7 +265,7 @@ describe('first run, cut short', () => {
     dynamoMock.on(PutCommand).callsFakeOnce((input) => table.put(input)).callsFakeOnce(() => {
       throw new Error('throttled for good');
     }).callsFake((input) => table.put(input));
-    await expect(run()).rejects.toThrow(/could not store 1 of 1 job changes .*\(first: Error: throttled for good\)/);
+    await expect(run()).rejects.toThrow(/could not store 1 of 1 job changes .*\(first: PutItem job import-0000000001 .*Error: throttled for good\)/);
     expect(logLines).toContainEqual(
       expect.objectContaining({ level: 'ERROR', fields: expect.objectContaining({ jobId: 'import-0000000001', error: expect.any(Error) }) }),
     );
@@ -364,6 +364,101 @@ describe('faults', () => {
     await expect(run()).rejects.toThrow('Rate exceeded');
     expect(table.puts).toBe(0);
     expect(parseEmf(stdout)).toEqual([]);
+  });
+});
+
+/** An SDK error as the SDK throws it once it gave up: typed, with the attempts it made. */
+function sdkError<T extends Error>(error: T, attempts: number): T {
+  return Object.assign(error, { $metadata: { attempts } });
+}
+
+describe('errors name the call that failed', () => {
+  it('names the listing page, the pool and the attempts, keeping the original name and cause', async () => {
+    jobs = Array.from({ length: 120 }, (_, i) => job(i, 'Failed'));
+    const cause = sdkError(new NotAuthorizedException({ message: 'not authorized', $metadata: {} }), 1);
+    cognitoMock.on(ListUserImportJobsCommand).callsFakeOnce(servePages).callsFakeOnce(servePages).rejects(cause);
+    const error = await run().catch((e) => e);
+    expect(error).toMatchObject({
+      name: 'NotAuthorizedException',
+      message: `ListUserImportJobs page 3 for user pool ${POOL} failed after 1 attempt: NotAuthorizedException: not authorized`,
+      operation: 'ListUserImportJobs page 3',
+      userPoolId: POOL,
+    });
+    expect(error.cause).toBe(cause);
+    expect(error.deadline).toBeUndefined();
+  });
+
+  it('names the page of the state it was reading', async () => {
+    dynamoMock.on(QueryCommand).rejects(sdkError(Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException' }), 8));
+    await expect(run()).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+      operation: 'Query state page 1',
+      message: `Query state page 1 for user pool ${POOL} failed after 8 attempts: ResourceNotFoundException: Requested resource not found`,
+    });
+  });
+
+  it('names the job in the log line of a failed write and in the error of the run', async () => {
+    jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed'), job(2, 'Failed')];
+    dynamoMock.on(PutCommand).callsFake((input) => {
+      if (input.Item.JobId === 'import-0000000002') throw sdkError(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }), 8);
+      return table.put(input);
+    });
+    logLines = [];
+    const error = await run().catch((e) => e);
+    expect(error).toBeInstanceOf(AggregateError);
+    expect(error.message).toBe(
+      `could not store 1 of 2 job changes for user pool ${POOL} (first: PutItem job import-0000000002 for user pool ${POOL} ` +
+        'failed after 8 attempts: TimeoutError: socket hang up); they will be counted by the next run',
+    );
+    expect(error.errors.map((e: any) => e.operation)).toEqual(['PutItem job import-0000000002']);
+    expect(logLines.filter((l) => l.level === 'ERROR')).toEqual([
+      expect.objectContaining({
+        fields: expect.objectContaining({
+          jobId: 'import-0000000002',
+          error: expect.objectContaining({ name: 'TimeoutError', operation: 'PutItem job import-0000000002' }),
+        }),
+      }),
+    ]);
+  });
+
+  it('names the pool marker when marking the first run fails', async () => {
+    dynamoMock.on(PutCommand).callsFake((input) => {
+      if (input.Item.FirstRunCompletedAt) throw new Error('table unavailable');
+      return table.put(input);
+    });
+    await expect(run()).rejects.toMatchObject({ operation: 'PutItem pool marker', message: expect.stringContaining('table unavailable') });
+  });
+
+  it("says the run's deadline cut the call off, and when the deadline was", async () => {
+    const controller = new AbortController();
+    const deadline: Deadline = { at: new Date('2026-11-25T12:01:55Z'), signal: controller.signal };
+    cognitoMock.on(ListUserImportJobsCommand).callsFake(() => {
+      controller.abort(); // as AbortSignal.timeout does at the deadline, failing the call under way
+      throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+    });
+    const error = await run(NOW, deadline).catch((e) => e);
+    expect(error).toMatchObject({
+      name: 'AbortError',
+      operation: 'ListUserImportJobs page 1',
+      deadline: '2026-11-25T12:01:55.000Z',
+      message:
+        `ListUserImportJobs page 1 for user pool ${POOL} was cut off by the run's deadline, 2026-11-25T12:01:55.000Z ` +
+        "(5 s before the function's timeout): AbortError: Request aborted",
+    });
+  });
+
+  it('passes the deadline on to every call, so that the SDK aborts them', async () => {
+    jobs = [job(1, 'Created')];
+    const deadline: Deadline = { at: new Date(NOW.getTime() + 60_000), signal: new AbortController().signal };
+    const signals: unknown[] = [];
+    const spy = jest.spyOn(CognitoIdentityProviderClient.prototype, 'send');
+    const dynamoSpy = jest.spyOn(DynamoDBDocumentClient.prototype, 'send');
+    await run(NOW, deadline);
+    for (const call of [...spy.mock.calls, ...dynamoSpy.mock.calls]) signals.push((call[1] as any)?.abortSignal);
+    expect(signals.length).toBeGreaterThan(2);
+    expect(signals.every((s) => s === deadline.signal)).toBe(true);
   });
 });
 
