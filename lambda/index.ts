@@ -44,18 +44,29 @@ import {
 
 export interface Config {
   readonly userPoolId: string;
+  /** The pool's region, from its ID: Cognito is called there, wherever the function runs. */
+  readonly userPoolRegion: string;
   readonly tableName: string;
   readonly namespace: string;
   readonly periodMs: number;
+  /** Attempts per AWS call, retries included. */
+  readonly maxAttempts: number;
 }
 
-// The same shape Cognito accepts for a user pool ID (API model: [\w-]+_[0-9a-zA-Z]+).
-const USER_POOL_ID_PATTERN = /^[\w-]+_[0-9a-zA-Z]+$/;
+// A pool ID is its region, an underscore and an ID (API model: [\w-]+_[0-9a-zA-Z]+), e.g. eu-west-1_AbC123,
+// us-gov-west-1_AbC123, eusc-de-east-1_AbC123.
+const USER_POOL_ID_PATTERN = /^([a-z]+(?:-[a-z]+)+-\d+)_[0-9a-zA-Z]+$/;
+
+// The SDK's own setting for attempts per call; the SDK reads it only when the client is given no maxAttempts.
+const ENV_MAX_ATTEMPTS = 'AWS_MAX_ATTEMPTS';
+// Adaptive retries need room to back off under throttling (Cognito allows about 5 requests/s per pool).
+const DEFAULT_MAX_ATTEMPTS = 8;
 
 /** Reads the handler's settings, failing with the name and value of the first bad one. */
 export function readConfig(env: NodeJS.ProcessEnv): Config {
   const userPoolId = env[ENV_USER_POOL_ID] ?? '';
-  if (!USER_POOL_ID_PATTERN.test(userPoolId) || userPoolId.length > 55) {
+  const poolMatch = USER_POOL_ID_PATTERN.exec(userPoolId);
+  if (!poolMatch || userPoolId.length > 55) {
     throw new Error(`${ENV_USER_POOL_ID} must be a user pool ID such as eu-west-1_AbC123, got ${JSON.stringify(userPoolId)}`);
   }
   const tableName = env[ENV_STATE_TABLE_NAME] ?? '';
@@ -68,11 +79,17 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       `${ENV_SCHEDULE_SECONDS} must be a whole number of seconds, at least 60, got ${JSON.stringify(env[ENV_SCHEDULE_SECONDS])}`,
     );
   }
+  const maxAttempts = env[ENV_MAX_ATTEMPTS] === undefined ? DEFAULT_MAX_ATTEMPTS : Number(env[ENV_MAX_ATTEMPTS]);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+    throw new Error(`${ENV_MAX_ATTEMPTS} must be a whole number, at least 1, got ${JSON.stringify(env[ENV_MAX_ATTEMPTS])}`);
+  }
   return {
     userPoolId,
+    userPoolRegion: poolMatch[1],
     tableName,
     namespace: env[ENV_METRIC_NAMESPACE] || DEFAULT_METRIC_NAMESPACE,
     periodMs: scheduleSeconds * 1000,
+    maxAttempts,
   };
 }
 
@@ -429,22 +446,53 @@ export function publishMetrics(config: Config, now: Date, figures: RunFigures): 
   metrics.publishStoredMetrics();
 }
 
-// Created once per execution environment and reused by every invocation.
-// Adaptive retries back off and slow down on TooManyRequestsException (about 5 requests/s per pool).
-const cognito = new CognitoIdentityProviderClient({ retryMode: 'adaptive', maxAttempts: 8 });
-const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 8 }));
+/**
+ * Per attempt. ListUserImportJobs and DynamoDB's single-item and 1 MB-page calls answer in well under a second,
+ * so an attempt still silent after seconds has hung: cut it off, and let the SDK retry it (it counts a
+ * TimeoutError as transient). Connecting gets 3 s, time for a TCP handshake whose first SYN was lost (Linux resends
+ * it after 1 s). An attempt gets 5 s until the answer starts (`requestTimeout`, which only warns unless
+ * `throwOnRequestTimeout`), then 5 s of silence at most while it is read (`socketTimeout`; the SDK's default is
+ * 300 s). A hung call thus fails by itself after at most 8 x 5 s plus under 6.4 s of back-off, ~47 s; in Lambda the
+ * run's deadline comes first if that is sooner.
+ */
+const TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true, socketTimeout: 5_000 };
+
+export interface Clients {
+  readonly cognito: CognitoIdentityProviderClient;
+  readonly dynamodb: DynamoDBDocumentClient;
+}
+
+export function createClients(config: Config): Clients {
+  return {
+    // In the pool's region, which may not be the function's: the call is signed for that region too.
+    // Adaptive retries back off and slow down on TooManyRequestsException.
+    cognito: new CognitoIdentityProviderClient({
+      region: config.userPoolRegion,
+      retryMode: 'adaptive',
+      maxAttempts: config.maxAttempts,
+      requestHandler: TIMEOUTS,
+    }),
+    // The state table is the function's own, in its region (AWS_REGION).
+    dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: config.maxAttempts, requestHandler: TIMEOUTS })),
+  };
+}
+
+// Created by the first invocation, once its configuration is read, and reused by every later one:
+// the configuration is the execution environment's and does not change.
+let clients: Clients | undefined;
 const logger = new Logger({ serviceName: 'import-job-monitor' });
 
 export async function handler(_event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<RunSummary> {
   try {
     const config = readConfig(process.env);
     logger.appendKeys({ userPoolId: config.userPoolId });
+    clients ??= createClients(config);
     let deadline: Deadline | undefined;
     if (context) {
       const budgetMs = Math.max(1, context.getRemainingTimeInMillis() - TIMEOUT_MARGIN_MS);
       deadline = { at: new Date(Date.now() + budgetMs), signal: AbortSignal.timeout(budgetMs) };
     }
-    return await runOnce({ cognito, dynamodb, config, now: new Date(), log: logger, deadline });
+    return await runOnce({ ...clients, config, now: new Date(), log: logger, deadline });
   } catch (error) {
     logger.error('Run failed', { error });
     throw error;

@@ -3,6 +3,8 @@
  * wire protocols: Cognito's JSON 1.1 API (test/support/fake-cognito.ts) and DynamoDB (dynalite).
  */
 import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import { INTERNAL_ERROR, NOT_AUTHORIZED, THROTTLED, makeJob } from './support/fake-cognito';
 import { Invocation, Loopback, BUNDLE } from './support/loopback';
 import { datapoints, sumOf } from './support/emf';
@@ -15,6 +17,7 @@ beforeAll(async () => {
   await world.start();
 });
 afterAll(() => world.stop());
+afterEach(() => world.release());
 
 const completed = (run: Invocation, status: string, pool = POOL) =>
   sumOf(run.emf, `JobsCompleted{UserPoolId=${pool},Status=${status}}`);
@@ -148,5 +151,143 @@ describe('the bundled handler', () => {
         error: expect.objectContaining({ message: 'USER_POOL_ID must be a user pool ID such as eu-west-1_AbC123, got "not-a-pool"' }),
       }),
     );
+  });
+});
+
+describe('the bundled handler, in another region than its pool', () => {
+  it("calls Cognito in the pool's region and DynamoDB in its own", async () => {
+    const pool = 'eu-west-1_Region1';
+    world.cognito.pools.set(pool, [makeJob(1, 'Succeeded', { CompletionDate: new Date() })]);
+    const dynamoBefore = world.dynamoLog.length;
+    const run = await world.invoke(pool, { AWS_REGION: 'us-east-1' });
+    expectSuccess(run);
+    expect(completed(run, 'Succeeded', pool)).toBe(1);
+    const regions = world.cognito.requests.filter((r) => r.body.UserPoolId === pool).map((r) => r.region);
+    expect(regions).toEqual(['eu-west-1']);
+    const dynamoRegions = new Set(world.dynamoLog.slice(dynamoBefore).map((r) => r.region));
+    expect([...dynamoRegions]).toEqual(['us-east-1']);
+  });
+});
+
+/** The ERROR line a failed run logs last. */
+function runFailed(run: Invocation): Record<string, any> {
+  if (run.exitCode !== 1) throw new Error(`expected the run to fail, got exit code ${run.exitCode}:\n${run.stderr}`);
+  const line = run.logs.find((l) => l.message === 'Run failed');
+  if (!line) throw new Error(`no "Run failed" line in ${JSON.stringify(run.logs, null, 1)}`);
+  return line;
+}
+
+// Measured durations go to this file, for the record (tests assert only generous bounds).
+const durations: Record<string, number> = {};
+afterAll(() => {
+  if (process.env.E2E_DURATIONS) fs.writeFileSync(process.env.E2E_DURATIONS, JSON.stringify(durations, null, 1));
+});
+
+describe('the bundled handler, against endpoints that hang or are gone', () => {
+  // The function has 7.5 s left when called, so its deadline is in 2.5 s (the handler keeps 5 s to log).
+  const SHORT_LAMBDA = { TEST_TIMEOUT_MS: '7500' };
+  const KILL = { killAfterMs: 40_000 };
+
+  it("fails at the run's deadline when Cognito accepts the connection and never answers, naming the call", async () => {
+    const pool = 'eu-west-1_Hang1';
+    world.cognito.pools.set(pool, [makeJob(1, 'Created')]);
+    world.cognito.hang = true;
+    const run = await world.invoke(pool, SHORT_LAMBDA, KILL);
+    durations.cognitoHangsWithContext = run.wallMs;
+    const line = runFailed(run);
+    expect(line).toMatchObject({
+      level: 'ERROR',
+      userPoolId: pool,
+      error: {
+        name: 'AbortError',
+        operation: 'ListUserImportJobs page 1',
+        userPoolId: pool,
+        deadline: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        message: expect.stringMatching(
+          new RegExp(`^ListUserImportJobs page 1 for user pool ${pool} was cut off by the run's deadline, \\S+ \\(5 s before the function's timeout\\)`),
+        ),
+      },
+    });
+    expect(run.wallMs).toBeLessThan(7_500);
+    expect(run.emf).toEqual([]);
+  });
+
+  it('gives up by itself, after its timeouts and retries, when Cognito hangs and there is no deadline', async () => {
+    const pool = 'eu-west-1_Hang2';
+    world.cognito.pools.set(pool, [makeJob(1, 'Created')]);
+    world.cognito.hang = true;
+    const run = await world.invoke(pool, { TEST_NO_CONTEXT: '1', AWS_MAX_ATTEMPTS: '2' }, KILL);
+    durations.cognitoHangsWithoutContext = run.wallMs;
+    const { error } = runFailed(run);
+    expect(error).toMatchObject({
+      name: 'TimeoutError',
+      operation: 'ListUserImportJobs page 1',
+      message: expect.stringMatching(new RegExp(`^ListUserImportJobs page 1 for user pool ${pool} failed after 2 attempts: TimeoutError`)),
+      cause: { name: 'TimeoutError', $metadata: expect.objectContaining({ attempts: 2 }) },
+    });
+    expect(error.deadline).toBeUndefined();
+    expect(world.cognito.requests.filter((r) => r.body.UserPoolId === pool)).toHaveLength(2);
+    expect(run.wallMs).toBeLessThan(20_000);
+  });
+
+  it('fails naming the DynamoDB call when DynamoDB accepts the connection and never answers', async () => {
+    const pool = 'eu-west-1_Hang3';
+    world.cognito.pools.set(pool, [makeJob(1, 'Created')]);
+    world.hangDynamo.add('Query');
+    const run = await world.invoke(pool, SHORT_LAMBDA, KILL);
+    durations.dynamoHangsWithContext = run.wallMs;
+    expect(runFailed(run).error).toMatchObject({
+      name: 'AbortError',
+      operation: 'Query state page 1',
+      message: expect.stringContaining(`Query state page 1 for user pool ${pool} was cut off by the run's deadline`),
+    });
+  });
+
+  it('names each write that hung, stores nothing, and lets the next run count the change once', async () => {
+    const pool = 'eu-west-1_Hang4';
+    const jobs = [makeJob(1, 'InProgress'), makeJob(2, 'InProgress')];
+    world.cognito.pools.set(pool, jobs);
+    expectSuccess(await world.invoke(pool));
+    jobs[0] = makeJob(1, 'Failed', { CompletionDate: new Date(), ImportedUsers: 4 });
+    jobs[1] = makeJob(2, 'Succeeded', { CompletionDate: new Date(), ImportedUsers: 6 });
+    world.hangDynamo.add('PutItem');
+    const run = await world.invoke(pool, SHORT_LAMBDA, KILL);
+    const { error } = runFailed(run);
+    expect(error.name).toBe('AggregateError');
+    expect(error.message).toMatch(
+      new RegExp(`^could not store 2 of 2 job changes for user pool ${pool} \\(first: PutItem job import-000000000[12] for user pool ${pool} was cut off by the run's deadline`),
+    );
+    const writes = run.logs.filter((l) => l.message.startsWith('Could not store a job change'));
+    expect(writes.map((l) => [l.jobId, l.error.operation, l.error.name]).sort()).toEqual([
+      ['import-0000000001', 'PutItem job import-0000000001', 'AbortError'],
+      ['import-0000000002', 'PutItem job import-0000000002', 'AbortError'],
+    ]);
+    expect(completed(run, 'Failed', pool) + completed(run, 'Succeeded', pool)).toBe(0);
+
+    world.release();
+    const next = await world.invoke(pool);
+    expectSuccess(next);
+    expect(completed(next, 'Failed', pool)).toBe(1);
+    expect(completed(next, 'Succeeded', pool)).toBe(1);
+    expect(imported(next, pool)).toBe(10);
+  });
+
+  it('retries a dead endpoint (connection refused) for a few seconds, then fails naming the call', async () => {
+    const dead = http.createServer();
+    await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(dead.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => dead.close(() => resolve()));
+    const pool = 'eu-west-1_Dead1';
+    const run = await world.invoke(pool, { AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: endpoint }, KILL);
+    durations.cognitoRefusesConnections = run.wallMs;
+    const { error } = runFailed(run);
+    expect(error).toMatchObject({
+      operation: 'ListUserImportJobs page 1',
+      userPoolId: pool,
+      message: expect.stringContaining('ECONNREFUSED'),
+      cause: { code: 'ECONNREFUSED' },
+    });
+    expect(error.cause.$metadata.attempts).toBeGreaterThan(1);
+    expect(run.wallMs).toBeLessThan(30_000);
   });
 });

@@ -13,12 +13,19 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { COMPLETED_STATUSES, JOB_STATUSES } from '../lib/contract';
-import { Config, Deadline, Log, RunSummary, readConfig, runOnce } from '../lambda';
+import { Config, Deadline, Log, RunSummary, createClients, readConfig, runOnce } from '../lambda';
 import { EmfRecord, datapoints, parseEmf, sumOf } from './support/emf';
 import { MemoryTable } from './support/memory-table';
 
 const POOL = 'eu-west-1_AbC123';
-const CONFIG: Config = { userPoolId: POOL, tableName: 'state', namespace: 'Cognito/UserImportJobs', periodMs: 300_000 };
+const CONFIG: Config = {
+  userPoolId: POOL,
+  userPoolRegion: 'eu-west-1',
+  tableName: 'state',
+  namespace: 'Cognito/UserImportJobs',
+  periodMs: 300_000,
+  maxAttempts: 8,
+};
 const NOW = new Date('2026-11-25T12:00:00Z');
 
 const cognitoMock = mockClient(CognitoIdentityProviderClient);
@@ -462,17 +469,63 @@ describe('errors name the call that failed', () => {
   });
 });
 
+describe('clients', () => {
+  const region = process.env.AWS_REGION;
+  afterEach(() => (process.env.AWS_REGION = region));
+
+  it("calls Cognito in the pool's region and DynamoDB in the function's own", async () => {
+    process.env.AWS_REGION = 'us-east-1';
+    const clients = createClients(readConfig({ USER_POOL_ID: 'ap-southeast-2_AbC123', STATE_TABLE_NAME: 't', SCHEDULE_SECONDS: '300' }));
+    expect(await clients.cognito.config.region()).toBe('ap-southeast-2');
+    expect(await clients.dynamodb.config.region()).toBe('us-east-1');
+  });
+
+  it('makes as many attempts as configured, adaptive for Cognito', async () => {
+    const clients = createClients({ ...CONFIG, maxAttempts: 3 });
+    expect(await clients.cognito.config.maxAttempts()).toBe(3);
+    expect(await clients.dynamodb.config.maxAttempts()).toBe(3);
+    expect(await clients.cognito.config.retryStrategy()).toMatchObject({ mode: 'adaptive' });
+  });
+});
+
 describe('readConfig', () => {
   const env = { USER_POOL_ID: POOL, STATE_TABLE_NAME: 'state', SCHEDULE_SECONDS: '300' };
 
   it('reads the settings the construct sets', () => {
     expect(readConfig({ ...env, METRIC_NAMESPACE: 'Team/Imports' })).toEqual({
       userPoolId: POOL,
+      userPoolRegion: 'eu-west-1',
       tableName: 'state',
       namespace: 'Team/Imports',
       periodMs: 300_000,
+      maxAttempts: 8,
     });
     expect(readConfig(env).namespace).toBe('Cognito/UserImportJobs');
+  });
+
+  it.each([
+    ['eu-west-1_AbC123', 'eu-west-1'],
+    ['us-gov-west-1_AbC123', 'us-gov-west-1'],
+    ['ap-southeast-5_x', 'ap-southeast-5'],
+    ['eusc-de-east-1_AbC123', 'eusc-de-east-1'],
+  ])("reads the region of pool %s from its ID", (userPoolId, region) => {
+    expect(readConfig({ ...env, USER_POOL_ID: userPoolId }).userPoolRegion).toBe(region);
+  });
+
+  it('fails when the user pool ID does not start with a region', () => {
+    expect(() => readConfig({ ...env, USER_POOL_ID: 'local_AbC123' })).toThrow(
+      'USER_POOL_ID must be a user pool ID such as eu-west-1_AbC123, got "local_AbC123"',
+    );
+  });
+
+  it('honours AWS_MAX_ATTEMPTS, as the SDK does, and makes 8 attempts without it', () => {
+    expect(readConfig(env).maxAttempts).toBe(8);
+    expect(readConfig({ ...env, AWS_MAX_ATTEMPTS: '2' }).maxAttempts).toBe(2);
+  });
+
+  it('fails when AWS_MAX_ATTEMPTS is not a whole number of attempts', () => {
+    expect(() => readConfig({ ...env, AWS_MAX_ATTEMPTS: '0' })).toThrow('AWS_MAX_ATTEMPTS must be a whole number, at least 1, got "0"');
+    expect(() => readConfig({ ...env, AWS_MAX_ATTEMPTS: 'many' })).toThrow(/got "many"/);
   });
 
   it('fails when the user pool ID is malformed', () => {
