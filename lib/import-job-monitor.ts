@@ -95,6 +95,10 @@ export interface ImportJobMonitorProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+// By name rather than Runtime.NODEJS_24_X, which older aws-cdk-lib releases lack: apps on those can use the
+// library, and the function still runs on the newest Node.js that Lambda offers.
+const NODEJS_24 = new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
+
 // CloudWatch rejects an alarm whose period times evaluation periods exceeds one day.
 const MAX_ALARM_RANGE_SECONDS = 24 * 60 * 60;
 // The monitor is called silent after this many schedule periods without a run that published.
@@ -143,9 +147,11 @@ export class ImportJobMonitor extends Construct {
       partitionKey: { name: TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       sortKey: { name: TABLE_SORT_KEY, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy,
     });
+    // Set on the CloudFormation resource: older aws-cdk-lib releases (2.150 among them) drop the prop
+    // pointInTimeRecoverySpecification without a word, and newer ones deprecate pointInTimeRecovery.
+    (table.node.defaultChild as dynamodb.CfnTable).pointInTimeRecoverySpecification = { pointInTimeRecoveryEnabled: true };
     this.stateTable = table;
 
     const logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -161,7 +167,7 @@ export class ImportJobMonitor extends Construct {
 
     const handler = new lambda.Function(this, 'Handler', {
       description: 'Publishes CloudWatch metrics on the user import jobs of a Cognito user pool',
-      runtime: lambda.Runtime.NODEJS_24_X,
+      runtime: NODEJS_24,
       architecture: lambda.Architecture.ARM_64,
       code: lambda.Code.fromAsset(handlerBundleDir()),
       handler: 'index.handler',

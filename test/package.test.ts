@@ -1,6 +1,7 @@
 /**
- * Installs the npm package as a consumer would get it (the `npm pack` tarball) into an empty app that has
- * only aws-cdk-lib and constructs, and synthesizes with it: no esbuild, no TypeScript, no Docker there.
+ * Packs the npm package from a clean copy of the sources (no dist/, no bundle, no .jsii), as `npm pack` and
+ * `npm publish` do on a fresh clone, then installs the tarball into an empty app that has only aws-cdk-lib and
+ * constructs, and synthesizes with it: no esbuild, no TypeScript, no Docker there.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -11,13 +12,24 @@ const ROOT = path.join(__dirname, '..');
 
 describe('the npm package', () => {
   let app: string;
+  let clean: string;
   let files: string[];
 
   beforeAll(() => {
     app = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-'));
-    const packed = JSON.parse(
-      execFileSync('npm', ['pack', '--json', '--pack-destination', app], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
-    )[0];
+    clean = fs.mkdtempSync(path.join(os.tmpdir(), 'clean-'));
+    // The files git would check out (tracked, or new and not ignored), as they are in the working tree.
+    const sources = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\0')
+      .filter((f) => f !== '' && fs.existsSync(path.join(ROOT, f)));
+    for (const file of sources) {
+      fs.mkdirSync(path.dirname(path.join(clean, file)), { recursive: true });
+      fs.copyFileSync(path.join(ROOT, file), path.join(clean, file));
+    }
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(clean, 'node_modules'));
+    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', app], { cwd: clean, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // The build that prepack runs prints to the same stdout, before npm's JSON.
+    const packed = JSON.parse(out.slice(out.indexOf('[\n  {')))[0];
     files = packed.files.map((f: { path: string }) => f.path);
     const modules = path.join(app, 'node_modules');
     fs.mkdirSync(path.join(modules, 'import-job-monitor'), { recursive: true });
@@ -25,10 +37,13 @@ describe('the npm package', () => {
     for (const dep of ['aws-cdk-lib', 'constructs']) fs.symlinkSync(path.join(ROOT, 'node_modules', dep), path.join(modules, dep));
   });
 
-  afterAll(() => fs.rmSync(app, { recursive: true, force: true }));
+  afterAll(() => [app, clean].forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
-  it('ships the compiled library and the handler bundle, and no sources', () => {
-    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'assets/handler/index.js', 'package.json']));
+  it('builds on pack from a clean tree: ships the compiled library, the jsii assembly and the handler bundle, and no sources', () => {
+    expect(fs.existsSync(path.join(clean, 'dist'))).toBe(true);
+    expect(files).toEqual(
+      expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', '.jsii', 'assets/handler/index.js', 'API.md', 'README.md', 'LICENSE', 'package.json']),
+    );
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('lambda/'))).toEqual([]);
   });
@@ -38,10 +53,11 @@ describe('the npm package', () => {
       path.join(app, 'app.js'),
       `
 const { App, Stack, aws_cognito: cognito } = require('aws-cdk-lib');
-const { ImportJobMonitor } = require('import-job-monitor');
+const { ImportJobMonitor, ImportJobStatus } = require('import-job-monitor');
 const app = new App({ outdir: 'cdk.out' });
 const stack = new Stack(app, 'Consumer');
 const monitor = new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123') });
+monitor.metricJobs(ImportJobStatus.FAILED);
 monitor.metricJobs('Failed');
 const assembly = app.synth();
 const template = assembly.getStackByName('Consumer').template;
@@ -55,6 +71,6 @@ console.log(JSON.stringify({ assets, functions: functions.length, alarms: monito
     expect(out).toMatchObject({ functions: 1, alarms: 3 });
     expect(out.assets).toHaveLength(1);
     const shipped = fs.statSync(path.join(app, 'cdk.out', out.assets[0], 'index.js')).size;
-    expect(shipped).toBe(fs.statSync(path.join(ROOT, 'assets', 'handler', 'index.js')).size);
+    expect(shipped).toBe(fs.statSync(path.join(clean, 'assets', 'handler', 'index.js')).size);
   });
 });

@@ -1,0 +1,91 @@
+// Proves the oldest aws-cdk-lib and constructs the package declares: packs the library as it would be
+// published, installs the tarball into a new TypeScript app pinned to exactly those versions, type-checks
+// the app against them and synthesizes it. Needs the npm registry.
+//
+//   npm run check-floor                            the floor in package.json's peerDependencies
+//   npm run check-floor -- --cdk 2.200.0           another aws-cdk-lib version
+//   npm run check-floor -- --tarball x.tgz         a tarball packed already
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseArgs } from 'util';
+
+const root = path.join(path.dirname(new URL(import.meta.url).pathname), '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const floorOf = (range) => {
+  const match = /^\^(\d+\.\d+\.\d+)$/.exec(range);
+  if (!match) throw new Error(`peerDependencies must be caret ranges such as ^2.180.0, got ${JSON.stringify(range)}`);
+  return match[1];
+};
+const { values } = parseArgs({ options: { cdk: { type: 'string' }, constructs: { type: 'string' }, tarball: { type: 'string' } } });
+const cdkVersion = values.cdk ?? floorOf(pkg.peerDependencies['aws-cdk-lib']);
+const constructsVersion = values.constructs ?? floorOf(pkg.peerDependencies.constructs);
+const typescriptVersion = pkg.devDependencies.typescript;
+
+const APP = `
+import * as fs from 'fs';
+import { App, Duration, Stack, aws_cloudwatch_actions as actions, aws_cognito as cognito, aws_sns as sns } from 'aws-cdk-lib';
+import { ImportJobMonitor, ImportJobStatus } from 'import-job-monitor';
+
+const app = new App({ outdir: 'cdk.out' });
+const stack = new Stack(app, 'Floor', { env: { account: '123456789012', region: 'us-east-1' } });
+const monitor = new ImportJobMonitor(stack, 'Monitor', {
+  userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123'),
+  schedule: Duration.minutes(10),
+  alarmAction: new actions.SnsAction(new sns.Topic(stack, 'Pager')),
+});
+monitor.metricJobs(ImportJobStatus.FAILED);
+const template = app.synth().getStackByName('Floor').template;
+const resources = Object.values(template.Resources) as { Type: string; Properties: any }[];
+const functions = resources.filter((r) => r.Type === 'AWS::Lambda::Function');
+const table = resources.find((r) => r.Type === 'AWS::DynamoDB::Table');
+// Props an older aws-cdk-lib does not know are dropped without a word: look for what each one makes.
+console.log(JSON.stringify({
+  runtime: functions[0]?.Properties.Runtime,
+  ownLogGroup: functions[0]?.Properties.LoggingConfig?.LogGroup !== undefined,
+  pointInTimeRecovery: table?.Properties.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true,
+  functions: functions.length,
+  alarms: resources.filter((r) => r.Type.startsWith('AWS::CloudWatch::')).length,
+  assets: fs.readdirSync('cdk.out').filter((d) => d.startsWith('asset.')).length,
+}));
+`;
+
+const app = fs.mkdtempSync(path.join(os.tmpdir(), 'floor-'));
+process.on('uncaughtException', (error) => {
+  console.error(`floor check failed: ${error.message}`);
+  process.exit(1);
+});
+const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+try {
+  const tarball = values.tarball
+    ? path.resolve(values.tarball)
+    : path.join(app, JSON.parse(run('npm', ['pack', '--json', '--pack-destination', app], { cwd: root }))[0].filename);
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'floor-app', private: true }));
+  run('npm', [
+    'install', '--no-audit', '--no-fund', '--save-exact',
+    tarball, `aws-cdk-lib@${cdkVersion}`, `constructs@${constructsVersion}`, `typescript@${typescriptVersion}`, '@types/node@20',
+  ]);
+  const installed = (name) => JSON.parse(fs.readFileSync(path.join(app, 'node_modules', name, 'package.json'), 'utf8')).version;
+  if (installed('aws-cdk-lib') !== cdkVersion) {
+    throw new Error(`npm installed aws-cdk-lib ${installed('aws-cdk-lib')}, not ${cdkVersion}`);
+  }
+  fs.writeFileSync(path.join(app, 'app.ts'), APP);
+  fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { target: 'ES2020', module: 'commonjs', strict: true, outDir: 'out', types: ['node'], skipLibCheck: false },
+    files: ['app.ts'],
+  }));
+  try {
+    run(path.join(app, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json']);
+  } catch (error) {
+    throw new Error(`the app does not type-check against aws-cdk-lib ${cdkVersion}:\n${error.stdout}${error.stderr}`);
+  }
+  const out = JSON.parse(run(process.execPath, ['out/app.js']));
+  const expected = { runtime: 'nodejs24.x', ownLogGroup: true, pointInTimeRecovery: true, alarms: 5, functions: 1, assets: 1 };
+  for (const [key, value] of Object.entries(expected)) {
+    if (out[key] !== value) throw new Error(`on aws-cdk-lib ${cdkVersion}, ${key} is ${out[key]}, expected ${value}`);
+  }
+  console.log(`floor check: aws-cdk-lib ${cdkVersion} and constructs ${constructsVersion} type-check and synthesize the package: ${JSON.stringify(out)}`);
+} finally {
+  fs.rmSync(app, { recursive: true, force: true });
+}
