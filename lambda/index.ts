@@ -54,8 +54,9 @@ export interface Config {
 }
 
 // A pool ID is its region, an underscore and an ID (API model: [\w-]+_[0-9a-zA-Z]+), e.g. eu-west-1_AbC123,
-// us-gov-west-1_AbC123, eusc-de-east-1_AbC123.
-const USER_POOL_ID_PATTERN = /^([a-z]+(?:-[a-z]+)+-\d+)_[0-9a-zA-Z]+$/;
+// us-gov-west-1_AbC123, eusc-de-east-1_AbC123. The same pattern as the construct's check (lib/), so that
+// the handler accepts every pool the construct does.
+const USER_POOL_ID_PATTERN = /^([a-z]{2,4}(?:-[a-z]+)+-\d{1,2})_[0-9a-zA-Z]+$/;
 
 // The SDK's own setting for attempts per call; the SDK reads it only when the client is given no maxAttempts.
 const ENV_MAX_ATTEMPTS = 'AWS_MAX_ATTEMPTS';
