@@ -3,17 +3,25 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Validations, aws_cognito as cognito } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExampleStack } from '../bin/example-stack';
 import { ImportJobMonitor } from '../lib';
 
+const CDK_JSON = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8'));
+
+/** An app as `cdk synth` makes it from cdk.json, with the cdk-nag checks of bin/app.ts. */
 function checkedApp(): App {
-  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'nag-')) });
+  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'nag-')), context: CDK_JSON.context });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return app;
 }
 
 describe('the example app', () => {
+  it('sets every feature flag cdk init recommends, so synth prints no notice about unset flags', () => {
+    expect(CDK_JSON.context).toEqual(expect.objectContaining(CURRENTLY_RECOMMENDED_FLAGS));
+  });
+
   it('passes the AWS Solutions checks with a new user pool', () => {
     const app = checkedApp();
     new ExampleStack(app, 'Example');
