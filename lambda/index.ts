@@ -31,6 +31,7 @@ import {
   TABLE_SORT_KEY,
   isCompletedStatus,
   isJobStatus,
+  userPoolRegion,
 } from '../lib/contract';
 import {
   JobChange,
@@ -53,11 +54,6 @@ export interface Config {
   readonly maxAttempts: number;
 }
 
-// A pool ID is its region, an underscore and an ID (API model: [\w-]+_[0-9a-zA-Z]+), e.g. eu-west-1_AbC123,
-// us-gov-west-1_AbC123, eusc-de-east-1_AbC123. The same pattern as the construct's check (lib/), so that
-// the handler accepts every pool the construct does.
-const USER_POOL_ID_PATTERN = /^([a-z]{2,4}(?:-[a-z]+)+-\d{1,2})_[0-9a-zA-Z]+$/;
-
 // The SDK's own setting for attempts per call; the SDK reads it only when the client is given no maxAttempts.
 const ENV_MAX_ATTEMPTS = 'AWS_MAX_ATTEMPTS';
 // Adaptive retries need room to back off under throttling (Cognito allows about 5 requests/s per pool).
@@ -66,8 +62,8 @@ const DEFAULT_MAX_ATTEMPTS = 8;
 /** Reads the handler's settings, failing with the name and value of the first bad one. */
 export function readConfig(env: NodeJS.ProcessEnv): Config {
   const userPoolId = env[ENV_USER_POOL_ID] ?? '';
-  const poolMatch = USER_POOL_ID_PATTERN.exec(userPoolId);
-  if (!poolMatch || userPoolId.length > 55) {
+  const region = userPoolRegion(userPoolId);
+  if (region === undefined) {
     throw new Error(`${ENV_USER_POOL_ID} must be a user pool ID such as eu-west-1_AbC123, got ${JSON.stringify(userPoolId)}`);
   }
   const tableName = env[ENV_STATE_TABLE_NAME] ?? '';
@@ -86,7 +82,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   }
   return {
     userPoolId,
-    userPoolRegion: poolMatch[1],
+    userPoolRegion: region,
     tableName,
     namespace: env[ENV_METRIC_NAMESPACE] || DEFAULT_METRIC_NAMESPACE,
     periodMs: scheduleSeconds * 1000,

@@ -72,6 +72,19 @@ export const TABLE_SORT_KEY = 'JobId';
  */
 export const POOL_MARKER_SORT_KEY = '#pool';
 
+// A pool ID is its region, an underscore and letters and digits (API model: [\w-]+_[0-9a-zA-Z]+, at most 55
+// characters), e.g. eu-west-1_AbC123, us-gov-west-1_AbC123, eusc-de-east-1_AbC123.
+const USER_POOL_ID_PATTERN = /^([a-z]{2,4}(?:-[a-z]+)+-\d{1,2})_[0-9a-zA-Z]+$/;
+
+/**
+ * The region a user pool ID names, or undefined when the value is not a user pool ID. The construct checks
+ * the ID with it at synth and the handler at run time, so that the two accept the same pools.
+ */
+export function userPoolRegion(id: string): string | undefined {
+  const match = USER_POOL_ID_PATTERN.exec(id);
+  return match && id.length <= 55 ? match[1] : undefined;
+}
+
 export function isJobStatus(value: string | undefined): value is JobStatus {
   return (JOB_STATUSES as readonly (string | undefined)[]).includes(value);
 }

@@ -33,6 +33,7 @@ import {
   METRIC_SKIPPED_USERS,
   TABLE_PARTITION_KEY,
   TABLE_SORT_KEY,
+  userPoolRegion,
 } from './contract';
 
 /** Properties of an {@link ImportJobMonitor}. */
@@ -343,12 +344,9 @@ function validateNamespace(namespace: string): void {
   }
 }
 
-// The shape Cognito accepts (API model: [\w-]+_[0-9a-zA-Z]+, at most 55), whose prefix is a region name.
-const USER_POOL_ID = /^([a-z]{2,4}(?:-[a-z]+)+-\d{1,2})_[0-9a-zA-Z]+$/;
-
 function validateUserPoolId(id: string): void {
   if (Token.isUnresolved(id)) return;
-  if (!USER_POOL_ID.test(id) || id.length > 55) {
+  if (userPoolRegion(id) === undefined) {
     throw new Error(
       `userPool must have an ID like eu-west-1_AbC123 (its region, an underscore, letters and digits), got ${JSON.stringify(id)}`,
     );
@@ -360,11 +358,11 @@ function validateUserPoolId(id: string): void {
  * eu-west-1. `UserPool.fromUserPoolId` would name the stack's region. A token ID keeps the pool's own ARN.
  */
 function userPoolArn(scope: Construct, userPool: cognito.IUserPool): string {
-  const match = USER_POOL_ID.exec(userPool.userPoolId);
-  if (!match) return userPool.userPoolArn;
+  const region = Token.isUnresolved(userPool.userPoolId) ? undefined : userPoolRegion(userPool.userPoolId);
+  if (region === undefined) return userPool.userPoolArn;
   return Stack.of(scope).formatArn({
     service: 'cognito-idp',
-    region: match[1],
+    region,
     account: userPool.env.account,
     resource: 'userpool',
     resourceName: userPool.userPoolId,
