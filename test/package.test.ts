@@ -3,7 +3,7 @@
  * `npm publish` do on a fresh clone, then installs the tarball into an empty app that has only aws-cdk-lib and
  * constructs, and synthesizes with it: no esbuild, no TypeScript, no Docker there.
  */
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -72,5 +72,20 @@ console.log(JSON.stringify({ assets, functions: functions.length, alarms: monito
     expect(out.assets).toHaveLength(1);
     const shipped = fs.statSync(path.join(app, 'cdk.out', out.assets[0], 'index.js')).size;
     expect(shipped).toBe(fs.statSync(path.join(clean, 'assets', 'handler', 'index.js')).size);
+  });
+
+  it('type-checks the README usage example against the packed package', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const example = /## Usage[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain("from 'import-job-monitor'");
+    fs.writeFileSync(path.join(app, 'readme.ts'), example!);
+    fs.writeFileSync(
+      path.join(app, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'commonjs', target: 'ES2020', types: [], skipLibCheck: true }, files: ['readme.ts'] }),
+    );
+    const tsc = path.join(ROOT, 'node_modules', '.bin', 'tsc');
+    const result = spawnSync(tsc, ['-p', 'tsconfig.json'], { cwd: app, encoding: 'utf8' });
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 });
