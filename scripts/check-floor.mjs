@@ -51,6 +51,9 @@ console.log(JSON.stringify({
 }));
 `;
 
+// The build that prepack runs prints to the same stdout, before npm's JSON.
+const packedName = (out) => JSON.parse(out.slice(out.indexOf('[\n  {')))[0].filename;
+
 const app = fs.mkdtempSync(path.join(os.tmpdir(), 'floor-'));
 process.on('uncaughtException', (error) => {
   console.error(`floor check failed: ${error.message}`);
@@ -60,7 +63,7 @@ const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: app, encodi
 try {
   const tarball = values.tarball
     ? path.resolve(values.tarball)
-    : path.join(app, JSON.parse(run('npm', ['pack', '--json', '--pack-destination', app], { cwd: root }))[0].filename);
+    : path.join(app, packedName(run('npm', ['pack', '--json', '--pack-destination', app], { cwd: root })));
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'floor-app', private: true }));
   run('npm', [
     'install', '--no-audit', '--no-fund', '--save-exact',
