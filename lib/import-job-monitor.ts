@@ -58,7 +58,7 @@ export interface ImportJobMonitorProps {
   readonly metricNamespace?: string;
 
   /**
-   * Added to every alarm, for both the ALARM and the OK state.
+   * Added to the ALARM and the OK state of each alarm in `alarms` (the failed, expired and health alarms).
    * @default - no action: the alarms only change state
    */
   readonly alarmAction?: cloudwatch.IAlarmAction;
@@ -140,6 +140,7 @@ export class ImportJobMonitor extends Construct {
     validateSchedule(this.schedule);
     validateNamespace(this.metricNamespace);
     validateUserPoolId(this.userPoolId);
+    validateAccount(this, props.userPool);
     validateLogRetention(props.logRetention);
     claimPool(this, this.userPoolId, this.metricNamespace);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
@@ -225,7 +226,11 @@ export class ImportJobMonitor extends Construct {
    * @param status any status, e.g. `ImportJobStatus.IN_PROGRESS`
    * @default maximum over the schedule period
    */
-  public metricJobs(status: ImportJobStatus, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  public metricJobs(status: ImportJobStatus, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  // TypeScript also takes the status' plain name ('InProgress'), checked at synth. jsii reads the first
+  // signature only, so Python, Java, .NET and Go see the enum.
+  public metricJobs(status: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  public metricJobs(status: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     checkStatus('metricJobs', status, JOB_STATUSES);
     return this.metric(METRIC_JOBS, { [DIMENSION_STATUS]: status }, cloudwatch.Stats.MAXIMUM, props);
   }
@@ -235,7 +240,9 @@ export class ImportJobMonitor extends Construct {
    * @param status a status a job ends in: `SUCCEEDED`, `FAILED`, `STOPPED` or `EXPIRED`
    * @default sum over the schedule period
    */
-  public metricJobsCompleted(status: ImportJobStatus, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  public metricJobsCompleted(status: ImportJobStatus, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  public metricJobsCompleted(status: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  public metricJobsCompleted(status: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     checkStatus('metricJobsCompleted', status, COMPLETED_STATUSES);
     return this.metric(METRIC_JOBS_COMPLETED, { [DIMENSION_STATUS]: status }, cloudwatch.Stats.SUM, props);
   }
@@ -351,6 +358,16 @@ function validateUserPoolId(id: string): void {
       `userPool must have an ID like eu-west-1_AbC123 (its region, an underscore, letters and digits), got ${JSON.stringify(id)}`,
     );
   }
+}
+
+// ListUserImportJobs lists a pool's jobs to its own account only: Cognito has no resource policy to share them.
+function validateAccount(scope: Construct, userPool: cognito.IUserPool): void {
+  const stackAccount = Stack.of(scope).account;
+  const poolAccount = userPool.env.account;
+  if (Token.isUnresolved(stackAccount) || Token.isUnresolved(poolAccount) || stackAccount === poolAccount) return;
+  throw new Error(
+    `userPool must be in the stack's account ${stackAccount}, where the function lists its jobs, got a pool in account ${poolAccount}`,
+  );
 }
 
 /**

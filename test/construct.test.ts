@@ -258,6 +258,17 @@ describe('ImportJobMonitor', () => {
     );
   });
 
+  it('fails when the pool is in another account than the stack', () => {
+    const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+    const userPool = cognito.UserPool.fromUserPoolArn(stack, 'Pool', 'arn:aws:cognito-idp:eu-west-1:999999999999:userpool/eu-west-1_AbC123');
+    expect(() => new ImportJobMonitor(stack, 'Monitor', { userPool })).toThrow(
+      "userPool must be in the stack's account 123456789012, where the function lists its jobs, got a pool in account 999999999999",
+    );
+    const agnostic = new Stack();
+    const imported = cognito.UserPool.fromUserPoolArn(agnostic, 'Pool', 'arn:aws:cognito-idp:eu-west-1:999999999999:userpool/eu-west-1_AbC123');
+    expect(() => new ImportJobMonitor(agnostic, 'Monitor', { userPool: imported })).not.toThrow();
+  });
+
   it('deletes or keeps its log group together with its table', () => {
     synth().template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
     const kept = synth({ removalPolicy: RemovalPolicy.RETAIN }).template;
@@ -297,15 +308,15 @@ describe('metrics', () => {
     expect(Object.values(ImportJobStatus)).toEqual([...JOB_STATUSES]);
   });
 
-  it('still takes the plain status names, as JavaScript callers pass them', () => {
+  it('still takes the plain status names in TypeScript', () => {
     const { monitor } = synth();
-    const untyped = monitor as unknown as { metricJobs(status: string): ReturnType<ImportJobMonitor['metricJobs']> };
-    expect(untyped.metricJobs('Failed').dimensions).toEqual({ UserPoolId: 'eu-west-1_AbC123', Status: 'Failed' });
+    expect(monitor.metricJobs('Failed').dimensions).toEqual({ UserPoolId: 'eu-west-1_AbC123', Status: 'Failed' });
+    expect(monitor.metricJobsCompleted('Expired').dimensions).toEqual({ UserPoolId: 'eu-west-1_AbC123', Status: 'Expired' });
   });
 
   it('fails when asked for a status that does not exist', () => {
     const { monitor } = synth();
-    expect(() => monitor.metricJobs('failed' as ImportJobStatus)).toThrow(
+    expect(() => monitor.metricJobs('failed')).toThrow(
       'metricJobs takes a status among Created, Pending, InProgress, Stopping, Expired, Stopped, Failed, Succeeded, got "failed"',
     );
     expect(() => monitor.metricJobsCompleted(ImportJobStatus.IN_PROGRESS)).toThrow(
