@@ -13,7 +13,10 @@ export class ExampleStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ExampleStackProps = {}) {
     super(scope, id, props);
-    const userPool = props.userPoolId
+    // An empty -c userPoolId= is a mistake to report, not a request for a new pool (and aws-cdk-lib's own
+    // message for it, "invalid user pool ARN", names nothing).
+    if (props.userPoolId === '') throw new Error('userPoolId must name a user pool such as eu-west-1_AbC123, got ""');
+    const userPool = props.userPoolId !== undefined
       ? cognito.UserPool.fromUserPoolId(this, 'UserPool', props.userPoolId)
       : new cognito.UserPool(this, 'UserPool', {
           passwordPolicy: { minLength: 12, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },

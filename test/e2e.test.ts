@@ -287,7 +287,9 @@ describe('the bundled handler, against endpoints that hang or are gone', () => {
       message: expect.stringContaining('ECONNREFUSED'),
       cause: { code: 'ECONNREFUSED' },
     });
-    expect(error.cause.$metadata.attempts).toBeGreaterThan(1);
-    expect(run.wallMs).toBeLessThan(30_000);
+    // Every attempt the handler allows, each after a back-off: a few seconds in all (2 to 5 s measured), not
+    // the 46 s a hung endpoint may take. The bound below only guards against a run that waits for timeouts.
+    expect(error.cause.$metadata.attempts).toBe(8);
+    expect(run.wallMs).toBeLessThan(15_000);
   });
 });

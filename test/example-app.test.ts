@@ -35,8 +35,11 @@ describe('the example app', () => {
     Template.fromStack(stack).resourceCountIs('AWS::Cognito::UserPool', 0);
   });
 
-  it('fails at synth on a malformed -c userPoolId, naming it', () => {
-    expect(() => new ExampleStack(checkedApp(), 'Example', { userPoolId: 'bad id' })).toThrow(/userPool must have an ID like eu-west-1_AbC123 .*got "bad id"/);
+  it.each([
+    ['bad id', 'userPool must have an ID like eu-west-1_AbC123 (its region, an underscore, letters and digits), got "bad id"'],
+    ['', 'userPoolId must name a user pool such as eu-west-1_AbC123, got ""'],
+  ])('fails at synth on -c userPoolId=%j, naming it', (userPoolId, message) => {
+    expect(() => new ExampleStack(checkedApp(), 'Example', { userPoolId })).toThrow(message);
   });
 
   it('would be stopped by the checks for a pool that breaks them', () => {
