@@ -22,6 +22,7 @@ import {
   ENV_USER_POOL_ID,
   JOB_STATUSES,
   METRIC_FAILED_USERS,
+  METRIC_HEARTBEAT,
   METRIC_IMPORTED_USERS,
   METRIC_JOBS,
   METRIC_JOBS_COMPLETED,
@@ -249,6 +250,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     figures,
   };
   log.info('Run summary', summary);
+  if (failedWrites.length === 0) publishHeartbeat(config, deps.now);
   if (failedWrites.length > 0) {
     throw new AggregateError(
       failedWrites,
@@ -440,6 +442,16 @@ export function publishMetrics(config: Config, now: Date, figures: RunFigures): 
   metrics.addMetric(METRIC_IMPORTED_USERS, MetricUnit.Count, figures.newUsers.importedUsers);
   metrics.addMetric(METRIC_SKIPPED_USERS, MetricUnit.Count, figures.newUsers.skippedUsers);
   metrics.addMetric(METRIC_FAILED_USERS, MetricUnit.Count, figures.newUsers.failedUsers);
+  metrics.publishStoredMetrics();
+}
+
+/** Says that this run listed, stored and published everything: the last thing a complete run writes. */
+function publishHeartbeat(config: Config, now: Date): void {
+  const metrics = new Metrics({ namespace: config.namespace });
+  metrics.clearDefaultDimensions();
+  metrics.setTimestamp(now);
+  metrics.addDimension(DIMENSION_USER_POOL_ID, config.userPoolId);
+  metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, 1);
   metrics.publishStoredMetrics();
 }
 

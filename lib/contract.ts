@@ -53,6 +53,11 @@ export const METRIC_JOBS_COMPLETED = 'JobsCompleted';
 export const METRIC_IMPORTED_USERS = 'ImportedUsers';
 export const METRIC_SKIPPED_USERS = 'SkippedUsers';
 export const METRIC_FAILED_USERS = 'FailedUsers';
+/**
+ * 1 from each run that listed every job, stored every change and published: its absence means the monitor is
+ * broken (not running, failing, or failing to store), whatever the gauges say.
+ */
+export const METRIC_HEARTBEAT = 'Heartbeat';
 
 export const DIMENSION_USER_POOL_ID = 'UserPoolId';
 export const DIMENSION_STATUS = 'Status';

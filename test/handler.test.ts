@@ -130,9 +130,10 @@ describe('pagination', () => {
 });
 
 describe('metrics', () => {
-  it('publishes the 15 metrics of the contract with UserPoolId on each, zeros included', async () => {
+  it('publishes the 16 metrics of the contract with UserPoolId on each, zeros included, and a heartbeat of 1', async () => {
     const { emf } = await run();
-    const points = datapoints(emf);
+    const points = datapoints(emf).filter((p) => !p.key.startsWith('Heartbeat'));
+    expect(sumOf(emf, `Heartbeat{UserPoolId=${POOL}}`)).toBe(1);
     expect(points.map((p) => p.key).sort()).toEqual(
       [
         ...JOB_STATUSES.map((s) => `Jobs{UserPoolId=${POOL},Status=${s}}`),
@@ -341,6 +342,19 @@ describe('exactly once', () => {
     await expect(run()).rejects.toThrow(/could not store 1 of 2 job changes for user pool eu-west-1_AbC123/);
     expect(completed(parseEmf(stdout), 'Failed')).toBe(1);
     expect(table.job(POOL, 'import-0000000002')!.Status).toBe('InProgress');
+    // The gauges went out, but no heartbeat: a monitor whose writes keep failing is broken, and must page.
+    expect(datapoints(parseEmf(stdout)).filter((p) => p.key.startsWith('Heartbeat'))).toEqual([]);
+  });
+
+  it('publishes no heartbeat when a first run cannot mark the pool as seen', async () => {
+    jobs = [job(1, 'Succeeded')];
+    dynamoMock.on(PutCommand).callsFake((input) => {
+      if (input.Item.JobId === '#pool' && input.Item.FirstRunCompletedAt) throw new Error('throttled for good');
+      return table.put(input);
+    });
+    await expect(run()).rejects.toThrow(/PutItem pool marker/);
+    expect(gauge(parseEmf(stdout), 'Succeeded')).toBe(1);
+    expect(datapoints(parseEmf(stdout)).filter((p) => p.key.startsWith('Heartbeat'))).toEqual([]);
   });
 });
 
