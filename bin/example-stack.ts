@@ -32,7 +32,7 @@ export class ExampleStack extends Stack {
     const topic = new sns.Topic(this, 'Alarms', { enforceSSL: true });
     this.monitor = new ImportJobMonitor(this, 'ImportJobs', {
       userPool,
-      alarmAction: new actions.SnsAction(topic),
+      alarmActions: [new actions.SnsAction(topic)],
     });
   }
 }

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
+  Annotations,
   Duration,
   RemovalPolicy,
   Stack,
@@ -13,8 +14,10 @@ import {
   aws_iam as iam,
   aws_lambda as lambda,
   aws_logs as logs,
+  triggers,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
+import { ImportJobAlarmOptions, ResolvedAlarmOptions, resolveAlarmOptions } from './alarms';
 import {
   COMPLETED_STATUSES,
   DEFAULT_METRIC_NAMESPACE,
@@ -27,6 +30,7 @@ import {
   ImportJobStatus,
   JOB_STATUSES,
   METRIC_FAILED_USERS,
+  METRIC_HEARTBEAT,
   METRIC_IMPORTED_USERS,
   METRIC_JOBS,
   METRIC_JOBS_COMPLETED,
@@ -46,7 +50,7 @@ export interface ImportJobMonitorProps {
 
   /**
    * How often the pool's import jobs are listed: a whole number of minutes from 1 to 1440.
-   * It is also the period of every metric and alarm.
+   * It is also the default period of the metric accessors and of the health alarm.
    * @default Duration.minutes(5)
    */
   readonly schedule?: Duration;
@@ -58,10 +62,60 @@ export interface ImportJobMonitorProps {
   readonly metricNamespace?: string;
 
   /**
-   * Added to the ALARM and the OK state of each alarm in `alarms` (the failed, expired and health alarms).
+   * Added to the ALARM state of each alarm in `alarms`: what pages someone.
    * @default - no action: the alarms only change state
    */
+  readonly alarmActions?: cloudwatch.IAlarmAction[];
+
+  /**
+   * Added to the OK state of each alarm in `alarms`. Off unless given: a job alarm returns to OK by itself
+   * a few minutes after it fired, and an OK message then only repeats the news.
+   * @default - no action on OK
+   */
+  readonly okActions?: cloudwatch.IAlarmAction[];
+
+  /**
+   * Added to both the ALARM and the OK state of each alarm in `alarms`.
+   * @deprecated use `alarmActions`, and `okActions` if OK messages are wanted
+   * @default - no action
+   */
   readonly alarmAction?: cloudwatch.IAlarmAction;
+
+  /**
+   * Starts every alarm's name, which is what an e-mail subject or a pager shows: `<prefix>-JobFailed`,
+   * `<prefix>-JobExpired`, `<prefix>-MonitorSilent`. Names are unique per account and region.
+   * @default - `ImportJobs-<user pool ID>`
+   */
+  readonly alarmNamePrefix?: string;
+
+  /**
+   * The alarm on jobs that ended `Failed`: sum of `JobsCompleted{Status=Failed}` at or above `threshold` in
+   * `datapointsToAlarm` of `evaluationPeriods` periods.
+   * @default - on; one-minute periods, 1 of 5, threshold 1
+   */
+  readonly failedJobsAlarmOptions?: ImportJobAlarmOptions;
+
+  /**
+   * The alarm on jobs that ended `Expired` (created, never started), evaluated like the failed jobs alarm.
+   * @default - on; one-minute periods, 1 of 5, threshold 1
+   */
+  readonly expiredJobsAlarmOptions?: ImportJobAlarmOptions;
+
+  /**
+   * The alarm on the monitor itself: fewer than `threshold` complete runs (heartbeats) in each of
+   * `datapointsToAlarm` of `evaluationPeriods` periods.
+   * @default - on; periods of the schedule, 3 of 3, threshold 1
+   */
+  readonly monitorHealthAlarmOptions?: ImportJobAlarmOptions;
+
+  /**
+   * Whether the deployment runs the function once, after creating it and before creating the health alarm
+   * (an aws-cdk-lib `triggers.Trigger`). A run that fails (wrong pool, missing permission) fails the deployment
+   * rather than paging later; a run that succeeds publishes the first heartbeat, so that the new health alarm
+   * does not start in ALARM.
+   * @default true
+   */
+  readonly runOnDeploy?: boolean;
 
   /**
    * How long the handler's logs are kept: one of the `logs.RetentionDays` values.
@@ -71,18 +125,21 @@ export interface ImportJobMonitorProps {
 
   /**
    * Whether to create the alarm on jobs that ended `Failed`.
+   * @deprecated use `failedJobsAlarmOptions: { enabled }`
    * @default true
    */
   readonly enableFailedJobsAlarm?: boolean;
 
   /**
-   * Whether to create the alarm on jobs that ended `Expired` (created, never started).
+   * Whether to create the alarm on jobs that ended `Expired`.
+   * @deprecated use `expiredJobsAlarmOptions: { enabled }`
    * @default true
    */
   readonly enableExpiredJobsAlarm?: boolean;
 
   /**
-   * Whether to create the alarm on the monitor itself failing or going silent.
+   * Whether to create the alarm on the monitor itself.
+   * @deprecated use `monitorHealthAlarmOptions: { enabled }`
    * @default true
    */
   readonly enableMonitorHealthAlarm?: boolean;
@@ -100,10 +157,13 @@ export interface ImportJobMonitorProps {
 // library, and the function still runs on the newest Node.js that Lambda offers.
 const NODEJS_24 = new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
 
-// CloudWatch rejects an alarm whose period times evaluation periods exceeds one day.
-const MAX_ALARM_RANGE_SECONDS = 24 * 60 * 60;
-// The monitor is called silent after this many schedule periods without a run that published.
+// A job's end reaches CloudWatch through the logs pipeline, sometimes minutes late. One-minute periods, 1 of 5:
+// a datapoint up to about four minutes late still falls in a period the alarm evaluates again.
+const JOB_ALARM_DEFAULTS = { period: Duration.minutes(1), evaluationPeriods: 5, datapointsToAlarm: 1, threshold: 1 };
+// Silent for three schedule periods in a row: one late or failed run never pages, a broken monitor does.
 const SILENT_PERIODS = 3;
+// An asynchronous invocation older than this is not retried: the next scheduled run does its work anyway.
+const MAX_EVENT_AGE = { min: Duration.minutes(1), max: Duration.hours(6) };
 
 /**
  * Monitors the user import jobs of an Amazon Cognito user pool: a scheduled function lists the pool's
@@ -116,19 +176,18 @@ export class ImportJobMonitor extends Construct {
   public readonly stateTable: dynamodb.ITable;
   /** The namespace of the metrics. */
   public readonly metricNamespace: string;
-  /** How often the jobs are listed; the period of the metrics and alarms. */
+  /** How often the jobs are listed; the default period of the metric accessors. */
   public readonly schedule: Duration;
-  /** In ALARM when a job ended `Failed` in the last period; undefined when switched off. */
+  /** In ALARM while a job that ended `Failed` is within its evaluation window; undefined when switched off. */
   public readonly failedJobsAlarm?: cloudwatch.Alarm;
-  /** In ALARM when a job ended `Expired` in the last period; undefined when switched off. */
+  /** In ALARM while a job that ended `Expired` is within its evaluation window; undefined when switched off. */
   public readonly expiredJobsAlarm?: cloudwatch.Alarm;
-  /** In ALARM when the handler fails, or publishes nothing for three periods; undefined when switched off. */
-  public readonly monitorHealthAlarm?: cloudwatch.CompositeAlarm;
-  /**
-   * The alarms that carry `alarmAction`: `failedJobsAlarm`, `expiredJobsAlarm` and `monitorHealthAlarm`, those
-   * switched on. The two alarms inside `monitorHealthAlarm` (handler errors, no data) have no action of their own.
-   */
-  public readonly alarms: cloudwatch.AlarmBase[] = [];
+  /** In ALARM when no run completed for three schedule periods; undefined when switched off. */
+  public readonly monitorHealthAlarm?: cloudwatch.Alarm;
+  /** Every alarm the monitor created (those of the three above switched on), each with the actions given. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  /** The deployment's own run of the function; undefined when `runOnDeploy` is false. */
+  public readonly deployRun?: triggers.Trigger;
 
   private readonly userPoolId: string;
 
@@ -142,7 +201,16 @@ export class ImportJobMonitor extends Construct {
     validateUserPoolId(this.userPoolId);
     validateAccount(this, props.userPool);
     validateLogRetention(props.logRetention);
-    claimPool(this, this.userPoolId, this.metricNamespace);
+    const alarmNamePrefix = props.alarmNamePrefix ?? `ImportJobs-${this.userPoolId}`;
+    validateAlarmNamePrefix(alarmNamePrefix);
+    claimPool(this, this.userPoolId, this.metricNamespace, alarmNamePrefix);
+    const failedOptions = resolveAlarmOptions('failedJobsAlarmOptions', props.failedJobsAlarmOptions, JOB_ALARM_DEFAULTS);
+    const expiredOptions = resolveAlarmOptions('expiredJobsAlarmOptions', props.expiredJobsAlarmOptions, JOB_ALARM_DEFAULTS);
+    const healthOptions = resolveAlarmOptions('monitorHealthAlarmOptions', props.monitorHealthAlarmOptions, {
+      period: this.schedule,
+      evaluationPeriods: SILENT_PERIODS,
+      threshold: 1,
+    });
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
 
     const table = new dynamodb.Table(this, 'State', {
@@ -177,6 +245,10 @@ export class ImportJobMonitor extends Construct {
       logGroup,
       memorySize: 256,
       timeout: Duration.minutes(2),
+      // A failed run is retried twice (about 1 and 3 minutes later), catching up sooner than the next schedule;
+      // an event older than one schedule period is dropped, since the next scheduled run does the same work.
+      retryAttempts: 2,
+      maxEventAge: clampDuration(this.schedule, MAX_EVENT_AGE.min, MAX_EVENT_AGE.max),
       environment: {
         [ENV_USER_POOL_ID]: this.userPoolId,
         [ENV_STATE_TABLE_NAME]: table.tableName,
@@ -197,24 +269,40 @@ export class ImportJobMonitor extends Construct {
       targets: [new targets.LambdaFunction(handler)],
     });
 
-    const where = `Details are in the log group ${logGroup.logGroupName}.`;
-    if (props.enableFailedJobsAlarm ?? true) {
-      this.failedJobsAlarm = this.completedJobsAlarm('FailedJobsAlarm', ImportJobStatus.FAILED,
-        `A user import job into user pool ${this.userPoolId} ended Failed: its users were not all imported. ` +
-          `${where} Find "Import job completed" with status Failed for the job ID, name, user counts and ` +
-          'CompletionMessage; then read the job\'s own CloudWatch Logs, fix the CSV or the pool and import again.');
+    if (props.runOnDeploy ?? true) {
+      this.deployRun = new triggers.Trigger(this, 'DeployRun', { handler, executeAfter: [table, logGroup] });
+      // The trigger invokes the function's current version, the schedule the function itself: each is granted
+      // what it invokes, so the warning about permissions on versions does not apply.
+      Annotations.of(handler).acknowledgeWarning('@aws-cdk/aws-lambda:addPermissionsToVersionOrAlias', 'the schedule invokes the unqualified function');
     }
-    if (props.enableExpiredJobsAlarm ?? true) {
-      this.expiredJobsAlarm = this.completedJobsAlarm('ExpiredJobsAlarm', ImportJobStatus.EXPIRED,
-        `A user import job into user pool ${this.userPoolId} expired: it was created but never started, ` +
-          `so none of its users were imported. ${where} Find "Import job completed" with status Expired for ` +
-          'the job ID and name; create and start the import again.');
+
+    const pool = this.userPoolId;
+    const transitions = (status: string) =>
+      `Which jobs: CloudWatch Logs Insights on log group ${logGroup.logGroupName}: fields @timestamp, jobId, jobName, ` +
+      `importedUsers, failedUsers, completionMessage | filter message = "Import job completed" and status = "${status}" ` +
+      `| sort @timestamp desc. Cognito's own log of a job: log group /aws/cognito/userpools/${pool}/<pool name>, ` +
+      'stream <job ID>/<job name>. While this alarm is in ALARM a second job sends no new page: the query lists every one.';
+    if (props.failedJobsAlarmOptions?.enabled ?? props.enableFailedJobsAlarm ?? true) {
+      this.failedJobsAlarm = this.jobsAlarm('FailedJobsAlarm', `${alarmNamePrefix}-JobFailed`, ImportJobStatus.FAILED, failedOptions,
+        `A user import job into Cognito user pool ${pool} ended Failed: its users were not all imported. ` +
+          `${transitions('Failed')} To do: read the job's CompletionMessage and Cognito log, fix the CSV or the pool, ` +
+          'then create and start a new import job.');
     }
-    if (props.enableMonitorHealthAlarm ?? true) {
-      this.monitorHealthAlarm = this.healthAlarm(handler, where);
+    if (props.expiredJobsAlarmOptions?.enabled ?? props.enableExpiredJobsAlarm ?? true) {
+      this.expiredJobsAlarm = this.jobsAlarm('ExpiredJobsAlarm', `${alarmNamePrefix}-JobExpired`, ImportJobStatus.EXPIRED, expiredOptions,
+        `A user import job into Cognito user pool ${pool} expired: it was created and never started, so none of its ` +
+          `users were imported, and Cognito deleted its CSV. ${transitions('Expired')} To do: create the job again and ` +
+          'start it (StartUserImportJob) within a day.');
     }
-    if (props.alarmAction) {
-      for (const alarm of this.alarms) {
+    if (props.monitorHealthAlarmOptions?.enabled ?? props.enableMonitorHealthAlarm ?? true) {
+      this.monitorHealthAlarm = this.healthAlarm(`${alarmNamePrefix}-MonitorSilent`, healthOptions, logGroup.logGroupName);
+      if (this.deployRun) this.monitorHealthAlarm.node.addDependency(this.deployRun);
+    }
+
+    for (const alarm of this.alarms) {
+      alarm.addAlarmAction(...(props.alarmActions ?? []));
+      alarm.addOkAction(...(props.okActions ?? []));
+      if (props.alarmAction) {
         alarm.addAlarmAction(props.alarmAction);
         alarm.addOkAction(props.alarmAction);
       }
@@ -271,6 +359,15 @@ export class ImportJobMonitor extends Construct {
     return this.metric(METRIC_FAILED_USERS, {}, cloudwatch.Stats.SUM, props);
   }
 
+  /**
+   * Complete runs: each run that listed every job, stored every change and published its metrics adds 1.
+   * Its absence is what the health alarm watches.
+   * @default sum over the schedule period
+   */
+  public metricHeartbeat(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_HEARTBEAT, {}, cloudwatch.Stats.SUM, props);
+  }
+
   private metric(
     metricName: string,
     dimensions: Record<string, string>,
@@ -287,50 +384,60 @@ export class ImportJobMonitor extends Construct {
     }).attachTo(this);
   }
 
-  private completedJobsAlarm(id: string, status: ImportJobStatus, description: string): cloudwatch.Alarm {
+  private jobsAlarm(id: string, alarmName: string, status: ImportJobStatus, options: ResolvedAlarmOptions, description: string) {
     const alarm = new cloudwatch.Alarm(this, id, {
+      alarmName,
       alarmDescription: description,
-      metric: this.metricJobsCompleted(status, { statistic: cloudwatch.Stats.SUM, period: this.schedule }),
-      threshold: 1,
+      metric: this.metricJobsCompleted(status, { statistic: cloudwatch.Stats.SUM, period: options.period }),
+      threshold: options.threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
+      evaluationPeriods: options.evaluationPeriods,
+      datapointsToAlarm: options.datapointsToAlarm,
+      // A run that found nothing new publishes zeros; no datapoint at all (between runs) is no news either.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.alarms.push(alarm);
     return alarm;
   }
 
-  private healthAlarm(handler: lambda.Function, where: string): cloudwatch.CompositeAlarm {
-    const errors = new cloudwatch.Alarm(this, 'HandlerErrorsAlarm', {
-      alarmDescription: `The import job monitor of user pool ${this.userPoolId} failed a run. ${where}`,
-      metric: handler.metricErrors({ statistic: cloudwatch.Stats.SUM, period: this.schedule }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    // Every complete run publishes Jobs for all statuses, so one status' sample count tells a run happened.
-    // Long schedules get fewer periods, so that the alarm's range stays within CloudWatch's one day.
-    const silentPeriods = Math.max(1, Math.min(SILENT_PERIODS, Math.floor(MAX_ALARM_RANGE_SECONDS / this.schedule.toSeconds())));
-    const silent = new cloudwatch.Alarm(this, 'NoDataAlarm', {
-      alarmDescription: `The import job monitor of user pool ${this.userPoolId} published no Jobs metric for ` +
-        `${silentPeriods} periods: its schedule may be disabled, its permissions revoked or the pool deleted. ${where}`,
-      metric: this.metricJobs(ImportJobStatus.CREATED, { statistic: cloudwatch.Stats.SAMPLE_COUNT, period: this.schedule }),
-      threshold: 1,
+  private healthAlarm(alarmName: string, options: ResolvedAlarmOptions, logGroupName: string): cloudwatch.Alarm {
+    const periods = `${options.datapointsToAlarm} of ${options.evaluationPeriods} periods of ${options.period.toHumanString()}`;
+    const alarm = new cloudwatch.Alarm(this, 'MonitorHealthAlarm', {
+      alarmName,
+      alarmDescription:
+        `The import job monitor of Cognito user pool ${this.userPoolId} completed no run in ${periods}, so failed or ` +
+        `expired imports would go unnoticed. Look in log group ${logGroupName} for "Run failed": its error names ` +
+        'the call and the cause (ResourceNotFoundException: the pool is gone; NotAuthorizedException or AccessDenied: ' +
+        'permissions; TimeoutError or a deadline: Cognito or DynamoDB did not answer; "could not store": the state ' +
+        'table refuses writes). No such line: check that the schedule rule is enabled and the function exists.',
+      // FILL: a period without a heartbeat counts as 0, so that silence breaches in every period it lasts.
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(heartbeat, 0)',
+        usingMetrics: { heartbeat: this.metricHeartbeat({ period: options.period }) },
+        period: options.period,
+        label: 'Complete runs',
+      }),
+      threshold: options.threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: silentPeriods,
-      datapointsToAlarm: silentPeriods,
+      evaluationPeriods: options.evaluationPeriods,
+      datapointsToAlarm: options.datapointsToAlarm,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-    });
-    const alarm = new cloudwatch.CompositeAlarm(this, 'MonitorHealthAlarm', {
-      alarmDescription: `The import job monitor of user pool ${this.userPoolId} is broken, so failed or expired ` +
-        `imports would go unnoticed: a run failed, or none published for ${silentPeriods} periods. ${where} ` +
-        'Look for "Run failed" and its error (ResourceNotFoundException: the pool is gone; NotAuthorizedException: ' +
-        'permissions; IncompleteListingError: the listing broke off) and check the schedule rule is enabled.',
-      alarmRule: cloudwatch.AlarmRule.anyOf(errors, silent),
     });
     this.alarms.push(alarm);
     return alarm;
+  }
+}
+
+function clampDuration(value: Duration, min: Duration, max: Duration): Duration {
+  if (value.toSeconds() < min.toSeconds()) return min;
+  return value.toSeconds() > max.toSeconds() ? max : value;
+}
+
+function validateAlarmNamePrefix(prefix: string): void {
+  if (Token.isUnresolved(prefix)) return;
+  // The longest suffix is "-MonitorSilent" (14); CloudWatch takes names of up to 255 characters.
+  if (prefix.length < 1 || prefix.length > 241) {
+    throw new Error(`alarmNamePrefix must be 1 to 241 characters, got ${JSON.stringify(prefix)}`);
   }
 }
 
@@ -397,7 +504,7 @@ function validateLogRetention(retention: logs.RetentionDays | undefined): void {
 // The monitors of each app, by pool and namespace: two on one pool would publish every transition twice.
 const monitorsByApp = new WeakMap<IConstruct, Map<string, string>>();
 
-function claimPool(monitor: Construct, userPoolId: string, namespace: string): void {
+function claimPool(monitor: Construct, userPoolId: string, namespace: string, alarmNamePrefix: string): void {
   const claims = monitorsByApp.get(monitor.node.root) ?? new Map<string, string>();
   monitorsByApp.set(monitor.node.root, claims);
   const key = `${userPoolId}\n${namespace}`;
@@ -408,7 +515,14 @@ function claimPool(monitor: Construct, userPoolId: string, namespace: string): v
         'every job would be counted twice. Keep one monitor per pool, or give one another metricNamespace',
     );
   }
+  const sameNames = claims.get(`alarms\n${alarmNamePrefix}`);
+  if (sameNames !== undefined) {
+    throw new Error(
+      `${monitor.node.path} and ${sameNames} would both name their alarms ${alarmNamePrefix}-...: give one another alarmNamePrefix`,
+    );
+  }
   claims.set(key, monitor.node.path);
+  claims.set(`alarms\n${alarmNamePrefix}`, monitor.node.path);
 }
 
 function checkStatus(method: string, status: string, allowed: readonly string[]): void {

@@ -1,2 +1,3 @@
 export * from './import-job-monitor';
+export { ImportJobAlarmOptions } from './alarms';
 export { ImportJobStatus } from './contract';

@@ -93,128 +93,199 @@ describe('ImportJobMonitor', () => {
     expect(statements.filter((s: any) => JSON.stringify(s.Resource) === '"*"')).toEqual([]);
   });
 
-  it('alarms on a job that ended Failed in one schedule period', () => {
-    const { template, monitor } = synth({ schedule: Duration.minutes(10) });
+  it.each([
+    ['Failed', 'JobFailed'],
+    ['Expired', 'JobExpired'],
+  ])('alarms on a job that ended %s, in one-minute periods, 1 of 5, named after the pool', (status, suffix) => {
+    const { template } = synth({ schedule: Duration.minutes(10) });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `ImportJobs-eu-west-1_AbC123-${suffix}`,
       Namespace: 'Cognito/UserImportJobs',
       MetricName: 'JobsCompleted',
       Dimensions: Match.arrayWith([
-        { Name: 'Status', Value: 'Failed' },
+        { Name: 'Status', Value: status },
         { Name: 'UserPoolId', Value: 'eu-west-1_AbC123' },
       ]),
       Statistic: 'Sum',
-      Period: 600,
-      EvaluationPeriods: 1,
+      Period: 60,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 1,
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
-      AlarmDescription: Match.anyValue(),
-    });
-    expect(monitor.failedJobsAlarm).toBeDefined();
-  });
-
-  it('alarms on a job that ended Expired in one schedule period', () => {
-    synth().template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'JobsCompleted',
-      Dimensions: Match.arrayWith([{ Name: 'Status', Value: 'Expired' }]),
-      Statistic: 'Sum',
-      Period: 300,
-      Threshold: 1,
-      TreatMissingData: 'notBreaching',
     });
   });
 
-  it('tells the operator where to look in each alarm description', () => {
-    const { template } = synth();
-    const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) =>
-      JSON.stringify(a.Properties.AlarmDescription),
-    );
-    expect(descriptions).toHaveLength(4);
-    for (const d of descriptions) expect(d).toMatch(/log group/);
-    expect(descriptions.find((d) => d.includes('ended Failed'))).toMatch(/CompletionMessage/);
-  });
-
-  it('alarms when the handler fails or publishes nothing for three periods', () => {
-    const { template, monitor } = synth();
+  it('pages when no run completed for three schedule periods, filling the missing heartbeats with zeros', () => {
+    const { template, monitor } = synth({ schedule: Duration.minutes(10) });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-      Statistic: 'Sum',
-      Period: 300,
-      Threshold: 1,
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-    });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'Jobs',
-      Statistic: 'SampleCount',
+      AlarmName: 'ImportJobs-eu-west-1_AbC123-MonitorSilent',
+      Metrics: [
+        Match.objectLike({ Expression: 'FILL(heartbeat, 0)', ReturnData: true }),
+        Match.objectLike({
+          Id: 'heartbeat',
+          ReturnData: false,
+          MetricStat: {
+            Metric: { Namespace: 'Cognito/UserImportJobs', MetricName: 'Heartbeat', Dimensions: [{ Name: 'UserPoolId', Value: 'eu-west-1_AbC123' }] },
+            Period: 600,
+            Stat: 'Sum',
+          },
+        }),
+      ],
       ComparisonOperator: 'LessThanThreshold',
       Threshold: 1,
-      Period: 300,
       EvaluationPeriods: 3,
       DatapointsToAlarm: 3,
       TreatMissingData: 'breaching',
     });
-    const [composite] = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm')) as any[];
-    const rule = composite.Properties.AlarmRule['Fn::Join'][1];
-    const errorsAlarm = Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'Errors' } }));
-    const silentAlarm = Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'Jobs' } }));
-    expect(rule).toEqual([
-      '(ALARM("',
-      { 'Fn::GetAtt': [errorsAlarm[0], 'Arn'] },
-      '") OR ALARM("',
-      { 'Fn::GetAtt': [silentAlarm[0], 'Arn'] },
-      '"))',
-    ]);
+    // One failed run pages nobody: no alarm on the function's errors, and no composite around them.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 0);
     expect(monitor.alarms).toEqual([monitor.failedJobsAlarm, monitor.expiredJobsAlarm, monitor.monitorHealthAlarm]);
+    expect(monitor.metricHeartbeat().metricName).toBe('Heartbeat');
+  });
+
+  it('runs the function once on deploy, and creates the health alarm after that run', () => {
+    const { template } = synth();
+    const triggers = template.findResources('Custom::Trigger');
+    expect(Object.keys(triggers)).toHaveLength(1);
+    const [triggerId] = Object.keys(triggers);
+    expect(JSON.stringify(triggers[triggerId].Properties.HandlerArn)).toMatch(/MonitorHandler/);
+    const [health] = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { ComparisonOperator: 'LessThanThreshold' } })) as any[];
+    expect(health.DependsOn).toEqual(expect.arrayContaining([triggerId]));
+
+    const quiet = synth({ runOnDeploy: false }).template;
+    quiet.resourceCountIs('Custom::Trigger', 0);
   });
 
   it.each([
-    [1, 60, 3],
-    [480, 28800, 3],
-    [600, 36000, 2],
-    [1440, 86400, 1],
-  ])('keeps every alarm within one day for a schedule of %i minutes', (minutes, period, silentPeriods) => {
+    [1, 60],
+    [5, 300],
+    [1440, 21600],
+  ])('retries a failed run twice and drops an invocation older than one schedule of %i minutes', (minutes, maxAge) => {
+    synth({ schedule: Duration.minutes(minutes) }).template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: maxAge,
+    });
+  });
+
+  it.each([1, 59, 60, 600, 1440])('keeps every alarm within CloudWatch range cap on a schedule of %i minutes', (minutes) => {
     const { template } = synth({ schedule: Duration.minutes(minutes) });
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties);
     for (const alarm of alarms) {
-      expect(alarm.Period).toBe(period);
-      expect(alarm.Period * alarm.EvaluationPeriods).toBeLessThanOrEqual(86400);
+      const period = alarm.Period ?? alarm.Metrics.find((m: any) => m.MetricStat).MetricStat.Period;
+      expect(period * alarm.EvaluationPeriods).toBeLessThanOrEqual(period >= 3600 ? 7 * 86400 : 86400);
     }
-    expect(alarms.find((a) => a.MetricName === 'Jobs').EvaluationPeriods).toBe(silentPeriods);
+    // Three silent schedule periods, whatever the schedule: a day-long schedule fits in the seven-day cap.
+    expect(alarms.find((a) => a.ComparisonOperator === 'LessThanThreshold').EvaluationPeriods).toBe(3);
   });
 
-  it('attaches the alarm action to ALARM and OK of every alarm', () => {
+  it('takes per-alarm settings', () => {
+    const { template } = synth({
+      failedJobsAlarmOptions: { period: Duration.minutes(5), evaluationPeriods: 3, datapointsToAlarm: 2, threshold: 2 },
+      monitorHealthAlarmOptions: { evaluationPeriods: 6 },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: Match.arrayWith([{ Name: 'Status', Value: 'Failed' }]),
+      Period: 300,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      Threshold: 2,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { ComparisonOperator: 'LessThanThreshold', EvaluationPeriods: 6, DatapointsToAlarm: 6 });
+  });
+
+  it.each([
+    [{ failedJobsAlarmOptions: { period: Duration.seconds(30) } }, 'failedJobsAlarmOptions.period must be a whole number of minutes, got 30 seconds'],
+    [{ expiredJobsAlarmOptions: { evaluationPeriods: 0 } }, 'expiredJobsAlarmOptions.evaluationPeriods must be a whole number, at least 1, got 0'],
+    [{ failedJobsAlarmOptions: { datapointsToAlarm: 6 } }, 'failedJobsAlarmOptions.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (5), got 6'],
+    [{ failedJobsAlarmOptions: { threshold: 0 } }, 'failedJobsAlarmOptions.threshold must be above 0, got 0'],
+    [
+      { schedule: Duration.minutes(59), monitorHealthAlarmOptions: { evaluationPeriods: 25 } },
+      'monitorHealthAlarmOptions: period times evaluationPeriods may be at most 1 day for a period of 59 minutes, got 25 x 59 minutes',
+    ],
+    [{ alarmNamePrefix: '' }, 'alarmNamePrefix must be 1 to 241 characters, got ""'],
+  ] as [Partial<ImportJobMonitorProps>, string][])('fails on bad alarm settings: %j', (props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+
+  it('accepts a week-long range for periods of an hour or more', () => {
+    expect(() => synth({ schedule: Duration.hours(24), monitorHealthAlarmOptions: { evaluationPeriods: 7 } })).not.toThrow();
+  });
+
+  it('pages through alarmActions on ALARM only, and adds okActions only when given', () => {
+    const stack = new Stack();
+    const pager = new sns.Topic(stack, 'Pager');
+    const chat = new sns.Topic(stack, 'Chat');
+    const userPool = cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123');
+    new ImportJobMonitor(stack, 'Monitor', { userPool, alarmActions: [new actions.SnsAction(pager)] });
+    new ImportJobMonitor(stack, 'WithOk', {
+      userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool2', 'eu-west-1_Other1'),
+      alarmActions: [new actions.SnsAction(pager)],
+      okActions: [new actions.SnsAction(chat)],
+    });
+    const template = Template.fromStack(stack);
+    const pagerRef = { Ref: Match.stringLikeRegexp('^Pager') };
+    const chatRef = { Ref: Match.stringLikeRegexp('^Chat') };
+    const alarmsOf = (prefix: string, props: object) =>
+      Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: props })).filter((a: any) => a.Properties.AlarmName.startsWith(prefix));
+    expect(alarmsOf('ImportJobs-eu-west-1_AbC123-', { AlarmActions: [pagerRef], OKActions: Match.absent() })).toHaveLength(3);
+    expect(alarmsOf('ImportJobs-eu-west-1_Other1-', { AlarmActions: [pagerRef], OKActions: [chatRef] })).toHaveLength(3);
+  });
+
+  it('keeps the deprecated alarmAction on ALARM and OK of every alarm', () => {
     const stack = new Stack();
     const topic = new sns.Topic(stack, 'Topic');
     const userPool = cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123');
     new ImportJobMonitor(stack, 'Monitor', { userPool, alarmAction: new actions.SnsAction(topic) });
-    const template = Template.fromStack(stack);
     const topicRef = { Ref: Match.stringLikeRegexp('^Topic') };
-    const withActions = { AlarmActions: [topicRef], OKActions: [topicRef] };
-    expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: withActions }))).toHaveLength(2);
-    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', withActions);
-    // The health alarm's parts page through the composite, not on their own.
-    expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmActions: Match.absent() } }))).toHaveLength(2);
+    const template = Template.fromStack(stack);
+    expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmActions: [topicRef], OKActions: [topicRef] } }))).toHaveLength(3);
   });
 
-  it('switches each alarm off on request', () => {
-    const { template, monitor } = synth({
-      enableFailedJobsAlarm: false,
-      enableExpiredJobsAlarm: false,
-      enableMonitorHealthAlarm: false,
-    });
+  it.each([
+    [{ failedJobsAlarmOptions: { enabled: false }, expiredJobsAlarmOptions: { enabled: false }, monitorHealthAlarmOptions: { enabled: false } }],
+    [{ enableFailedJobsAlarm: false, enableExpiredJobsAlarm: false, enableMonitorHealthAlarm: false }],
+  ] as [Partial<ImportJobMonitorProps>][])('switches each alarm off on request: %j', (props) => {
+    const { template, monitor } = synth(props);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
-    template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 0);
     expect(monitor.alarms).toEqual([]);
     expect(monitor.failedJobsAlarm).toBeUndefined();
   });
 
   it('switches one alarm off and keeps the others', () => {
-    const { template, monitor } = synth({ enableExpiredJobsAlarm: false });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    const { template, monitor } = synth({ expiredJobsAlarmOptions: { enabled: false } });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
     expect(monitor.expiredJobsAlarm).toBeUndefined();
     expect(monitor.alarms).toHaveLength(2);
+  });
+
+  it('names the alarms with the prefix given', () => {
+    const { template } = synth({ alarmNamePrefix: 'Prod-Identity' });
+    for (const suffix of ['JobFailed', 'JobExpired', 'MonitorSilent']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `Prod-Identity-${suffix}` });
+    }
+  });
+
+  it('says in each description what happened, in which pool, where to look and what to do, in at most 1024 characters', () => {
+    const { template } = synth();
+    const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => {
+      const d = a.Properties.AlarmDescription;
+      // A log group's generated name is under 100 characters.
+      return typeof d === 'string' ? d : d['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : 'x'.repeat(100))).join('');
+    });
+    expect(descriptions).toHaveLength(3);
+    for (const d of descriptions) {
+      expect(d.length).toBeLessThanOrEqual(1024);
+      expect(d).toContain('user pool eu-west-1_AbC123');
+    }
+    const [failed, expired, health] = descriptions;
+    for (const [d, status] of [[failed, 'Failed'], [expired, 'Expired']]) {
+      expect(d).toContain(`filter message = "Import job completed" and status = "${status}"`);
+      expect(d).toContain('/aws/cognito/userpools/eu-west-1_AbC123/<pool name>');
+      expect(d).toMatch(/To do: .*(create|start)/);
+    }
+    expect(health).toMatch(/completed no run in 3 of 3 periods of 5 minutes.*"Run failed".*schedule rule/);
   });
 
   it('publishes to the namespace given', () => {
@@ -367,7 +438,10 @@ describe('validation', () => {
       'Second/Again and First/Monitor both monitor user pool eu-west-1_AbC123 into namespace Cognito/UserImportJobs: ' +
         'every job would be counted twice. Keep one monitor per pool, or give one another metricNamespace',
     );
-    expect(() => new ImportJobMonitor(second, 'Other', { userPool, metricNamespace: 'Other' })).not.toThrow();
+    expect(() => new ImportJobMonitor(second, 'Other', { userPool, metricNamespace: 'Other' })).toThrow(
+      'Second/Other and First/Monitor would both name their alarms ImportJobs-eu-west-1_AbC123-...: give one another alarmNamePrefix',
+    );
+    expect(() => new ImportJobMonitor(second, 'Another', { userPool, metricNamespace: 'Other', alarmNamePrefix: 'Other' })).not.toThrow();
     expect(() =>
       new ImportJobMonitor(second, 'OtherPool', { userPool: cognito.UserPool.fromUserPoolId(second, 'Pool2', 'eu-west-1_Other1') }),
     ).not.toThrow();

@@ -68,10 +68,14 @@ console.log(JSON.stringify({ assets, functions: functions.length, alarms: monito
     );
     expect(() => require.resolve('esbuild', { paths: [app] })).toThrow();
     const out = JSON.parse(execFileSync(process.execPath, ['app.js'], { cwd: app, encoding: 'utf8', env: { PATH: process.env.PATH } }));
-    expect(out).toMatchObject({ functions: 1, alarms: 3 });
-    expect(out.assets).toHaveLength(1);
-    const shipped = fs.statSync(path.join(app, 'cdk.out', out.assets[0], 'index.js')).size;
-    expect(shipped).toBe(fs.statSync(path.join(clean, 'assets', 'handler', 'index.js')).size);
+    // The monitor's function, and the one aws-cdk-lib's triggers run it through on deploy.
+    expect(out).toMatchObject({ functions: 2, alarms: 3 });
+    const bundle = fs.readFileSync(path.join(clean, 'assets', 'handler', 'index.js'));
+    const shipped = out.assets.filter((a: string) => {
+      const file = path.join(app, 'cdk.out', a, 'index.js');
+      return fs.existsSync(file) && fs.readFileSync(file).equals(bundle);
+    });
+    expect(shipped).toHaveLength(1);
   });
 
   it('type-checks the README usage example against the packed package', () => {
