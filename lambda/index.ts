@@ -28,6 +28,8 @@ import {
   METRIC_JOBS_COMPLETED,
   METRIC_SKIPPED_USERS,
   POOL_MARKER_SORT_KEY,
+  CADENCE_SORT_KEY,
+  ENV_ACTIVE_SCHEDULE_SECONDS,
   TABLE_PARTITION_KEY,
   TABLE_SORT_KEY,
   isCompletedStatus,
@@ -36,6 +38,8 @@ import {
 } from '../lib/contract';
 import {
   JobChange,
+  isDue,
+  nextRunAt,
   PAGE_SIZE,
   RunFigures,
   StoredJobState,
@@ -51,13 +55,16 @@ export interface Config {
   readonly tableName: string;
   readonly namespace: string;
   readonly periodMs: number;
+  /** How often to list while a job is unfinished, and how often scheduled ticks come. */
+  readonly activeMs: number;
   /** Attempts per AWS call, retries included. */
   readonly maxAttempts: number;
 }
 
 // The SDK's own setting for attempts per call; the SDK reads it only when the client is given no maxAttempts.
 const ENV_MAX_ATTEMPTS = 'AWS_MAX_ATTEMPTS';
-// Adaptive retries need room to back off under throttling (Cognito allows about 5 requests/s per pool).
+// Adaptive retries need room to back off under throttling: Cognito's request quotas are per account and region,
+// shared with every other caller of the same category of operations, not per pool.
 const DEFAULT_MAX_ATTEMPTS = 8;
 
 /** Reads the handler's settings, failing with the name and value of the first bad one. */
@@ -77,6 +84,13 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       `${ENV_SCHEDULE_SECONDS} must be a whole number of seconds, at least 60, got ${JSON.stringify(env[ENV_SCHEDULE_SECONDS])}`,
     );
   }
+  const activeSeconds = env[ENV_ACTIVE_SCHEDULE_SECONDS] === undefined ? 60 : Number(env[ENV_ACTIVE_SCHEDULE_SECONDS]);
+  if (!Number.isInteger(activeSeconds) || activeSeconds < 1 || activeSeconds > scheduleSeconds) {
+    throw new Error(
+      `${ENV_ACTIVE_SCHEDULE_SECONDS} must be a whole number of seconds from 1 to ${ENV_SCHEDULE_SECONDS} (${scheduleSeconds}), ` +
+        `got ${JSON.stringify(env[ENV_ACTIVE_SCHEDULE_SECONDS])}`,
+    );
+  }
   const maxAttempts = env[ENV_MAX_ATTEMPTS] === undefined ? DEFAULT_MAX_ATTEMPTS : Number(env[ENV_MAX_ATTEMPTS]);
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new Error(`${ENV_MAX_ATTEMPTS} must be a whole number, at least 1, got ${JSON.stringify(env[ENV_MAX_ATTEMPTS])}`);
@@ -87,6 +101,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     tableName,
     namespace: env[ENV_METRIC_NAMESPACE] || DEFAULT_METRIC_NAMESPACE,
     periodMs: scheduleSeconds * 1000,
+    activeMs: activeSeconds * 1000,
     maxAttempts,
   };
 }
@@ -491,7 +506,10 @@ export function createClients(config: Config): Clients {
 let clients: Clients | undefined;
 const logger = new Logger({ serviceName: 'import-job-monitor' });
 
-export async function handler(_event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<RunSummary> {
+/** What a scheduled tick did when the pool was not due: nothing but read when it will be. */
+export type SkippedRun = { readonly skipped: true; readonly nextRunAt: string };
+
+export async function handler(event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<RunSummary | SkippedRun> {
   try {
     const config = readConfig(process.env);
     logger.appendKeys({ userPoolId: config.userPoolId });
@@ -501,9 +519,48 @@ export async function handler(_event: unknown, context?: { getRemainingTimeInMil
       const budgetMs = Math.max(1, context.getRemainingTimeInMillis() - TIMEOUT_MARGIN_MS);
       deadline = { at: new Date(Date.now() + budgetMs), signal: AbortSignal.timeout(budgetMs) };
     }
-    return await runOnce({ ...clients, config, now: new Date(), log: logger, deadline });
+    const deps = { ...clients, config, now: new Date(), log: logger, deadline };
+    // Only the schedule's ticks wait their turn: the deployment's run, or one started by hand, lists at once.
+    if (isScheduledEvent(event)) {
+      const next = await readNextRunAt(deps);
+      if (!isDue(deps.now, next, config.activeMs)) return { skipped: true, nextRunAt: next!.toISOString() };
+      // Monitors ticking at the same second share one account's Cognito quota: spread them a little.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_JITTER_MS, config.activeMs / 20)));
+    }
+    const run = { ...deps, now: new Date() };
+    const summary = await runOnce(run);
+    await writeNextRunAt(run, nextRunAt(run.now, summary.figures, { activeMs: config.activeMs, idleMs: config.periodMs }));
+    return summary;
   } catch (error) {
     logger.error('Run failed', { error });
     throw error;
   }
+}
+
+const MAX_JITTER_MS = 3_000;
+
+function isScheduledEvent(event: unknown): boolean {
+  return (event as { 'detail-type'?: string } | undefined)?.['detail-type'] === 'Scheduled Event';
+}
+
+function cadenceKey(config: Config): Record<string, string> {
+  return { [TABLE_PARTITION_KEY]: config.userPoolId, [TABLE_SORT_KEY]: CADENCE_SORT_KEY };
+}
+
+async function readNextRunAt(deps: RunDependencies): Promise<Date | undefined> {
+  const { Item } = await call(deps, 'GetItem next run', (options) =>
+    deps.dynamodb.send(new GetCommand({ TableName: deps.config.tableName, Key: cadenceKey(deps.config), ConsistentRead: true }), options),
+  );
+  return typeof Item?.NextRunAt === 'string' ? new Date(Item.NextRunAt) : undefined;
+}
+
+// Unconditional: the latest run knows best. A run that fails before this leaves the time passed, so the next
+// tick runs again rather than waiting out the schedule.
+async function writeNextRunAt(deps: RunDependencies, next: Date): Promise<void> {
+  await call(deps, 'PutItem next run', (options) =>
+    deps.dynamodb.send(
+      new PutCommand({ TableName: deps.config.tableName, Item: { ...cadenceKey(deps.config), NextRunAt: next.toISOString() } }),
+      options,
+    ),
+  );
 }

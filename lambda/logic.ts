@@ -224,3 +224,29 @@ export function computeFigures(
   }
   return { jobs: jobCounts, jobsCompleted: completed, newUsers: users };
 }
+
+/** How often a pool is listed: every `activeMs` while a job may still change, every `idleMs` otherwise. */
+export interface Cadence {
+  readonly activeMs: number;
+  readonly idleMs: number;
+}
+
+// A job in one of these may still end: Created ones expire, the others fail or succeed.
+const UNFINISHED: readonly JobStatus[] = ['Created', 'Pending', 'InProgress', 'Stopping'];
+
+/**
+ * When the pool should next be listed, from what this run found: while any job is unfinished, soon, so that
+ * its end is published within one active interval; when none is, after the schedule the user chose.
+ */
+export function nextRunAt(now: Date, figures: RunFigures, cadence: Cadence): Date {
+  const unfinished = UNFINISHED.some((status) => figures.jobs[status] > 0);
+  return new Date(now.getTime() + (unfinished ? cadence.activeMs : cadence.idleMs));
+}
+
+/**
+ * Whether a scheduled tick should list the pool. Ticks come every `tickMs`, a little early or late; a run due
+ * up to half a tick (at most 30 s) from now is run now, rather than a whole tick late.
+ */
+export function isDue(now: Date, next: Date | undefined, tickMs: number): boolean {
+  return next === undefined || now.getTime() >= next.getTime() - Math.min(30_000, tickMs / 2);
+}

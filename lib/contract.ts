@@ -67,6 +67,8 @@ export const ENV_USER_POOL_ID = 'USER_POOL_ID';
 export const ENV_STATE_TABLE_NAME = 'STATE_TABLE_NAME';
 export const ENV_METRIC_NAMESPACE = 'METRIC_NAMESPACE';
 export const ENV_SCHEDULE_SECONDS = 'SCHEDULE_SECONDS';
+/** How often to list while a job is unfinished; the rule ticks at this rate. */
+export const ENV_ACTIVE_SCHEDULE_SECONDS = 'ACTIVE_SCHEDULE_SECONDS';
 
 /** Key attributes of the state table: one item per job, under its pool. */
 export const TABLE_PARTITION_KEY = 'UserPoolId';
@@ -76,6 +78,8 @@ export const TABLE_SORT_KEY = 'JobId';
  * so it can never clash with one.
  */
 export const POOL_MARKER_SORT_KEY = '#pool';
+/** Sort key of the item that says when a pool is next due to be listed (`NextRunAt`). */
+export const CADENCE_SORT_KEY = '#cadence';
 
 // A pool ID is its region, an underscore and letters and digits (API model: [\w-]+_[0-9a-zA-Z]+, at most 55
 // characters), e.g. eu-west-1_AbC123, us-gov-west-1_AbC123, eusc-de-east-1_AbC123.

@@ -25,6 +25,7 @@ import {
   DIMENSION_USER_POOL_ID,
   ENV_METRIC_NAMESPACE,
   ENV_SCHEDULE_SECONDS,
+  ENV_ACTIVE_SCHEDULE_SECONDS,
   ENV_STATE_TABLE_NAME,
   ENV_USER_POOL_ID,
   ImportJobStatus,
@@ -49,11 +50,20 @@ export interface ImportJobMonitorProps {
   readonly userPool: cognito.IUserPool;
 
   /**
-   * How often the pool's import jobs are listed: a whole number of minutes from 1 to 1440.
-   * It is also the default period of the metric accessors and of the health alarm.
+   * How often the pool's import jobs are listed while none is unfinished: a whole number of minutes from 1 to
+   * 1440. It is also the period of the health alarm and the default period of the metric accessors.
    * @default Duration.minutes(5)
    */
   readonly schedule?: Duration;
+
+  /**
+   * How often the pool's import jobs are listed while any job is unfinished (`Created`, `Pending`, `InProgress`
+   * or `Stopping`), so that its end is published within this long: whole minutes, at most `schedule`. The
+   * function is invoked at this rate; a run reads from the state table whether the pool is due, and returns at
+   * once when it is not.
+   * @default Duration.minutes(1)
+   */
+  readonly activeSchedule?: Duration;
 
   /**
    * The CloudWatch namespace the metrics are published in.
@@ -162,7 +172,7 @@ const NODEJS_24 = new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, 
 const JOB_ALARM_DEFAULTS = { period: Duration.minutes(1), evaluationPeriods: 5, datapointsToAlarm: 1, threshold: 1 };
 // Silent for three schedule periods in a row: one late or failed run never pages, a broken monitor does.
 const SILENT_PERIODS = 3;
-// An asynchronous invocation older than this is not retried: the next scheduled run does its work anyway.
+// Lambda's bounds on an asynchronous invocation's age.
 const MAX_EVENT_AGE = { min: Duration.minutes(1), max: Duration.hours(6) };
 
 /**
@@ -176,8 +186,10 @@ export class ImportJobMonitor extends Construct {
   public readonly stateTable: dynamodb.ITable;
   /** The namespace of the metrics. */
   public readonly metricNamespace: string;
-  /** How often the jobs are listed; the default period of the metric accessors. */
+  /** How often the jobs are listed while none is unfinished; the default period of the metric accessors. */
   public readonly schedule: Duration;
+  /** How often the jobs are listed while any is unfinished; the rate the function is invoked at. */
+  public readonly activeSchedule: Duration;
   /** In ALARM while a job that ended `Failed` is within its evaluation window; undefined when switched off. */
   public readonly failedJobsAlarm?: cloudwatch.Alarm;
   /** In ALARM while a job that ended `Expired` is within its evaluation window; undefined when switched off. */
@@ -196,7 +208,9 @@ export class ImportJobMonitor extends Construct {
     this.schedule = props.schedule ?? Duration.minutes(5);
     this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
     this.userPoolId = props.userPool.userPoolId;
+    this.activeSchedule = props.activeSchedule ?? Duration.minutes(1);
     validateSchedule(this.schedule);
+    validateActiveSchedule(this.activeSchedule, this.schedule);
     validateNamespace(this.metricNamespace);
     validateUserPoolId(this.userPoolId);
     validateAccount(this, props.userPool);
@@ -245,15 +259,17 @@ export class ImportJobMonitor extends Construct {
       logGroup,
       memorySize: 256,
       timeout: Duration.minutes(2),
-      // A failed run is retried twice (about 1 and 3 minutes later), catching up sooner than the next schedule;
-      // an event older than one schedule period is dropped, since the next scheduled run does the same work.
-      retryAttempts: 2,
-      maxEventAge: clampDuration(this.schedule, MAX_EVENT_AGE.min, MAX_EVENT_AGE.max),
+      // No retries: a failed run leaves the pool due, so the next tick, one active interval later, runs it again;
+      // a retry would only run beside that tick. For the same reason an invocation that waited longer than one
+      // tick in Lambda's queue is dropped.
+      retryAttempts: 0,
+      maxEventAge: clampDuration(this.activeSchedule, MAX_EVENT_AGE.min, MAX_EVENT_AGE.max),
       environment: {
         [ENV_USER_POOL_ID]: this.userPoolId,
         [ENV_STATE_TABLE_NAME]: table.tableName,
         [ENV_METRIC_NAMESPACE]: this.metricNamespace,
         [ENV_SCHEDULE_SECONDS]: String(this.schedule.toSeconds()),
+        [ENV_ACTIVE_SCHEDULE_SECONDS]: String(this.activeSchedule.toSeconds()),
       },
     });
     this.handler = handler;
@@ -265,7 +281,7 @@ export class ImportJobMonitor extends Construct {
 
     new events.Rule(this, 'Schedule', {
       description: 'Runs the user import job monitor',
-      schedule: events.Schedule.rate(this.schedule),
+      schedule: events.Schedule.rate(this.activeSchedule),
       targets: [new targets.LambdaFunction(handler)],
     });
 
@@ -445,6 +461,15 @@ function validateSchedule(schedule: Duration): void {
   const ms = schedule.toMilliseconds();
   if (ms % 60_000 !== 0 || ms < 60_000 || ms > 1440 * 60_000) {
     throw new Error(`schedule must be a whole number of minutes between 1 and 1440, got ${schedule.toHumanString()}`);
+  }
+}
+
+function validateActiveSchedule(active: Duration, schedule: Duration): void {
+  const ms = active.toMilliseconds();
+  if (ms % 60_000 !== 0 || ms < 60_000 || ms > schedule.toMilliseconds()) {
+    throw new Error(
+      `activeSchedule must be a whole number of minutes from 1 to the schedule (${schedule.toHumanString()}), got ${active.toHumanString()}`,
+    );
   }
 }
 

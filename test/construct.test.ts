@@ -40,10 +40,10 @@ describe('ImportJobMonitor', () => {
     });
   });
 
-  it('invokes the function on the schedule', () => {
+  it('invokes the function on the active schedule, and tells it the schedule', () => {
     const { template } = synth({ schedule: Duration.minutes(15) });
     template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(15 minutes)',
+      ScheduleExpression: 'rate(1 minute)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('MonitorHandler'), 'Arn'] } })],
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -159,14 +159,31 @@ describe('ImportJobMonitor', () => {
   });
 
   it.each([
-    [1, 60],
-    [5, 300],
-    [1440, 21600],
-  ])('retries a failed run twice and drops an invocation older than one schedule of %i minutes', (minutes, maxAge) => {
-    synth({ schedule: Duration.minutes(minutes) }).template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      MaximumRetryAttempts: 2,
+    [undefined, 60],
+    [Duration.minutes(3), 180],
+  ])('does not retry a failed run, and drops an invocation older than one tick of %s', (activeSchedule, maxAge) => {
+    synth({ activeSchedule }).template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 0,
       MaximumEventAgeInSeconds: maxAge,
     });
+  });
+
+  it('ticks every active interval, and tells the function both intervals', () => {
+    const { template } = synth({ schedule: Duration.minutes(30), activeSchedule: Duration.minutes(2) });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(2 minutes)' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SCHEDULE_SECONDS: '1800', ACTIVE_SCHEDULE_SECONDS: '120' }) },
+    });
+    synth().template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+  });
+
+  it.each([
+    [Duration.seconds(30), '30 seconds'],
+    [Duration.minutes(6), '6 minutes'],
+  ])('fails when the active schedule is %s, on a five-minute schedule', (activeSchedule, shown) => {
+    expect(() => synth({ activeSchedule })).toThrow(
+      `activeSchedule must be a whole number of minutes from 1 to the schedule (5 minutes), got ${shown}`,
+    );
   });
 
   it.each([1, 59, 60, 600, 1440])('keeps every alarm within CloudWatch range cap on a schedule of %i minutes', (minutes) => {

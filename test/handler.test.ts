@@ -13,7 +13,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { COMPLETED_STATUSES, JOB_STATUSES } from '../lib/contract';
-import { Config, Deadline, Log, RunSummary, createClients, readConfig, runOnce } from '../lambda';
+import { Config, Deadline, Log, RunSummary, createClients, handler, readConfig, runOnce } from '../lambda';
 import { EmfRecord, datapoints, parseEmf, sumOf } from './support/emf';
 import { MemoryTable } from './support/memory-table';
 
@@ -24,6 +24,7 @@ const CONFIG: Config = {
   tableName: 'state',
   namespace: 'Cognito/UserImportJobs',
   periodMs: 300_000,
+  activeMs: 60_000,
   maxAttempts: 8,
 };
 const NOW = new Date('2026-11-25T12:00:00Z');
@@ -512,9 +513,11 @@ describe('readConfig', () => {
       tableName: 'state',
       namespace: 'Team/Imports',
       periodMs: 300_000,
+      activeMs: 60_000,
       maxAttempts: 8,
     });
     expect(readConfig(env).namespace).toBe('Cognito/UserImportJobs');
+    expect(readConfig({ ...env, ACTIVE_SCHEDULE_SECONDS: '120' }).activeMs).toBe(120_000);
   });
 
   it.each([
@@ -555,5 +558,62 @@ describe('readConfig', () => {
   it('fails when the schedule is not whole seconds of a minute or more', () => {
     expect(() => readConfig({ ...env, SCHEDULE_SECONDS: '30' })).toThrow(/SCHEDULE_SECONDS .* got "30"/);
     expect(() => readConfig({ ...env, SCHEDULE_SECONDS: 'often' })).toThrow(/got "often"/);
+  });
+});
+
+describe('cadence', () => {
+  const TICK = { source: 'aws.events', 'detail-type': 'Scheduled Event' };
+  const ENV = { USER_POOL_ID: POOL, STATE_TABLE_NAME: 'state', SCHEDULE_SECONDS: '300', AWS_REGION: 'eu-west-1' };
+  const nextRun = () => table.job(POOL, '#cadence')?.NextRunAt as string | undefined;
+  const secondsFromNow = (iso: string | undefined) => (new Date(iso!).getTime() - Date.now()) / 1000;
+
+  beforeEach(() => {
+    jest.replaceProperty(process, 'env', { ...process.env, ...ENV });
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+  });
+
+  it('lists on a tick when no run time is stored, and is due again a minute on while a job is unfinished', async () => {
+    jobs = [job(1, 'InProgress')];
+    await handler(TICK);
+    expect(cognitoMock.commandCalls(ListUserImportJobsCommand)).toHaveLength(1);
+    expect(secondsFromNow(nextRun())).toBeGreaterThan(50);
+    expect(secondsFromNow(nextRun())).toBeLessThanOrEqual(60);
+  });
+
+  it('is due again after the schedule once every job has ended', async () => {
+    jobs = [job(1, 'Succeeded'), job(2, 'Failed')];
+    await handler(TICK);
+    expect(secondsFromNow(nextRun())).toBeGreaterThan(290);
+    expect(secondsFromNow(nextRun())).toBeLessThanOrEqual(300);
+  });
+
+  it('lists nothing, stores nothing and publishes nothing on a tick before the stored time', async () => {
+    const later = new Date(Date.now() + 240_000).toISOString();
+    table.put({ TableName: 'state', Item: { UserPoolId: POOL, JobId: '#cadence', NextRunAt: later } });
+    stdout = '';
+    await expect(handler(TICK)).resolves.toEqual({ skipped: true, nextRunAt: later });
+    expect(cognitoMock.commandCalls(ListUserImportJobsCommand)).toHaveLength(0);
+    expect(dynamoMock.commandCalls(PutCommand)).toHaveLength(0);
+    expect(parseEmf(stdout)).toEqual([]);
+  });
+
+  it('lists at once when not called by a tick, as the deployment run is, whatever the stored time', async () => {
+    table.put({ TableName: 'state', Item: { UserPoolId: POOL, JobId: '#cadence', NextRunAt: new Date(Date.now() + 240_000).toISOString() } });
+    await handler({ RequestType: 'Create' });
+    expect(cognitoMock.commandCalls(ListUserImportJobsCommand)).toHaveLength(1);
+  });
+
+  it('leaves the stored time passed when a run fails, so that the next tick lists again', async () => {
+    const passed = new Date(Date.now() - 1_000).toISOString();
+    table.put({ TableName: 'state', Item: { UserPoolId: POOL, JobId: '#cadence', NextRunAt: passed } });
+    cognitoMock.on(ListUserImportJobsCommand).rejects(new NotAuthorizedException({ message: 'not authorized', $metadata: {} }));
+    await expect(handler(TICK)).rejects.toMatchObject({ name: 'NotAuthorizedException' });
+    expect(nextRun()).toBe(passed);
+  });
+
+  it('fails with the value when the active schedule is not whole seconds within the schedule', () => {
+    expect(() => readConfig({ ...ENV, ACTIVE_SCHEDULE_SECONDS: '301' })).toThrow(
+      'ACTIVE_SCHEDULE_SECONDS must be a whole number of seconds from 1 to SCHEDULE_SECONDS (300), got "301"',
+    );
   });
 });

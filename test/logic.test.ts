@@ -4,7 +4,9 @@ import {
   IncompleteListingError,
   StoredJobState,
   computeFigures,
+  isDue,
   listAllJobs,
+  nextRunAt,
   planChanges,
 } from '../lambda/logic';
 
@@ -149,5 +151,30 @@ describe('computeFigures', () => {
     const figures = computeFigures(jobs, plan.changes.filter((c) => c.job.Status !== 'Stopped'));
     expect(Object.values(figures.jobs)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
     expect(figures.jobsCompleted).toEqual({ Succeeded: 1, Failed: 1, Stopped: 0, Expired: 1 });
+  });
+});
+
+describe('cadence', () => {
+  const cadence = { activeMs: 60_000, idleMs: 300_000 };
+  const figures = (counts: Partial<Record<string, number>>) =>
+    computeFigures(Object.entries(counts).flatMap(([s, n]) => Array.from({ length: n ?? 0 }, (_, i) => job(`${s}${i}`, s))), []);
+
+  it.each(['Created', 'Pending', 'InProgress', 'Stopping'])('runs again after the active interval while a job is %s', (status) => {
+    expect(nextRunAt(NOW, figures({ Succeeded: 3, [status]: 1 }), cadence)).toEqual(new Date('2026-11-25T12:01:00Z'));
+  });
+
+  it('runs again after the schedule when every job has ended', () => {
+    expect(nextRunAt(NOW, figures({ Succeeded: 3, Failed: 1, Expired: 1, Stopped: 1 }), cadence)).toEqual(new Date('2026-11-25T12:05:00Z'));
+    expect(nextRunAt(NOW, figures({}), cadence)).toEqual(new Date('2026-11-25T12:05:00Z'));
+  });
+
+  it('is due with no stored time, at the stored time, and up to half a tick before it', () => {
+    expect(isDue(NOW, undefined, 60_000)).toBe(true);
+    expect(isDue(NOW, NOW, 60_000)).toBe(true);
+    expect(isDue(NOW, new Date(NOW.getTime() + 30_000), 60_000)).toBe(true);
+    expect(isDue(NOW, new Date(NOW.getTime() + 30_001), 60_000)).toBe(false);
+    expect(isDue(NOW, new Date(NOW.getTime() + 240_000), 60_000)).toBe(false);
+    // A tick of ten minutes still waits no more than 30 s early.
+    expect(isDue(NOW, new Date(NOW.getTime() + 31_000), 600_000)).toBe(false);
   });
 });

@@ -24,7 +24,8 @@ export class MemoryTable {
       'attribute_not_exists(#done)': () => existing?.FirstRunCompletedAt === undefined,
       '#version = :version': () => existing?.Version === input.ExpressionAttributeValues![':version'],
     };
-    const ok = conditions[input.ConditionExpression!]?.() ?? false;
+    // No condition: an unconditional put. An unknown one fails, so that a test never passes on a condition not modelled.
+    const ok = input.ConditionExpression === undefined || (conditions[input.ConditionExpression]?.() ?? false);
     if (!ok) {
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
     }
