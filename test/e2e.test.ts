@@ -8,6 +8,7 @@ import type { AddressInfo } from 'net';
 import { INTERNAL_ERROR, NOT_AUTHORIZED, THROTTLED, makeJob } from './support/fake-cognito';
 import { Invocation, Loopback, BUNDLE } from './support/loopback';
 import { datapoints, sumOf } from './support/emf';
+import { traceJobEnd } from './support/cadence';
 
 const POOL = 'eu-west-1_E2e123';
 const world = new Loopback();
@@ -292,5 +293,23 @@ describe('the bundled handler, against endpoints that hang or are gone', () => {
     // the 46 s a hung endpoint may take. The bound below only guards against a run that waits for timeouts.
     expect(error.cause.$metadata.attempts).toBe(8);
     expect(run.wallMs).toBeLessThan(15_000);
+  });
+
+  it('publishes a job\'s end within one active interval while it runs, then waits for the schedule', async () => {
+    const pool = 'eu-west-1_Cadence1';
+    const trace = await traceJobEnd(world, pool, 2, 300);
+    durations.jobEndToMetricWithTwoSecondActiveInterval = trace.latencyMs;
+    expectSuccess(trace.first);
+    expect(trace.first.emf.length).toBeGreaterThan(0);
+    // Right after a run, the pool is not due: the tick reads the due time and does nothing else.
+    expect(trace.second.emf).toEqual([]);
+    expect(trace.skippedTicks).toBeGreaterThan(0);
+    // A bound for sanity only (the interval is 2 s; each tick starts a Node.js process): the figure is recorded.
+    expect(trace.latencyMs).toBeLessThan(15_000);
+    // Nothing is unfinished now: the next tick waits for the five-minute schedule.
+    expect(trace.after.exitCode).toBe(0);
+    expect(trace.after.emf).toEqual([]);
+    const listings = world.cognito.requests.filter((r) => r.body.UserPoolId === pool);
+    expect(listings.length).toBe(2); // the first run and the one that published the end: no tick in between listed
   });
 });

@@ -1,6 +1,6 @@
 // Runs the bundled handler once, as a cold Lambda invocation would: `node invoke-bundle.js <bundle>`.
 // Exits 1 if the run fails. Its last stderr line reports the load time and the run's CPU time.
-// TEST_TIMEOUT_MS is the function's remaining time; TEST_NO_CONTEXT=1 calls it without a Lambda context.
+// TEST_TIMEOUT_MS is the function's remaining time; TEST_NO_CONTEXT=1 calls it without a Lambda context;
 const loadStart = process.hrtime.bigint();
 const { handler } = require(process.argv[2]);
 const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
@@ -11,7 +11,9 @@ const report = () => {
   process.stderr.write(`\n${JSON.stringify({ loadMs, cpuMs: (used.user + used.system) / 1000 })}\n`);
 };
 const context = process.env.TEST_NO_CONTEXT ? undefined : { getRemainingTimeInMillis: () => deadline - Date.now() };
-handler({}, context).then(report, () => {
+// TEST_EVENT is the invocation's event, e.g. EventBridge's scheduled tick; without it, {} (as the deployment run).
+const event = process.env.TEST_EVENT ? JSON.parse(process.env.TEST_EVENT) : {};
+handler(event, context).then(report, () => {
   report();
   process.exitCode = 1;
 });
