@@ -521,15 +521,16 @@ export async function handler(event: unknown, context?: { getRemainingTimeInMill
     }
     const deps = { ...clients, config, now: new Date(), log: logger, deadline };
     // Only the schedule's ticks wait their turn: the deployment's run, or one started by hand, lists at once.
+    const cadence = { activeMs: config.activeMs, idleMs: config.periodMs };
     if (isScheduledEvent(event)) {
       const next = await readNextRunAt(deps);
-      if (!isDue(deps.now, next, config.activeMs)) return { skipped: true, nextRunAt: next!.toISOString() };
+      if (!isDue(deps.now, next, cadence)) return { skipped: true, nextRunAt: next!.toISOString() };
       // Monitors ticking at the same second share one account's Cognito quota: spread them a little.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_JITTER_MS, config.activeMs / 20)));
     }
     const run = { ...deps, now: new Date() };
     const summary = await runOnce(run);
-    await writeNextRunAt(run, nextRunAt(run.now, summary.figures, { activeMs: config.activeMs, idleMs: config.periodMs }));
+    await writeNextRunAt(run, nextRunAt(run.now, summary.figures, cadence));
     return summary;
   } catch (error) {
     logger.error('Run failed', { error });
@@ -554,13 +555,24 @@ async function readNextRunAt(deps: RunDependencies): Promise<Date | undefined> {
   return typeof Item?.NextRunAt === 'string' ? new Date(Item.NextRunAt) : undefined;
 }
 
-// Unconditional: the latest run knows best. A run that fails before this leaves the time passed, so the next
-// tick runs again rather than waiting out the schedule.
+// The run that started last knows best: of two overlapping runs, the earlier one's listing may miss a job the
+// later one saw, so it may not overwrite the later one's due time. A run that fails before this leaves the time
+// passed, so the next tick runs again rather than waiting out the schedule.
 async function writeNextRunAt(deps: RunDependencies, next: Date): Promise<void> {
-  await call(deps, 'PutItem next run', (options) =>
-    deps.dynamodb.send(
-      new PutCommand({ TableName: deps.config.tableName, Item: { ...cadenceKey(deps.config), NextRunAt: next.toISOString() } }),
-      options,
-    ),
-  );
+  try {
+    await call(deps, 'PutItem next run', (options) =>
+      deps.dynamodb.send(
+        new PutCommand({
+          TableName: deps.config.tableName,
+          Item: { ...cadenceKey(deps.config), NextRunAt: next.toISOString(), RunAt: deps.now.toISOString() },
+          ConditionExpression: 'attribute_not_exists(#runAt) OR #runAt <= :runAt',
+          ExpressionAttributeNames: { '#runAt': 'RunAt' },
+          ExpressionAttributeValues: { ':runAt': deps.now.toISOString() },
+        }),
+        options,
+      ),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
 }

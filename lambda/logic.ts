@@ -244,9 +244,12 @@ export function nextRunAt(now: Date, figures: RunFigures, cadence: Cadence): Dat
 }
 
 /**
- * Whether a scheduled tick should list the pool. Ticks come every `tickMs`, a little early or late; a run due
- * up to half a tick (at most 30 s) from now is run now, rather than a whole tick late.
+ * Whether a scheduled tick should list the pool. Ticks come every `cadence.activeMs`, a little early or late; a
+ * run due up to half a tick (at most 30 s) from now is run now, rather than a whole tick late. A due time that is
+ * not a date, or further off than the schedule (stored under a longer one), is not believed.
  */
-export function isDue(now: Date, next: Date | undefined, tickMs: number): boolean {
-  return next === undefined || now.getTime() >= next.getTime() - Math.min(30_000, tickMs / 2);
+export function isDue(now: Date, next: Date | undefined, cadence: Cadence): boolean {
+  if (next === undefined || Number.isNaN(next.getTime())) return true;
+  const wait = next.getTime() - now.getTime();
+  return wait <= Math.min(30_000, cadence.activeMs / 2) || wait > cadence.idleMs;
 }

@@ -170,8 +170,13 @@ const NODEJS_24 = new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, 
 // A job's end reaches CloudWatch through the logs pipeline, sometimes minutes late. One-minute periods, 1 of 5:
 // a datapoint up to about four minutes late still falls in a period the alarm evaluates again.
 const JOB_ALARM_DEFAULTS = { period: Duration.minutes(1), evaluationPeriods: 5, datapointsToAlarm: 1, threshold: 1 };
-// Silent for three schedule periods in a row: one late or failed run never pages, a broken monitor does.
+// Silent for three periods in a row: one late or failed run never pages, a broken monitor does.
 const SILENT_PERIODS = 3;
+// FILL makes a period whose heartbeat is not ingested yet a real 0: below five minutes, one failed run and a
+// late heartbeat could fill three periods.
+const MIN_HEALTH_PERIOD = Duration.minutes(5);
+// Besides the gap between two runs (the schedule plus a tick), room for one failed run and a late heartbeat.
+const HEALTH_MARGIN = Duration.minutes(5);
 // Lambda's bounds on an asynchronous invocation's age.
 const MAX_EVENT_AGE = { min: Duration.minutes(1), max: Duration.hours(6) };
 
@@ -221,10 +226,11 @@ export class ImportJobMonitor extends Construct {
     const failedOptions = resolveAlarmOptions('failedJobsAlarmOptions', props.failedJobsAlarmOptions, JOB_ALARM_DEFAULTS);
     const expiredOptions = resolveAlarmOptions('expiredJobsAlarmOptions', props.expiredJobsAlarmOptions, JOB_ALARM_DEFAULTS);
     const healthOptions = resolveAlarmOptions('monitorHealthAlarmOptions', props.monitorHealthAlarmOptions, {
-      period: this.schedule,
+      period: Duration.minutes(Math.max(this.schedule.toMinutes(), MIN_HEALTH_PERIOD.toMinutes())),
       evaluationPeriods: SILENT_PERIODS,
       threshold: 1,
     });
+    validateHealthAgainstCadence(healthOptions, this.schedule, this.activeSchedule);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
 
     const table = new dynamodb.Table(this, 'State', {
@@ -286,7 +292,13 @@ export class ImportJobMonitor extends Construct {
     });
 
     if (props.runOnDeploy ?? true) {
-      this.deployRun = new triggers.Trigger(this, 'DeployRun', { handler, executeAfter: [table, logGroup] });
+      // On creation only: that is when the health alarm is new. Later deployments, and their rollbacks, then do
+      // not depend on Cognito answering.
+      this.deployRun = new triggers.Trigger(this, 'DeployRun', {
+        handler,
+        executeAfter: [table, logGroup],
+        executeOnHandlerChange: false,
+      });
       // The trigger invokes the function's current version, the schedule the function itself: each is granted
       // what it invokes, so the warning about permissions on versions does not apply.
       Annotations.of(handler).acknowledgeWarning('@aws-cdk/aws-lambda:addPermissionsToVersionOrAlias', 'the schedule invokes the unqualified function');
@@ -418,10 +430,13 @@ export class ImportJobMonitor extends Construct {
 
   private healthAlarm(alarmName: string, options: ResolvedAlarmOptions, logGroupName: string): cloudwatch.Alarm {
     const periods = `${options.datapointsToAlarm} of ${options.evaluationPeriods} periods of ${options.period.toHumanString()}`;
-    const alarm = new cloudwatch.Alarm(this, 'MonitorHealthAlarm', {
+    const runs = options.threshold === 1 ? 'no run' : `fewer than ${options.threshold} runs`;
+    // Not 'MonitorHealthAlarm': in 0.1.0 that ID was a composite alarm, and CloudFormation cannot change a
+    // resource's type in place.
+    const alarm = new cloudwatch.Alarm(this, 'MonitorSilentAlarm', {
       alarmName,
       alarmDescription:
-        `The import job monitor of Cognito user pool ${this.userPoolId} completed no run in ${periods}, so failed or ` +
+        `The import job monitor of Cognito user pool ${this.userPoolId} completed ${runs} in ${periods}, so failed or ` +
         `expired imports would go unnoticed. Look in log group ${logGroupName} for "Run failed": its error names ` +
         'the call and the cause (ResourceNotFoundException: the pool is gone; NotAuthorizedException or AccessDenied: ' +
         'permissions; TimeoutError or a deadline: Cognito or DynamoDB did not answer; "could not store": the state ' +
@@ -447,6 +462,28 @@ export class ImportJobMonitor extends Construct {
 function clampDuration(value: Duration, min: Duration, max: Duration): Duration {
   if (value.toSeconds() < min.toSeconds()) return min;
   return value.toSeconds() > max.toSeconds() ? max : value;
+}
+
+/**
+ * The health alarm must not fire while runs come as they should: its breaching periods must span more than the
+ * gap between two runs, and a period must be able to hold `threshold` runs.
+ */
+function validateHealthAgainstCadence(options: ResolvedAlarmOptions, schedule: Duration, activeSchedule: Duration): void {
+  const gap = schedule.toSeconds() + activeSchedule.toSeconds();
+  const needed = gap + HEALTH_MARGIN.toSeconds();
+  const spanned = options.period.toSeconds() * options.datapointsToAlarm;
+  if (spanned < needed) {
+    throw new Error(
+      `monitorHealthAlarmOptions: period times datapointsToAlarm must be at least the schedule, one tick and 5 minutes ` +
+        `(${needed / 60} minutes), so that one late or failed run does not page, got ${spanned / 60} minutes`,
+    );
+  }
+  const runsPerPeriod = Math.max(1, Math.floor(options.period.toSeconds() / gap));
+  if (options.threshold > runsPerPeriod) {
+    throw new Error(
+      `monitorHealthAlarmOptions.threshold must be at most the runs a period surely holds (${runsPerPeriod}), got ${options.threshold}`,
+    );
+  }
 }
 
 function validateAlarmNamePrefix(prefix: string): void {

@@ -145,6 +145,40 @@ describe('ImportJobMonitor', () => {
     expect(monitor.metricHeartbeat().metricName).toBe('Heartbeat');
   });
 
+  it('gives the health alarm periods of five minutes at least, so that one failed run on a short schedule does not page', () => {
+    const { template } = synth({ schedule: Duration.minutes(1) });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ComparisonOperator: 'LessThanThreshold',
+      Metrics: Match.arrayWith([Match.objectLike({ MetricStat: Match.objectLike({ Period: 300 }) })]),
+    });
+  });
+
+  it.each([
+    [
+      { schedule: Duration.minutes(30), monitorHealthAlarmOptions: { period: Duration.minutes(1) } },
+      'monitorHealthAlarmOptions: period times datapointsToAlarm must be at least the schedule, one tick and 5 minutes (36 minutes), so that one late or failed run does not page, got 3 minutes',
+    ],
+    [
+      { monitorHealthAlarmOptions: { period: Duration.hours(1), threshold: 20 } },
+      'monitorHealthAlarmOptions.threshold must be at most the runs a period surely holds (10), got 20',
+    ],
+  ] as [Partial<ImportJobMonitorProps>, string][])('fails when the health alarm would fire between healthy runs: %j', (props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+
+  it('keeps the health alarm off the construct ID that was a composite alarm in 0.1.0, so that stacks update in place', () => {
+    const { template } = synth();
+    const ids = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(ids.filter((id) => id.startsWith('MonitorMonitorHealthAlarm'))).toEqual([]);
+    expect(ids.filter((id) => id.startsWith('MonitorMonitorSilentAlarm'))).toHaveLength(1);
+  });
+
+  it('says fewer than N runs in the health alarm when its threshold is above one', () => {
+    const { template } = synth({ monitorHealthAlarmOptions: { period: Duration.hours(1), threshold: 5 } });
+    const [health] = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { ComparisonOperator: 'LessThanThreshold' } })) as any[];
+    expect(JSON.stringify(health.Properties.AlarmDescription)).toContain('completed fewer than 5 runs in 3 of 3 periods of 1 hour');
+  });
+
   it('runs the function once on deploy, and creates the health alarm after that run', () => {
     const { template } = synth();
     const triggers = template.findResources('Custom::Trigger');
@@ -288,8 +322,8 @@ describe('ImportJobMonitor', () => {
     const { template } = synth();
     const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => {
       const d = a.Properties.AlarmDescription;
-      // A log group's generated name is under 100 characters.
-      return typeof d === 'string' ? d : d['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : 'x'.repeat(100))).join('');
+      // A log group's generated name is under 200 characters, with a long stack name.
+      return typeof d === 'string' ? d : d['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : 'x'.repeat(200))).join('');
     });
     expect(descriptions).toHaveLength(3);
     for (const d of descriptions) {

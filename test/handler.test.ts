@@ -611,6 +611,21 @@ describe('cadence', () => {
     expect(nextRun()).toBe(passed);
   });
 
+  it('keeps the due time of a run that started later, when an earlier one finishes last', async () => {
+    const later = new Date(Date.now() + 60_000).toISOString();
+    table.put({ TableName: 'state', Item: { UserPoolId: POOL, JobId: '#cadence', NextRunAt: later, RunAt: new Date(Date.now() + 5_000).toISOString() } });
+    jobs = [job(1, 'Succeeded')];
+    await handler({});
+    expect(nextRun()).toBe(later);
+  });
+
+  it('lists at once when the stored time is further off than the schedule, as after the schedule was shortened', async () => {
+    table.put({ TableName: 'state', Item: { UserPoolId: POOL, JobId: '#cadence', NextRunAt: new Date(Date.now() + 86_400_000).toISOString() } });
+    await handler(TICK);
+    expect(cognitoMock.commandCalls(ListUserImportJobsCommand)).toHaveLength(1);
+    expect(secondsFromNow(nextRun())).toBeLessThanOrEqual(300);
+  });
+
   it('fails with the value when the active schedule is not whole seconds within the schedule', () => {
     expect(() => readConfig({ ...ENV, ACTIVE_SCHEDULE_SECONDS: '301' })).toThrow(
       'ACTIVE_SCHEDULE_SECONDS must be a whole number of seconds from 1 to SCHEDULE_SECONDS (300), got "301"',

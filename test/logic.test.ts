@@ -168,13 +168,22 @@ describe('cadence', () => {
     expect(nextRunAt(NOW, figures({}), cadence)).toEqual(new Date('2026-11-25T12:05:00Z'));
   });
 
+  const later = (ms: number) => new Date(NOW.getTime() + ms);
+
   it('is due with no stored time, at the stored time, and up to half a tick before it', () => {
-    expect(isDue(NOW, undefined, 60_000)).toBe(true);
-    expect(isDue(NOW, NOW, 60_000)).toBe(true);
-    expect(isDue(NOW, new Date(NOW.getTime() + 30_000), 60_000)).toBe(true);
-    expect(isDue(NOW, new Date(NOW.getTime() + 30_001), 60_000)).toBe(false);
-    expect(isDue(NOW, new Date(NOW.getTime() + 240_000), 60_000)).toBe(false);
-    // A tick of ten minutes still waits no more than 30 s early.
-    expect(isDue(NOW, new Date(NOW.getTime() + 31_000), 600_000)).toBe(false);
+    expect(isDue(NOW, undefined, cadence)).toBe(true);
+    expect(isDue(NOW, NOW, cadence)).toBe(true);
+    expect(isDue(NOW, later(30_000), cadence)).toBe(true);
+    expect(isDue(NOW, later(30_001), cadence)).toBe(false);
+    expect(isDue(NOW, later(240_000), cadence)).toBe(false);
+    // A tick of ten minutes still runs no more than 30 s early.
+    expect(isDue(NOW, later(31_000), { activeMs: 600_000, idleMs: 3_600_000 })).toBe(false);
+  });
+
+  it('does not believe a due time further off than the schedule, or one that is not a date', () => {
+    // Stored under a one-day schedule, then the schedule became five minutes: run now, not tomorrow.
+    expect(isDue(NOW, later(300_001), cadence)).toBe(true);
+    expect(isDue(NOW, later(300_000), cadence)).toBe(false);
+    expect(isDue(NOW, new Date('not a date'), cadence)).toBe(true);
   });
 });

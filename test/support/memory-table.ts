@@ -23,6 +23,8 @@ export class MemoryTable {
       'attribute_not_exists(#pk)': () => existing === undefined,
       'attribute_not_exists(#done)': () => existing?.FirstRunCompletedAt === undefined,
       '#version = :version': () => existing?.Version === input.ExpressionAttributeValues![':version'],
+      'attribute_not_exists(#runAt) OR #runAt <= :runAt': () =>
+        existing?.RunAt === undefined || existing.RunAt <= input.ExpressionAttributeValues![':runAt'],
     };
     // No condition: an unconditional put. An unknown one fails, so that a test never passes on a condition not modelled.
     const ok = input.ConditionExpression === undefined || (conditions[input.ConditionExpression]?.() ?? false);
