@@ -18,6 +18,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { ImportJobAlarmOptions, ResolvedAlarmOptions, resolveAlarmOptions } from './alarms';
+import { WidgetSource, alarmWidgets, countWidgets, headerWidget, inFlightWidget, transitionsWidget } from './dashboard';
 import {
   COMPLETED_STATUSES,
   DEFAULT_METRIC_NAMESPACE,
@@ -128,6 +129,13 @@ export interface ImportJobMonitorProps {
   readonly runOnDeploy?: boolean;
 
   /**
+   * Whether to create a CloudWatch dashboard of the monitor's own (`monitor.dashboard`) with `widgets()`. A
+   * dashboard costs money each month; the widgets can be added to one of yours instead.
+   * @default false
+   */
+  readonly createDashboard?: boolean;
+
+  /**
    * How long the handler's logs are kept: one of the `logs.RetentionDays` values.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -205,6 +213,10 @@ export class ImportJobMonitor extends Construct {
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** The deployment's own run of the function; undefined when `runOnDeploy` is false. */
   public readonly deployRun?: triggers.Trigger;
+  /** The monitor's own dashboard; undefined unless `createDashboard` is true. */
+  public readonly dashboard?: cloudwatch.Dashboard;
+  /** The handler's log group, where each run logs its transitions and failures. */
+  public readonly logGroup: logs.ILogGroup;
 
   private readonly userPoolId: string;
 
@@ -327,6 +339,11 @@ export class ImportJobMonitor extends Construct {
       if (this.deployRun) this.monitorHealthAlarm.node.addDependency(this.deployRun);
     }
 
+    this.logGroup = logGroup;
+    if (props.createDashboard) {
+      this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { widgets: this.widgets().map((w) => [w]) });
+    }
+
     for (const alarm of this.alarms) {
       alarm.addAlarmAction(...(props.alarmActions ?? []));
       alarm.addOkAction(...(props.okActions ?? []));
@@ -385,6 +402,43 @@ export class ImportJobMonitor extends Construct {
    */
   public metricFailedUsers(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC_FAILED_USERS, {}, cloudwatch.Stats.SUM, props);
+  }
+
+  /**
+   * Every widget of the monitor, for any `cloudwatch.Dashboard`: a header with links to the pool and the logs, the
+   * alarms' status, jobs in flight, jobs completed and users per period, and a table of the latest transitions.
+   * With `summaryWidgets()` and `alarmWidgets()` the monitor is also a segment that cdk-monitoring-constructs'
+   * `MonitoringFacade.addSegment()` takes.
+   */
+  public widgets(): cloudwatch.IWidget[] {
+    const source = this.widgetSource();
+    return [headerWidget(source), ...alarmWidgets(source), inFlightWidget(source), ...countWidgets(source), transitionsWidget(source)];
+  }
+
+  /** The widgets for a summary dashboard: the header, the alarms' status and the jobs in flight. */
+  public summaryWidgets(): cloudwatch.IWidget[] {
+    const source = this.widgetSource();
+    return [headerWidget(source), ...alarmWidgets(source), inFlightWidget(source)];
+  }
+
+  /** The widgets for an alarm dashboard: the alarms' status, empty when every alarm is switched off. */
+  public alarmWidgets(): cloudwatch.IWidget[] {
+    return alarmWidgets(this.widgetSource());
+  }
+
+  private widgetSource(): WidgetSource {
+    return {
+      userPoolId: this.userPoolId,
+      userPoolRegion: userPoolRegion(this.userPoolId) ?? Stack.of(this).region,
+      logGroupName: this.logGroup.logGroupName,
+      alarms: this.alarms,
+      schedule: this.schedule,
+      metricJobs: (status, props) => this.metricJobs(status, props),
+      metricJobsCompleted: (status, props) => this.metricJobsCompleted(status, props),
+      metricImportedUsers: (props) => this.metricImportedUsers(props),
+      metricSkippedUsers: (props) => this.metricSkippedUsers(props),
+      metricFailedUsers: (props) => this.metricFailedUsers(props),
+    };
   }
 
   /**

@@ -34,6 +34,7 @@ const monitor = new ImportJobMonitor(stack, 'Monitor', {
   userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123'),
   schedule: Duration.minutes(10),
   alarmActions: [new actions.SnsAction(new sns.Topic(stack, 'Pager'))],
+  createDashboard: true,
 });
 monitor.metricJobs(ImportJobStatus.FAILED);
 const template = app.synth().getStackByName('Floor').template;
@@ -46,7 +47,8 @@ console.log(JSON.stringify({
   ownLogGroup: functions[0]?.Properties.LoggingConfig?.LogGroup !== undefined,
   pointInTimeRecovery: table?.Properties.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true,
   deployRuns: resources.filter((r) => r.Type === 'Custom::Trigger').length,
-  alarms: resources.filter((r) => r.Type.startsWith('AWS::CloudWatch::')).length,
+  dashboards: resources.filter((r) => r.Type === 'AWS::CloudWatch::Dashboard').length,
+  alarms: resources.filter((r) => r.Type.startsWith('AWS::CloudWatch::') && r.Type.endsWith('Alarm')).length,
   handlerAssets: fs.readdirSync('cdk.out').filter((d) => {
     const file = 'cdk.out/' + d + '/index.js';
     return d.startsWith('asset.') && fs.existsSync(file) && fs.readFileSync(file).equals(fs.readFileSync(require.resolve('import-job-monitor/assets/handler/index.js')));
@@ -87,7 +89,7 @@ try {
     throw new Error(`the app does not type-check against aws-cdk-lib ${cdkVersion}:\n${error.stdout}${error.stderr}`);
   }
   const out = JSON.parse(run(process.execPath, ['out/app.js']));
-  const expected = { runtime: 'nodejs24.x', ownLogGroup: true, pointInTimeRecovery: true, alarms: 3, deployRuns: 1, handlerAssets: 1 };
+  const expected = { runtime: 'nodejs24.x', ownLogGroup: true, pointInTimeRecovery: true, alarms: 3, deployRuns: 1, dashboards: 1, handlerAssets: 1 };
   for (const [key, value] of Object.entries(expected)) {
     if (out[key] !== value) throw new Error(`on aws-cdk-lib ${cdkVersion}, ${key} is ${out[key]}, expected ${value}`);
   }

@@ -16,6 +16,7 @@ import { COMPLETED_STATUSES, JOB_STATUSES } from '../lib/contract';
 import { Config, Deadline, Log, RunSummary, createClients, handler, readConfig, runOnce } from '../lambda';
 import { EmfRecord, datapoints, parseEmf, sumOf } from './support/emf';
 import { MemoryTable } from './support/memory-table';
+import { TRANSITION_FIELDS } from '../lib/dashboard';
 
 const POOL = 'eu-west-1_AbC123';
 const CONFIG: Config = {
@@ -191,6 +192,15 @@ describe('transitions', () => {
       }),
     });
     expect(table.job(POOL, 'import-0000000001')).toMatchObject({ Status: 'Failed', ImportedUsers: 25, Version: 2 });
+  });
+
+  it('logs, on each transition, every field the dashboard table of transitions shows', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Succeeded', { ImportedUsers: 2, CompletionMessage: 'done' })];
+    await run();
+    const line = logLines.find((l) => l.message === 'Import job completed')!;
+    expect(Object.keys(line.fields)).toEqual(expect.arrayContaining(TRANSITION_FIELDS));
   });
 
   it.each(COMPLETED_STATUSES)('counts a job that entered %s', async (status) => {

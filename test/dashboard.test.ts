@@ -1,0 +1,142 @@
+import { App, Stack, aws_cognito as cognito } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { DefaultDashboardFactory, MonitoringFacade } from 'cdk-monitoring-constructs';
+import { ImportJobMonitor, ImportJobMonitorProps } from '../lib';
+import {
+  COMPLETED_STATUSES,
+  DEFAULT_METRIC_NAMESPACE,
+  DIMENSION_STATUS,
+  DIMENSION_USER_POOL_ID,
+  JOB_STATUSES,
+  METRIC_FAILED_USERS,
+  METRIC_HEARTBEAT,
+  METRIC_IMPORTED_USERS,
+  METRIC_JOBS,
+  METRIC_JOBS_COMPLETED,
+  METRIC_SKIPPED_USERS,
+} from '../lib/contract';
+import { TRANSITION_FIELDS } from '../lib/dashboard';
+
+const POOL = 'eu-west-1_AbC123';
+
+function monitorIn(props: Partial<ImportJobMonitorProps> = {}) {
+  const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+  const monitor = new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', POOL), ...props });
+  return { stack, monitor };
+}
+
+/** A dashboard body as CloudWatch receives it, with each CloudFormation reference replaced by a placeholder. */
+function body(dashboard: any): any {
+  const raw = dashboard.Properties.DashboardBody;
+  const text = typeof raw === 'string' ? raw : raw['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'REF')).join('');
+  return JSON.parse(text);
+}
+
+/** Every metric a dashboard body graphs, as [namespace, name, dimensions]. */
+function metricsOf(dashboardBody: any): { namespace: string; name: string; dimensions: Record<string, string> }[] {
+  const out: { namespace: string; name: string; dimensions: Record<string, string> }[] = [];
+  for (const widget of dashboardBody.widgets) {
+    for (const entry of widget.properties.metrics ?? []) {
+      if (typeof entry[0] !== 'string') continue; // a math expression: its inputs are listed as metrics too
+      const [namespace, name, ...rest] = entry;
+      const pairs = rest.filter((x: unknown) => typeof x === 'string');
+      const dimensions: Record<string, string> = {};
+      for (let i = 0; i < pairs.length; i += 2) dimensions[pairs[i]] = pairs[i + 1];
+      out.push({ namespace, name, dimensions });
+    }
+  }
+  return out;
+}
+
+describe('dashboards', () => {
+  it('creates no dashboard unless asked, since one costs money', () => {
+    const { stack, monitor } = monitorIn();
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    expect(monitor.dashboard).toBeUndefined();
+  });
+
+  it('renders a valid dashboard in which every metric is one the handler publishes', () => {
+    const { stack, monitor } = monitorIn({ createDashboard: true });
+    expect(monitor.dashboard).toBeDefined();
+    const [dashboard] = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
+    const rendered = body(dashboard);
+    const titles = rendered.widgets.map((w: any) => w.properties.title ?? w.properties.markdown?.split('\n')[0]);
+    expect(titles).toEqual([
+      `### Cognito user import jobs: ${POOL}`,
+      'Alarms',
+      'Jobs in flight',
+      'Jobs completed',
+      'Users',
+      'Latest job transitions',
+    ]);
+    const metrics = metricsOf(rendered);
+    expect(metrics.length).toBe(4 + 4 + 3);
+    const published = new Set([METRIC_JOBS, METRIC_JOBS_COMPLETED, METRIC_IMPORTED_USERS, METRIC_SKIPPED_USERS, METRIC_FAILED_USERS, METRIC_HEARTBEAT]);
+    for (const m of metrics) {
+      expect(m.namespace).toBe(DEFAULT_METRIC_NAMESPACE);
+      expect(published.has(m.name)).toBe(true);
+      expect(m.dimensions[DIMENSION_USER_POOL_ID]).toBe(POOL);
+      const status = m.dimensions[DIMENSION_STATUS];
+      if (m.name === METRIC_JOBS) expect(JOB_STATUSES).toContain(status);
+      else if (m.name === METRIC_JOBS_COMPLETED) expect(COMPLETED_STATUSES).toContain(status);
+      else expect(Object.keys(m.dimensions)).toEqual([DIMENSION_USER_POOL_ID]);
+    }
+  });
+
+  it('fills the gaps a quiet period leaves: gauges carry their last value, counts read zero', () => {
+    const { stack, monitor } = monitorIn();
+    const expressions = stack.resolve(monitor.widgets().flatMap((w) => w.toJson())).flatMap((w: any) => w.properties.metrics ?? [])
+      .filter((entry: any[]) => typeof entry[0] === 'object').map((entry: any[]) => entry[0].expression);
+    expect(expressions.filter((e: string) => e.endsWith(', REPEAT)'))).toHaveLength(4);
+    expect(expressions.filter((e: string) => e.endsWith(', 0)'))).toHaveLength(7);
+  });
+
+  it('links the header to the pool in its own region and to the monitor log group', () => {
+    const { stack, monitor } = monitorIn();
+    const [header] = monitor.widgets();
+    const parts: any[] = stack.resolve((header.toJson()[0] as any).properties.markdown)['Fn::Join'][1];
+    const text = parts.filter((p) => typeof p === 'string').join('');
+    expect(text).toContain(`https://eu-west-1.console.aws.amazon.com/cognito/v2/idp/user-pools/${POOL}/users?region=eu-west-1`);
+    expect(text).toContain(`/aws/cognito/userpools/${POOL}/<pool name>`);
+    const link = parts.findIndex((p) => typeof p === 'string' && p.endsWith('#logsV2:log-groups/log-group/'));
+    expect(parts[link + 1]).toEqual({ Ref: expect.stringMatching(/^MonitorLogGroup/) });
+  });
+
+  it('queries the latest transitions from the monitor log group, by the fields the handler logs', () => {
+    const { stack, monitor } = monitorIn();
+    const table = monitor.widgets().at(-1)!.toJson()[0] as any;
+    const [source, group, rest] = stack.resolve(table.properties.query)['Fn::Join'][1];
+    expect([source, group]).toEqual(["SOURCE '", { Ref: expect.stringMatching(/^MonitorLogGroup/) }]);
+    expect(rest).toContain(`fields @timestamp, ${TRANSITION_FIELDS.join(', ')}`);
+    expect(rest).toContain('filter message = "Import job completed" or message = "Import job status changed"');
+  });
+
+  it('shows no alarm widget when every alarm is switched off', () => {
+    const { monitor } = monitorIn({
+      failedJobsAlarmOptions: { enabled: false },
+      expiredJobsAlarmOptions: { enabled: false },
+      monitorHealthAlarmOptions: { enabled: false },
+    });
+    expect(monitor.alarmWidgets()).toEqual([]);
+    expect(monitor.widgets()).toHaveLength(5);
+  });
+
+  it('is a segment that cdk-monitoring-constructs adds to its dashboards', () => {
+    const { stack, monitor } = monitorIn();
+    const dashboardFactory = new DefaultDashboardFactory(stack, 'Dashboards', {
+      dashboardNamePrefix: 'Imports',
+      createDashboard: true,
+      createSummaryDashboard: true,
+      createAlarmDashboard: true,
+    });
+    new MonitoringFacade(stack, 'Facade', { dashboardFactory }).addSegment(monitor);
+    const dashboards = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard')).map((d) =>
+      JSON.stringify(body(d)),
+    );
+    expect(dashboards).toHaveLength(3);
+    // The main dashboard has every widget, the summary the header, alarms and jobs in flight, the alarm one the alarms.
+    expect(dashboards.filter((d) => d.includes('Latest job transitions') && d.includes('Jobs completed'))).toHaveLength(1);
+    expect(dashboards.filter((d) => d.includes('Jobs in flight') && !d.includes('Latest job transitions'))).toHaveLength(1);
+    expect(dashboards.filter((d) => d.includes('"alarm"') || d.includes('Alarms'))).toHaveLength(3);
+  });
+});
