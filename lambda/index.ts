@@ -23,6 +23,8 @@ import {
   JOB_STATUSES,
   METRIC_FAILED_USERS,
   METRIC_HEARTBEAT,
+  METRIC_JOBS_AWAITING_START,
+  METRIC_JOBS_STUCK,
   METRIC_IMPORTED_USERS,
   METRIC_JOBS,
   METRIC_JOBS_COMPLETED,
@@ -30,6 +32,8 @@ import {
   POOL_MARKER_SORT_KEY,
   CADENCE_SORT_KEY,
   ENV_ACTIVE_SCHEDULE_SECONDS,
+  ENV_AWAITING_START_SECONDS,
+  ENV_STUCK_SECONDS,
   TABLE_PARTITION_KEY,
   TABLE_SORT_KEY,
   isCompletedStatus,
@@ -44,6 +48,9 @@ import {
   RunFigures,
   StoredJobState,
   computeFigures,
+  countWarnings,
+  Warnings,
+  WarningLimits,
   listAllJobs,
   planChanges,
 } from './logic';
@@ -57,6 +64,7 @@ export interface Config {
   readonly periodMs: number;
   /** How often to list while a job is unfinished, and how often scheduled ticks come. */
   readonly activeMs: number;
+  readonly warnings: WarningLimits;
   /** Attempts per AWS call, retries included. */
   readonly maxAttempts: number;
 }
@@ -66,6 +74,18 @@ const ENV_MAX_ATTEMPTS = 'AWS_MAX_ATTEMPTS';
 // Adaptive retries need room to back off under throttling: Cognito's request quotas are per account and region,
 // shared with every other caller of the same category of operations, not per pool.
 const DEFAULT_MAX_ATTEMPTS = 8;
+
+// The construct's default for both warning limits, 12 hours.
+const DEFAULT_WARNING_SECONDS = 12 * 3600;
+
+function wholeSeconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  if (env[name] === undefined) return fallback;
+  const value = Number(env[name]);
+  if (!Number.isInteger(value) || value < 60) {
+    throw new Error(`${name} must be a whole number of seconds, at least 60, got ${JSON.stringify(env[name])}`);
+  }
+  return value;
+}
 
 /** Reads the handler's settings, failing with the name and value of the first bad one. */
 export function readConfig(env: NodeJS.ProcessEnv): Config {
@@ -91,6 +111,8 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
         `got ${JSON.stringify(env[ENV_ACTIVE_SCHEDULE_SECONDS])}`,
     );
   }
+  const awaitingStartSeconds = wholeSeconds(env, ENV_AWAITING_START_SECONDS, DEFAULT_WARNING_SECONDS);
+  const stuckSeconds = wholeSeconds(env, ENV_STUCK_SECONDS, DEFAULT_WARNING_SECONDS);
   const maxAttempts = env[ENV_MAX_ATTEMPTS] === undefined ? DEFAULT_MAX_ATTEMPTS : Number(env[ENV_MAX_ATTEMPTS]);
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new Error(`${ENV_MAX_ATTEMPTS} must be a whole number, at least 1, got ${JSON.stringify(env[ENV_MAX_ATTEMPTS])}`);
@@ -102,6 +124,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     namespace: env[ENV_METRIC_NAMESPACE] || DEFAULT_METRIC_NAMESPACE,
     periodMs: scheduleSeconds * 1000,
     activeMs: activeSeconds * 1000,
+    warnings: { awaitingStartMs: awaitingStartSeconds * 1000, stuckMs: stuckSeconds * 1000 },
     maxAttempts,
   };
 }
@@ -180,8 +203,11 @@ export type RunSummary = {
   readonly firstRun: boolean;
   readonly changesStored: number;
   readonly changesStoredElsewhere: number;
-  readonly figures: RunFigures;
+  readonly figures: PublishedFigures;
 };
+
+/** What a run publishes: its counts, and the gauges that warn before a job is lost. */
+export type PublishedFigures = RunFigures & { readonly warnings: Warnings };
 
 // Parallel conditional writes: enough to store a first run of 1,000 jobs in well under a second.
 const WRITE_CONCURRENCY = 16;
@@ -230,7 +256,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     }
   });
 
-  const figures = computeFigures(jobs, storedChanges);
+  const figures: PublishedFigures = { ...computeFigures(jobs, storedChanges), warnings: countWarnings(jobs, deps.now, config.warnings) };
   for (const change of storedChanges) {
     // A first run logs only what it counts: the rest is the baseline, perhaps a thousand old jobs.
     const baseline = firstRun && change.previous === undefined && !change.completed;
@@ -439,7 +465,7 @@ async function mapWithConcurrency<T, R>(
  * Writes the run's figures as embedded metric format: one record per status (Jobs, and JobsCompleted
  * for the completed statuses), one for the user counts. 15 metrics per pool, whatever the number of jobs.
  */
-export function publishMetrics(config: Config, now: Date, figures: RunFigures): void {
+export function publishMetrics(config: Config, now: Date, figures: PublishedFigures): void {
   const metrics = new Metrics({ namespace: config.namespace });
   // Powertools adds a `service` dimension by default; the contract is UserPoolId (and Status) only.
   metrics.clearDefaultDimensions();
@@ -457,6 +483,8 @@ export function publishMetrics(config: Config, now: Date, figures: RunFigures): 
   metrics.addMetric(METRIC_IMPORTED_USERS, MetricUnit.Count, figures.newUsers.importedUsers);
   metrics.addMetric(METRIC_SKIPPED_USERS, MetricUnit.Count, figures.newUsers.skippedUsers);
   metrics.addMetric(METRIC_FAILED_USERS, MetricUnit.Count, figures.newUsers.failedUsers);
+  metrics.addMetric(METRIC_JOBS_AWAITING_START, MetricUnit.Count, figures.warnings.awaitingStart);
+  metrics.addMetric(METRIC_JOBS_STUCK, MetricUnit.Count, figures.warnings.stuck);
   metrics.publishStoredMetrics();
 }
 

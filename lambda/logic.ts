@@ -253,3 +253,30 @@ export function isDue(now: Date, next: Date | undefined, cadence: Cadence): bool
   const wait = next.getTime() - now.getTime();
   return wait <= Math.min(30_000, cadence.activeMs / 2) || wait > cadence.idleMs;
 }
+
+/** How long a job may wait before the monitor warns: in `Created`, and in `Pending`, `InProgress` or `Stopping`. */
+export interface WarningLimits {
+  readonly awaitingStartMs: number;
+  readonly stuckMs: number;
+}
+
+/** Jobs that will be lost, or may be stuck, if nobody acts: gauges, counted afresh by every run. */
+export interface Warnings {
+  /** Created longer ago than the limit and not started: Cognito deletes such a job 24 to 48 hours after creation. */
+  readonly awaitingStart: number;
+  /** Pending, in progress or stopping for longer than the limit, counted from the start (or creation). */
+  readonly stuck: number;
+}
+
+const RUNNING: readonly string[] = ['Pending', 'InProgress', 'Stopping'];
+
+export function countWarnings(jobs: readonly UserImportJobType[], now: Date, limits: WarningLimits): Warnings {
+  const olderThan = (date: Date | undefined, ms: number) => date !== undefined && now.getTime() - date.getTime() > ms;
+  let awaitingStart = 0;
+  let stuck = 0;
+  for (const job of jobs) {
+    if (job.Status === 'Created' && olderThan(job.CreationDate, limits.awaitingStartMs)) awaitingStart++;
+    if (RUNNING.includes(job.Status ?? '') && olderThan(job.StartDate ?? job.CreationDate, limits.stuckMs)) stuck++;
+  }
+  return { awaitingStart, stuck };
+}

@@ -58,6 +58,10 @@ export const METRIC_FAILED_USERS = 'FailedUsers';
  * broken (not running, failing, or failing to store), whatever the gauges say.
  */
 export const METRIC_HEARTBEAT = 'Heartbeat';
+/** Jobs in `Created` for longer than the warning limit: Cognito deletes them 24 to 48 hours after creation. */
+export const METRIC_JOBS_AWAITING_START = 'JobsAwaitingStart';
+/** Jobs in `Pending`, `InProgress` or `Stopping` for longer than the warning limit. */
+export const METRIC_JOBS_STUCK = 'JobsStuck';
 
 export const DIMENSION_USER_POOL_ID = 'UserPoolId';
 export const DIMENSION_STATUS = 'Status';
@@ -69,6 +73,9 @@ export const ENV_METRIC_NAMESPACE = 'METRIC_NAMESPACE';
 export const ENV_SCHEDULE_SECONDS = 'SCHEDULE_SECONDS';
 /** How often to list while a job is unfinished; the rule ticks at this rate. */
 export const ENV_ACTIVE_SCHEDULE_SECONDS = 'ACTIVE_SCHEDULE_SECONDS';
+/** Warning limits: how long a job may wait in `Created`, and run, before it is counted as awaiting start or stuck. */
+export const ENV_AWAITING_START_SECONDS = 'AWAITING_START_SECONDS';
+export const ENV_STUCK_SECONDS = 'STUCK_SECONDS';
 
 /** Key attributes of the state table: one item per job, under its pool. */
 export const TABLE_PARTITION_KEY = 'UserPoolId';

@@ -45,7 +45,7 @@ describe('the bundled handler', () => {
     expect(completed(first, 'Succeeded')).toBe(0);
     expect(completed(first, 'Failed')).toBe(1);
     expect(imported(first)).toBe(6);
-    expect(datapoints(first.emf)).toHaveLength(16);
+    expect(datapoints(first.emf)).toHaveLength(18);
     expect(sumOf(first.emf, `Heartbeat{UserPoolId=${POOL}}`)).toBe(1);
     const listCalls = world.cognito.requests.filter((r) => r.body.UserPoolId === POOL);
     expect(listCalls).toHaveLength(3);

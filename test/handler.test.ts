@@ -26,6 +26,7 @@ const CONFIG: Config = {
   namespace: 'Cognito/UserImportJobs',
   periodMs: 300_000,
   activeMs: 60_000,
+  warnings: { awaitingStartMs: 12 * 3_600_000, stuckMs: 12 * 3_600_000 },
   maxAttempts: 8,
 };
 const NOW = new Date('2026-11-25T12:00:00Z');
@@ -132,7 +133,7 @@ describe('pagination', () => {
 });
 
 describe('metrics', () => {
-  it('publishes the 16 metrics of the contract with UserPoolId on each, zeros included, and a heartbeat of 1', async () => {
+  it('publishes the 18 metrics of the contract with UserPoolId on each, zeros included, and a heartbeat of 1', async () => {
     const { emf } = await run();
     const points = datapoints(emf).filter((p) => !p.key.startsWith('Heartbeat'));
     expect(sumOf(emf, `Heartbeat{UserPoolId=${POOL}}`)).toBe(1);
@@ -143,10 +144,25 @@ describe('metrics', () => {
         `ImportedUsers{UserPoolId=${POOL}}`,
         `SkippedUsers{UserPoolId=${POOL}}`,
         `FailedUsers{UserPoolId=${POOL}}`,
+        `JobsAwaitingStart{UserPoolId=${POOL}}`,
+        `JobsStuck{UserPoolId=${POOL}}`,
       ].sort(),
     );
     expect(points.every((p) => p.value === 0 && p.unit === 'Count' && p.namespace === CONFIG.namespace)).toBe(true);
     expect(emf.every((r) => r._aws.Timestamp === NOW.getTime())).toBe(true);
+  });
+
+  it('publishes the jobs awaiting start and the jobs stuck, from the listing, every run', async () => {
+    const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
+    jobs = [
+      job(1, 'Created', { CreationDate: hoursAgo(13) }),
+      job(2, 'Created', { CreationDate: hoursAgo(1) }),
+      job(3, 'InProgress', { CreationDate: hoursAgo(20), StartDate: hoursAgo(14) }),
+      job(4, 'Pending', { CreationDate: hoursAgo(3) }),
+    ];
+    const { emf } = await run();
+    expect(sumOf(emf, `JobsAwaitingStart{UserPoolId=${POOL}}`)).toBe(1);
+    expect(sumOf(emf, `JobsStuck{UserPoolId=${POOL}}`)).toBe(1);
   });
 
   it('counts jobs in every documented status', async () => {
@@ -524,8 +540,11 @@ describe('readConfig', () => {
       namespace: 'Team/Imports',
       periodMs: 300_000,
       activeMs: 60_000,
+      warnings: { awaitingStartMs: 43_200_000, stuckMs: 43_200_000 },
       maxAttempts: 8,
     });
+    expect(readConfig({ ...env, AWAITING_START_SECONDS: '3600', STUCK_SECONDS: '7200' }).warnings).toEqual({ awaitingStartMs: 3_600_000, stuckMs: 7_200_000 });
+    expect(() => readConfig({ ...env, STUCK_SECONDS: '1.5' })).toThrow('STUCK_SECONDS must be a whole number of seconds, at least 60, got "1.5"');
     expect(readConfig(env).namespace).toBe('Cognito/UserImportJobs');
     expect(readConfig({ ...env, ACTIVE_SCHEDULE_SECONDS: '120' }).activeMs).toBe(120_000);
   });

@@ -4,6 +4,7 @@ import {
   IncompleteListingError,
   StoredJobState,
   computeFigures,
+  countWarnings,
   isDue,
   listAllJobs,
   nextRunAt,
@@ -185,5 +186,32 @@ describe('cadence', () => {
     expect(isDue(NOW, later(300_001), cadence)).toBe(true);
     expect(isDue(NOW, later(300_000), cadence)).toBe(false);
     expect(isDue(NOW, new Date('not a date'), cadence)).toBe(true);
+  });
+});
+
+describe('warnings before a job is lost', () => {
+  const hours = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
+  const limits = { awaitingStartMs: 12 * 3_600_000, stuckMs: 12 * 3_600_000 };
+
+  it('counts jobs created and not started for longer than the limit', () => {
+    const jobs = [
+      job('a', 'Created', { CreationDate: hours(13) }),
+      job('b', 'Created', { CreationDate: hours(11) }),
+      job('c', 'Created', {}), // no creation date: not counted, never a false warning
+      job('d', 'Pending', { CreationDate: hours(30) }),
+    ];
+    expect(countWarnings(jobs, NOW, limits).awaitingStart).toBe(1);
+  });
+
+  it('counts jobs pending, in progress or stopping for longer than the limit, from their start', () => {
+    const jobs = [
+      job('a', 'InProgress', { CreationDate: hours(20), StartDate: hours(13) }),
+      job('b', 'InProgress', { CreationDate: hours(20), StartDate: hours(2) }),
+      job('c', 'Pending', { CreationDate: hours(14) }),
+      job('d', 'Stopping', { StartDate: hours(12.5) }),
+      job('e', 'Succeeded', { StartDate: hours(40) }),
+      job('f', 'Created', { CreationDate: hours(40) }),
+    ];
+    expect(countWarnings(jobs, NOW, limits).stuck).toBe(3);
   });
 });
