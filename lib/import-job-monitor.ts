@@ -27,12 +27,16 @@ import {
   ENV_METRIC_NAMESPACE,
   ENV_SCHEDULE_SECONDS,
   ENV_ACTIVE_SCHEDULE_SECONDS,
+  ENV_AWAITING_START_SECONDS,
+  ENV_STUCK_SECONDS,
   ENV_STATE_TABLE_NAME,
   ENV_USER_POOL_ID,
   ImportJobStatus,
   JOB_STATUSES,
   METRIC_FAILED_USERS,
   METRIC_HEARTBEAT,
+  METRIC_JOBS_AWAITING_START,
+  METRIC_JOBS_STUCK,
   METRIC_IMPORTED_USERS,
   METRIC_JOBS,
   METRIC_JOBS_COMPLETED,
@@ -129,6 +133,41 @@ export interface ImportJobMonitorProps {
   readonly runOnDeploy?: boolean;
 
   /**
+   * How long a job may stay `Created` before it counts in `JobsAwaitingStart` and `expiringJobsAlarm` fires:
+   * whole minutes, under 23 hours, since Cognito deletes a job not started 24 to 48 hours after its creation.
+   * @default Duration.hours(12)
+   */
+  readonly awaitingStartWarning?: Duration;
+
+  /**
+   * How long a job may stay `Pending`, `InProgress` or `Stopping` (from its start) before it counts in `JobsStuck`
+   * and `stuckJobsAlarm` fires: whole minutes. Only one import job runs at a time per account, so a job can wait
+   * `Pending` behind another; 12 hours leaves room for a large import and one queued behind it.
+   * @default Duration.hours(12)
+   */
+  readonly stuckWarning?: Duration;
+
+  /**
+   * The alarm on jobs created and not started within `awaitingStartWarning`: `JobsAwaitingStart` Maximum at or
+   * above `threshold`.
+   * @default - on; five-minute periods, 1 of 1, threshold 1
+   */
+  readonly expiringJobsAlarmOptions?: ImportJobAlarmOptions;
+
+  /**
+   * The alarm on jobs running longer than `stuckWarning`: `JobsStuck` Maximum at or above `threshold`.
+   * @default - on; five-minute periods, 1 of 1, threshold 1
+   */
+  readonly stuckJobsAlarmOptions?: ImportJobAlarmOptions;
+
+  /**
+   * The alarm on users that failed to import, even in jobs that ended `Succeeded`: `FailedUsers` Sum at or above
+   * `threshold`.
+   * @default - on; one-minute periods, 1 of 5, threshold 1
+   */
+  readonly failedUsersAlarmOptions?: ImportJobAlarmOptions;
+
+  /**
    * Whether to create a CloudWatch dashboard of the monitor's own (`monitor.dashboard`) with `widgets()`. A
    * dashboard costs money each month; the widgets can be added to one of yours instead.
    * @default false
@@ -178,6 +217,8 @@ const NODEJS_24 = new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, 
 // A job's end reaches CloudWatch through the logs pipeline, sometimes minutes late. One-minute periods, 1 of 5:
 // a datapoint up to about four minutes late still falls in a period the alarm evaluates again.
 const JOB_ALARM_DEFAULTS = { period: Duration.minutes(1), evaluationPeriods: 5, datapointsToAlarm: 1, threshold: 1 };
+// The warning gauges are published every minute while a job waits: one five-minute period holds several.
+const WARNING_ALARM_DEFAULTS = { period: Duration.minutes(5), evaluationPeriods: 1, datapointsToAlarm: 1, threshold: 1 };
 // Silent for three periods in a row: one late or failed run never pages, a broken monitor does.
 const SILENT_PERIODS = 3;
 // FILL makes a period whose heartbeat is not ingested yet a real 0: below five minutes, one failed run and a
@@ -211,6 +252,12 @@ export class ImportJobMonitor extends Construct {
   public readonly monitorHealthAlarm?: cloudwatch.Alarm;
   /** Every alarm the monitor created (those of the three above switched on), each with the actions given. */
   public readonly alarms: cloudwatch.Alarm[] = [];
+  /** In ALARM while a job waits in `Created` past `awaitingStartWarning`; undefined when switched off. */
+  public readonly expiringJobsAlarm?: cloudwatch.Alarm;
+  /** In ALARM while a job runs past `stuckWarning`; undefined when switched off. */
+  public readonly stuckJobsAlarm?: cloudwatch.Alarm;
+  /** In ALARM while users that failed to import are within its evaluation window; undefined when switched off. */
+  public readonly failedUsersAlarm?: cloudwatch.Alarm;
   /** The deployment's own run of the function; undefined when `runOnDeploy` is false. */
   public readonly deployRun?: triggers.Trigger;
   /** The monitor's own dashboard; undefined unless `createDashboard` is true. */
@@ -243,6 +290,13 @@ export class ImportJobMonitor extends Construct {
       threshold: 1,
     });
     validateHealthAgainstCadence(healthOptions, this.schedule, this.activeSchedule);
+    const awaitingStart = props.awaitingStartWarning ?? Duration.hours(12);
+    const stuck = props.stuckWarning ?? Duration.hours(12);
+    validateWarning('awaitingStartWarning', awaitingStart, Duration.hours(23));
+    validateWarning('stuckWarning', stuck, Duration.days(7));
+    const expiringOptions = resolveAlarmOptions('expiringJobsAlarmOptions', props.expiringJobsAlarmOptions, WARNING_ALARM_DEFAULTS);
+    const stuckOptions = resolveAlarmOptions('stuckJobsAlarmOptions', props.stuckJobsAlarmOptions, WARNING_ALARM_DEFAULTS);
+    const failedUsersOptions = resolveAlarmOptions('failedUsersAlarmOptions', props.failedUsersAlarmOptions, JOB_ALARM_DEFAULTS);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
 
     const table = new dynamodb.Table(this, 'State', {
@@ -288,6 +342,8 @@ export class ImportJobMonitor extends Construct {
         [ENV_METRIC_NAMESPACE]: this.metricNamespace,
         [ENV_SCHEDULE_SECONDS]: String(this.schedule.toSeconds()),
         [ENV_ACTIVE_SCHEDULE_SECONDS]: String(this.activeSchedule.toSeconds()),
+        [ENV_AWAITING_START_SECONDS]: String(awaitingStart.toSeconds()),
+        [ENV_STUCK_SECONDS]: String(stuck.toSeconds()),
       },
     });
     this.handler = handler;
@@ -333,6 +389,39 @@ export class ImportJobMonitor extends Construct {
         `A user import job into Cognito user pool ${pool} expired: it was created and never started, so none of its ` +
           `users were imported, and Cognito deleted its CSV. ${transitions('Expired')} To do: create the job again and ` +
           'start it (StartUserImportJob) within a day.');
+    }
+    if (props.expiringJobsAlarmOptions?.enabled ?? true) {
+      this.expiringJobsAlarm = this.warningAlarm('ExpiringJobsAlarm', `${alarmNamePrefix}-JobAwaitingStart`,
+        this.metricJobsAwaitingStart({ period: expiringOptions.period }), expiringOptions,
+        `A user import job into Cognito user pool ${pool} was created more than ${awaitingStart.toHumanString()} ago and ` +
+          'has not been started: Cognito deletes it, with its CSV, 24 to 48 hours after creation. Which job: the ' +
+          `Created jobs of the pool (aws cognito-idp list-user-import-jobs --user-pool-id ${pool} --max-results 60). ` +
+          'To do: start it now (StartUserImportJob), or stop it if it is not wanted.');
+    }
+    if (props.stuckJobsAlarmOptions?.enabled ?? true) {
+      this.stuckJobsAlarm = this.warningAlarm('StuckJobsAlarm', `${alarmNamePrefix}-JobStuck`,
+        this.metricJobsStuck({ period: stuckOptions.period }), stuckOptions,
+        `A user import job into Cognito user pool ${pool} has been Pending, InProgress or Stopping for more than ` +
+          `${stuck.toHumanString()}. Only one import job runs at a time per account: a Pending job may wait behind ` +
+          `another. Which job: aws cognito-idp list-user-import-jobs --user-pool-id ${pool} --max-results 60; its ` +
+          `progress: Cognito's log group /aws/cognito/userpools/${pool}/<pool name>, stream <job ID>/<job name>. ` +
+          'To do: if its counts no longer grow, stop it (StopUserImportJob) and import the rest again.');
+    }
+    if (props.failedUsersAlarmOptions?.enabled ?? true) {
+      this.failedUsersAlarm = new cloudwatch.Alarm(this, 'FailedUsersAlarm', {
+        alarmName: `${alarmNamePrefix}-UsersFailed`,
+        alarmDescription:
+          `Users failed to import into Cognito user pool ${pool} (FailedUsers >= ${failedUsersOptions.threshold}), perhaps in ` +
+          `a job that still ended Succeeded. ${transitions('Succeeded')} To do: read the failed rows in Cognito's log of ` +
+          'the job, fix them in a new CSV and import that.',
+        metric: this.metricFailedUsers({ period: failedUsersOptions.period }),
+        threshold: failedUsersOptions.threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: failedUsersOptions.evaluationPeriods,
+        datapointsToAlarm: failedUsersOptions.datapointsToAlarm,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      this.alarms.push(this.failedUsersAlarm);
     }
     if (props.monitorHealthAlarmOptions?.enabled ?? props.enableMonitorHealthAlarm ?? true) {
       this.monitorHealthAlarm = this.healthAlarm(`${alarmNamePrefix}-MonitorSilent`, healthOptions, logGroup.logGroupName);
@@ -442,6 +531,22 @@ export class ImportJobMonitor extends Construct {
   }
 
   /**
+   * Jobs created longer ago than `awaitingStartWarning` and not started yet.
+   * @default maximum over the schedule period
+   */
+  public metricJobsAwaitingStart(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_JOBS_AWAITING_START, {}, cloudwatch.Stats.MAXIMUM, props);
+  }
+
+  /**
+   * Jobs pending, in progress or stopping for longer than `stuckWarning`.
+   * @default maximum over the schedule period
+   */
+  public metricJobsStuck(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_JOBS_STUCK, {}, cloudwatch.Stats.MAXIMUM, props);
+  }
+
+  /**
    * Complete runs: each run that listed every job, stored every change and published its metrics adds 1.
    * Its absence is what the health alarm watches.
    * @default sum over the schedule period
@@ -477,6 +582,23 @@ export class ImportJobMonitor extends Construct {
       datapointsToAlarm: options.datapointsToAlarm,
       // A run that found nothing new publishes zeros; no datapoint at all (between runs) is no news either.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  private warningAlarm(id: string, alarmName: string, metric: cloudwatch.Metric, options: ResolvedAlarmOptions, description: string) {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmName,
+      alarmDescription: description,
+      metric,
+      threshold: options.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: options.evaluationPeriods,
+      datapointsToAlarm: options.datapointsToAlarm,
+      // A gauge, published every minute while such a job exists: no data means the monitor is not running, which
+      // the health alarm reports; this one keeps its state rather than claiming all is well.
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     });
     this.alarms.push(alarm);
     return alarm;
@@ -537,6 +659,13 @@ function validateHealthAgainstCadence(options: ResolvedAlarmOptions, schedule: D
     throw new Error(
       `monitorHealthAlarmOptions.threshold must be at most the runs a period surely holds (${runsPerPeriod}), got ${options.threshold}`,
     );
+  }
+}
+
+function validateWarning(prop: string, value: Duration, max: Duration): void {
+  const ms = value.toMilliseconds();
+  if (ms % 60_000 !== 0 || ms < 60_000 || ms > max.toMilliseconds()) {
+    throw new Error(`${prop} must be a whole number of minutes from 1 minute to ${max.toHumanString()}, got ${value.toHumanString()}`);
   }
 }
 

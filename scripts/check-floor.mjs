@@ -89,7 +89,7 @@ try {
     throw new Error(`the app does not type-check against aws-cdk-lib ${cdkVersion}:\n${error.stdout}${error.stderr}`);
   }
   const out = JSON.parse(run(process.execPath, ['out/app.js']));
-  const expected = { runtime: 'nodejs24.x', ownLogGroup: true, pointInTimeRecovery: true, alarms: 3, deployRuns: 1, dashboards: 1, handlerAssets: 1 };
+  const expected = { runtime: 'nodejs24.x', ownLogGroup: true, pointInTimeRecovery: true, alarms: 6, deployRuns: 1, dashboards: 1, handlerAssets: 1 };
   for (const [key, value] of Object.entries(expected)) {
     if (out[key] !== value) throw new Error(`on aws-cdk-lib ${cdkVersion}, ${key} is ${out[key]}, expected ${value}`);
   }

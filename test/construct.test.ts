@@ -14,6 +14,12 @@ const POOL_ARN = {
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbC123']],
 };
 
+const WARNINGS_OFF = {
+  expiringJobsAlarmOptions: { enabled: false },
+  stuckJobsAlarmOptions: { enabled: false },
+  failedUsersAlarmOptions: { enabled: false },
+};
+
 describe('ImportJobMonitor', () => {
   it('runs an arm64 function on the newest Node.js runtime with its settings', () => {
     const { template } = synth();
@@ -139,9 +145,16 @@ describe('ImportJobMonitor', () => {
       TreatMissingData: 'breaching',
     });
     // One failed run pages nobody: no alarm on the function's errors, and no composite around them.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 0);
-    expect(monitor.alarms).toEqual([monitor.failedJobsAlarm, monitor.expiredJobsAlarm, monitor.monitorHealthAlarm]);
+    expect(monitor.alarms).toEqual([
+      monitor.failedJobsAlarm,
+      monitor.expiredJobsAlarm,
+      monitor.expiringJobsAlarm,
+      monitor.stuckJobsAlarm,
+      monitor.failedUsersAlarm,
+      monitor.monitorHealthAlarm,
+    ]);
     expect(monitor.metricHeartbeat().metricName).toBe('Heartbeat');
   });
 
@@ -280,8 +293,8 @@ describe('ImportJobMonitor', () => {
     const chatRef = { Ref: Match.stringLikeRegexp('^Chat') };
     const alarmsOf = (prefix: string, props: object) =>
       Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: props })).filter((a: any) => a.Properties.AlarmName.startsWith(prefix));
-    expect(alarmsOf('ImportJobs-eu-west-1_AbC123-', { AlarmActions: [pagerRef], OKActions: Match.absent() })).toHaveLength(3);
-    expect(alarmsOf('ImportJobs-eu-west-1_Other1-', { AlarmActions: [pagerRef], OKActions: [chatRef] })).toHaveLength(3);
+    expect(alarmsOf('ImportJobs-eu-west-1_AbC123-', { AlarmActions: [pagerRef], OKActions: Match.absent() })).toHaveLength(6);
+    expect(alarmsOf('ImportJobs-eu-west-1_Other1-', { AlarmActions: [pagerRef], OKActions: [chatRef] })).toHaveLength(6);
   });
 
   it('keeps the deprecated alarmAction on ALARM and OK of every alarm', () => {
@@ -291,12 +304,12 @@ describe('ImportJobMonitor', () => {
     new ImportJobMonitor(stack, 'Monitor', { userPool, alarmAction: new actions.SnsAction(topic) });
     const topicRef = { Ref: Match.stringLikeRegexp('^Topic') };
     const template = Template.fromStack(stack);
-    expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmActions: [topicRef], OKActions: [topicRef] } }))).toHaveLength(3);
+    expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmActions: [topicRef], OKActions: [topicRef] } }))).toHaveLength(6);
   });
 
   it.each([
-    [{ failedJobsAlarmOptions: { enabled: false }, expiredJobsAlarmOptions: { enabled: false }, monitorHealthAlarmOptions: { enabled: false } }],
-    [{ enableFailedJobsAlarm: false, enableExpiredJobsAlarm: false, enableMonitorHealthAlarm: false }],
+    [{ failedJobsAlarmOptions: { enabled: false }, expiredJobsAlarmOptions: { enabled: false }, monitorHealthAlarmOptions: { enabled: false }, ...WARNINGS_OFF }],
+    [{ enableFailedJobsAlarm: false, enableExpiredJobsAlarm: false, enableMonitorHealthAlarm: false, ...WARNINGS_OFF }],
   ] as [Partial<ImportJobMonitorProps>][])('switches each alarm off on request: %j', (props) => {
     const { template, monitor } = synth(props);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
@@ -306,14 +319,50 @@ describe('ImportJobMonitor', () => {
 
   it('switches one alarm off and keeps the others', () => {
     const { template, monitor } = synth({ expiredJobsAlarmOptions: { enabled: false } });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     expect(monitor.expiredJobsAlarm).toBeUndefined();
-    expect(monitor.alarms).toHaveLength(2);
+    expect(monitor.alarms).toHaveLength(5);
+  });
+
+  it.each([
+    ['JobAwaitingStart', 'JobsAwaitingStart', 'Maximum', 300, 1, 'ignore'],
+    ['JobStuck', 'JobsStuck', 'Maximum', 300, 1, 'ignore'],
+    ['UsersFailed', 'FailedUsers', 'Sum', 60, 5, 'notBreaching'],
+  ])('warns before a job is lost: %s on %s', (suffix, metricName, statistic, period, evaluationPeriods, missing) => {
+    synth().template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `ImportJobs-eu-west-1_AbC123-${suffix}`,
+      MetricName: metricName,
+      Dimensions: [{ Name: 'UserPoolId', Value: 'eu-west-1_AbC123' }],
+      Statistic: statistic,
+      Period: period,
+      EvaluationPeriods: evaluationPeriods,
+      DatapointsToAlarm: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: missing,
+    });
+  });
+
+  it('tells the function its warning limits, 12 hours by default', () => {
+    synth().template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ AWAITING_START_SECONDS: '43200', STUCK_SECONDS: '43200' }) },
+    });
+    synth({ awaitingStartWarning: Duration.hours(6), stuckWarning: Duration.hours(2), failedUsersAlarmOptions: { threshold: 100 } }).template
+      .hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ AWAITING_START_SECONDS: '21600', STUCK_SECONDS: '7200' }) },
+      });
+  });
+
+  it.each([
+    [{ awaitingStartWarning: Duration.hours(24) }, 'awaitingStartWarning must be a whole number of minutes from 1 minute to 23 hours, got 1 day'],
+    [{ stuckWarning: Duration.seconds(30) }, 'stuckWarning must be a whole number of minutes from 1 minute to 7 days, got 30 seconds'],
+  ] as [Partial<ImportJobMonitorProps>, string][])('fails on a warning limit that comes too late or is not whole minutes: %j', (props, message) => {
+    expect(() => synth(props)).toThrow(message);
   });
 
   it('names the alarms with the prefix given', () => {
     const { template } = synth({ alarmNamePrefix: 'Prod-Identity' });
-    for (const suffix of ['JobFailed', 'JobExpired', 'MonitorSilent']) {
+    for (const suffix of ['JobFailed', 'JobExpired', 'JobAwaitingStart', 'JobStuck', 'UsersFailed', 'MonitorSilent']) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `Prod-Identity-${suffix}` });
     }
   });
@@ -325,12 +374,13 @@ describe('ImportJobMonitor', () => {
       // A log group's generated name is under 200 characters, with a long stack name.
       return typeof d === 'string' ? d : d['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : 'x'.repeat(200))).join('');
     });
-    expect(descriptions).toHaveLength(3);
+    expect(descriptions).toHaveLength(6);
     for (const d of descriptions) {
       expect(d.length).toBeLessThanOrEqual(1024);
       expect(d).toContain('user pool eu-west-1_AbC123');
+      expect(d).toMatch(/To do: |check that the schedule rule/);
     }
-    const [failed, expired, health] = descriptions;
+    const [failed, expired, , , , health] = descriptions;
     for (const [d, status] of [[failed, 'Failed'], [expired, 'Expired']]) {
       expect(d).toContain(`filter message = "Import job completed" and status = "${status}"`);
       expect(d).toContain('/aws/cognito/userpools/eu-west-1_AbC123/<pool name>');

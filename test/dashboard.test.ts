@@ -116,6 +116,9 @@ describe('dashboards', () => {
       failedJobsAlarmOptions: { enabled: false },
       expiredJobsAlarmOptions: { enabled: false },
       monitorHealthAlarmOptions: { enabled: false },
+      expiringJobsAlarmOptions: { enabled: false },
+      stuckJobsAlarmOptions: { enabled: false },
+      failedUsersAlarmOptions: { enabled: false },
     });
     expect(monitor.alarmWidgets()).toEqual([]);
     expect(monitor.widgets()).toHaveLength(5);

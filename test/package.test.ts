@@ -69,7 +69,7 @@ console.log(JSON.stringify({ assets, functions: functions.length, alarms: monito
     expect(() => require.resolve('esbuild', { paths: [app] })).toThrow();
     const out = JSON.parse(execFileSync(process.execPath, ['app.js'], { cwd: app, encoding: 'utf8', env: { PATH: process.env.PATH } }));
     // The monitor's function, and the one aws-cdk-lib's triggers run it through on deploy.
-    expect(out).toMatchObject({ functions: 2, alarms: 3 });
+    expect(out).toMatchObject({ functions: 2, alarms: 6 });
     const bundle = fs.readFileSync(path.join(clean, 'assets', 'handler', 'index.js'));
     const shipped = out.assets.filter((a: string) => {
       const file = path.join(app, 'cdk.out', a, 'index.js');
