@@ -379,28 +379,30 @@ export class ImportJobMonitor extends Construct {
       `| sort @timestamp desc. Cognito's own log of a job: log group /aws/cognito/userpools/${pool}/<pool name>, ` +
       'stream <job ID>/<job name>. While this alarm is in ALARM a second job sends no new page: the query lists every one.';
     if (props.failedJobsAlarmOptions?.enabled ?? props.enableFailedJobsAlarm ?? true) {
-      this.failedJobsAlarm = this.jobsAlarm('FailedJobsAlarm', `${alarmNamePrefix}-JobFailed`, ImportJobStatus.FAILED, failedOptions,
+      this.failedJobsAlarm = this.atLeastAlarm('FailedJobsAlarm', `${alarmNamePrefix}-JobFailed`,
+        this.metricJobsCompleted(ImportJobStatus.FAILED, { period: failedOptions.period }), failedOptions, cloudwatch.TreatMissingData.NOT_BREACHING,
         `A user import job into Cognito user pool ${pool} ended Failed: its users were not all imported. ` +
           `${transitions('Failed')} To do: read the job's CompletionMessage and Cognito log, fix the CSV or the pool, ` +
           'then create and start a new import job.');
     }
     if (props.expiredJobsAlarmOptions?.enabled ?? props.enableExpiredJobsAlarm ?? true) {
-      this.expiredJobsAlarm = this.jobsAlarm('ExpiredJobsAlarm', `${alarmNamePrefix}-JobExpired`, ImportJobStatus.EXPIRED, expiredOptions,
+      this.expiredJobsAlarm = this.atLeastAlarm('ExpiredJobsAlarm', `${alarmNamePrefix}-JobExpired`,
+        this.metricJobsCompleted(ImportJobStatus.EXPIRED, { period: expiredOptions.period }), expiredOptions, cloudwatch.TreatMissingData.NOT_BREACHING,
         `A user import job into Cognito user pool ${pool} expired: it was created and never started, so none of its ` +
           `users were imported, and Cognito deleted its CSV. ${transitions('Expired')} To do: create the job again and ` +
           'start it (StartUserImportJob) within a day.');
     }
     if (props.expiringJobsAlarmOptions?.enabled ?? true) {
-      this.expiringJobsAlarm = this.warningAlarm('ExpiringJobsAlarm', `${alarmNamePrefix}-JobAwaitingStart`,
-        this.metricJobsAwaitingStart({ period: expiringOptions.period }), expiringOptions,
+      this.expiringJobsAlarm = this.atLeastAlarm('ExpiringJobsAlarm', `${alarmNamePrefix}-JobAwaitingStart`,
+        this.metricJobsAwaitingStart({ period: expiringOptions.period }), expiringOptions, cloudwatch.TreatMissingData.IGNORE,
         `A user import job into Cognito user pool ${pool} was created more than ${awaitingStart.toHumanString()} ago and ` +
           'has not been started: Cognito deletes it, with its CSV, 24 to 48 hours after creation. Which job: the ' +
           `Created jobs of the pool (aws cognito-idp list-user-import-jobs --user-pool-id ${pool} --max-results 60). ` +
           'To do: start it now (StartUserImportJob), or stop it if it is not wanted.');
     }
     if (props.stuckJobsAlarmOptions?.enabled ?? true) {
-      this.stuckJobsAlarm = this.warningAlarm('StuckJobsAlarm', `${alarmNamePrefix}-JobStuck`,
-        this.metricJobsStuck({ period: stuckOptions.period }), stuckOptions,
+      this.stuckJobsAlarm = this.atLeastAlarm('StuckJobsAlarm', `${alarmNamePrefix}-JobStuck`,
+        this.metricJobsStuck({ period: stuckOptions.period }), stuckOptions, cloudwatch.TreatMissingData.IGNORE,
         `A user import job into Cognito user pool ${pool} has been Pending, InProgress or Stopping for more than ` +
           `${stuck.toHumanString()}. Only one import job runs at a time per account: a Pending job may wait behind ` +
           `another. Which job: aws cognito-idp list-user-import-jobs --user-pool-id ${pool} --max-results 60; its ` +
@@ -408,20 +410,11 @@ export class ImportJobMonitor extends Construct {
           'To do: if its counts no longer grow, stop it (StopUserImportJob) and import the rest again.');
     }
     if (props.failedUsersAlarmOptions?.enabled ?? true) {
-      this.failedUsersAlarm = new cloudwatch.Alarm(this, 'FailedUsersAlarm', {
-        alarmName: `${alarmNamePrefix}-UsersFailed`,
-        alarmDescription:
-          `Users failed to import into Cognito user pool ${pool} (FailedUsers >= ${failedUsersOptions.threshold}), perhaps in ` +
+      this.failedUsersAlarm = this.atLeastAlarm('FailedUsersAlarm', `${alarmNamePrefix}-UsersFailed`,
+        this.metricFailedUsers({ period: failedUsersOptions.period }), failedUsersOptions, cloudwatch.TreatMissingData.NOT_BREACHING,
+        `Users failed to import into Cognito user pool ${pool} (FailedUsers >= ${failedUsersOptions.threshold}), perhaps in ` +
           `a job that still ended Succeeded. ${transitions('Succeeded')} To do: read the failed rows in Cognito's log of ` +
-          'the job, fix them in a new CSV and import that.',
-        metric: this.metricFailedUsers({ period: failedUsersOptions.period }),
-        threshold: failedUsersOptions.threshold,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: failedUsersOptions.evaluationPeriods,
-        datapointsToAlarm: failedUsersOptions.datapointsToAlarm,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      this.alarms.push(this.failedUsersAlarm);
+          'the job, fix them in a new CSV and import that.');
     }
     if (props.monitorHealthAlarmOptions?.enabled ?? props.enableMonitorHealthAlarm ?? true) {
       this.monitorHealthAlarm = this.healthAlarm(`${alarmNamePrefix}-MonitorSilent`, healthOptions, logGroup.logGroupName);
@@ -571,23 +564,20 @@ export class ImportJobMonitor extends Construct {
     }).attachTo(this);
   }
 
-  private jobsAlarm(id: string, alarmName: string, status: ImportJobStatus, options: ResolvedAlarmOptions, description: string) {
-    const alarm = new cloudwatch.Alarm(this, id, {
-      alarmName,
-      alarmDescription: description,
-      metric: this.metricJobsCompleted(status, { statistic: cloudwatch.Stats.SUM, period: options.period }),
-      threshold: options.threshold,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: options.evaluationPeriods,
-      datapointsToAlarm: options.datapointsToAlarm,
-      // A run that found nothing new publishes zeros; no datapoint at all (between runs) is no news either.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.alarms.push(alarm);
-    return alarm;
-  }
-
-  private warningAlarm(id: string, alarmName: string, metric: cloudwatch.Metric, options: ResolvedAlarmOptions, description: string) {
+  /**
+   * An alarm on `metric` at or above the options' threshold. Missing data: for counts (`NOT_BREACHING`), a period
+   * without a run had nothing happen; for the warning gauges (`IGNORE`), published every minute while such a job
+   * exists, no data means the monitor is not running, which the health alarm reports, so the alarm keeps its state
+   * rather than claiming all is well.
+   */
+  private atLeastAlarm(
+    id: string,
+    alarmName: string,
+    metric: cloudwatch.Metric,
+    options: ResolvedAlarmOptions,
+    treatMissingData: cloudwatch.TreatMissingData,
+    description: string,
+  ): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       alarmName,
       alarmDescription: description,
@@ -596,9 +586,7 @@ export class ImportJobMonitor extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: options.evaluationPeriods,
       datapointsToAlarm: options.datapointsToAlarm,
-      // A gauge, published every minute while such a job exists: no data means the monitor is not running, which
-      // the health alarm reports; this one keeps its state rather than claiming all is well.
-      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      treatMissingData,
     });
     this.alarms.push(alarm);
     return alarm;
