@@ -25,10 +25,11 @@ export function markerItem(deps: RunDependencies, marker: PoolMarker): Record<st
   return { [TABLE_PARTITION_KEY]: deps.config.userPoolId, [TABLE_SORT_KEY]: POOL_MARKER_SORT_KEY, ...marker };
 }
 
-/** How a call names the item it reads or writes: `job import-0000000200`, `pool marker`. */
-export function itemName(item: Record<string, unknown>): string {
+/** How a call names the item it reads or writes: `job import-0000000200`, `pool marker`, `next run`. */
+function itemName(item: Record<string, unknown>): string {
   const sortKey = item[TABLE_SORT_KEY];
-  return sortKey === POOL_MARKER_SORT_KEY ? 'pool marker' : `job ${sortKey}`;
+  if (sortKey === POOL_MARKER_SORT_KEY) return 'pool marker';
+  return sortKey === CADENCE_SORT_KEY ? 'next run' : `job ${sortKey}`;
 }
 
 export async function readState(deps: RunDependencies): Promise<{ stored: Map<string, StoredJobState>; marker?: PoolMarker }> {
@@ -122,7 +123,7 @@ export async function conditionalPut(
   }
 }
 
-export async function storedByThisRun(deps: RunDependencies, item: Record<string, unknown>): Promise<boolean> {
+async function storedByThisRun(deps: RunDependencies, item: Record<string, unknown>): Promise<boolean> {
   try {
     const { Item } = await call(deps, `GetItem ${itemName(item)}`, (options) =>
       deps.dynamodb.send(
@@ -141,7 +142,7 @@ export async function storedByThisRun(deps: RunDependencies, item: Record<string
 }
 
 
-export function cadenceKey(config: Config): Record<string, string> {
+function cadenceKey(config: Config): Record<string, string> {
   return { [TABLE_PARTITION_KEY]: config.userPoolId, [TABLE_SORT_KEY]: CADENCE_SORT_KEY };
 }
 
@@ -156,20 +157,12 @@ export async function readNextRunAt(deps: RunDependencies): Promise<Date | undef
 // later one saw, so it may not overwrite the later one's due time. A run that fails before this leaves the time
 // passed, so the next tick runs again rather than waiting out the schedule.
 export async function writeNextRunAt(deps: RunDependencies, next: Date): Promise<void> {
-  try {
-    await call(deps, 'PutItem next run', (options) =>
-      deps.dynamodb.send(
-        new PutCommand({
-          TableName: deps.config.tableName,
-          Item: { ...cadenceKey(deps.config), NextRunAt: next.toISOString(), RunAt: deps.now.toISOString() },
-          ConditionExpression: 'attribute_not_exists(#runAt) OR #runAt <= :runAt',
-          ExpressionAttributeNames: { '#runAt': 'RunAt' },
-          ExpressionAttributeValues: { ':runAt': deps.now.toISOString() },
-        }),
-        options,
-      ),
-    );
-  } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-  }
+  const runAt = deps.now.toISOString();
+  await conditionalPut(
+    deps,
+    { ...cadenceKey(deps.config), NextRunAt: next.toISOString(), RunAt: runAt },
+    'attribute_not_exists(#runAt) OR #runAt <= :runAt',
+    { '#runAt': 'RunAt' },
+    { ':runAt': runAt },
+  );
 }
