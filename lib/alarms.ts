@@ -10,26 +10,27 @@ export interface ImportJobAlarmOptions {
 
   /**
    * The alarm's period: a whole number of minutes.
-   * @default - one minute for the job alarms; the schedule for the health alarm
+   * @default - one minute for the job and failed-users alarms; five minutes for the warnings; the schedule, five
+   * minutes at least, for the health alarm
    */
   readonly period?: Duration;
 
   /**
    * How many periods the alarm looks back over. Period times evaluation periods may not exceed one day for
    * periods under an hour, seven days for longer ones (CloudWatch's own limit).
-   * @default - 5 for the job alarms; 3 for the health alarm
+   * @default - 5 for the job and failed-users alarms; 1 for the warnings; 3 for the health alarm
    */
   readonly evaluationPeriods?: number;
 
   /**
    * How many of those periods must breach for the alarm to fire.
-   * @default - 1 for the job alarms; all of them for the health alarm
+   * @default - 1, except all of them for the health alarm
    */
   readonly datapointsToAlarm?: number;
 
   /**
-   * For the job alarms, how many jobs must end in one period for it to breach; for the health alarm, how many
-   * complete runs a period needs not to breach.
+   * For the other alarms, the count (jobs, waiting jobs, failed users) at or above which a period breaches; for
+   * the health alarm, how many complete runs a period needs not to breach.
    * @default 1
    */
   readonly threshold?: number;
@@ -70,7 +71,7 @@ export function resolveAlarmOptions(
   const { period, datapointsToAlarm, threshold } = resolved;
   if (Token.isUnresolved(period.toSeconds()) || Token.isUnresolved(evaluationPeriods)) return resolved;
   const seconds = period.toSeconds();
-  if (seconds % 60 !== 0 || seconds < 60) {
+  if (!isWholeMinutes(period)) {
     throw new Error(`${prop}.period must be a whole number of minutes, got ${period.toHumanString()}`);
   }
   if (!Number.isInteger(evaluationPeriods) || evaluationPeriods < 1) {
@@ -90,6 +91,12 @@ export function resolveAlarmOptions(
     );
   }
   return resolved;
+}
+
+/** Whether a duration is a whole number of minutes, at least one and, when `max` is given, at most `max`. */
+export function isWholeMinutes(value: Duration, max?: Duration): boolean {
+  const ms = value.toMilliseconds();
+  return ms % 60_000 === 0 && ms >= 60_000 && (max === undefined || ms <= max.toMilliseconds());
 }
 
 /** CloudWatch's cap on an alarm's range (PutMetricAlarm): one day below an hour's period, seven days from it. */

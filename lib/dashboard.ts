@@ -1,19 +1,23 @@
-import { Aws, Duration, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
+import { Aws, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { COMPLETED_STATUSES, ImportJobStatus } from './contract';
 
-/** What the widgets need of a monitor; the construct passes itself. */
+/** The metric accessors the graphs draw; the construct is one. */
+export interface MetricSource {
+  metricJobs(status: ImportJobStatus, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricJobsCompleted(status: ImportJobStatus, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricImportedUsers(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricSkippedUsers(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricFailedUsers(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+/** What the widgets need of a monitor. */
 export interface WidgetSource {
   readonly userPoolId: string;
   /** The pool's region, or a token for the stack's. */
   readonly userPoolRegion: string;
   readonly logGroupName: string;
   readonly alarms: cloudwatch.IAlarm[];
-  readonly schedule: Duration;
-  metricJobs(status: ImportJobStatus, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-  metricJobsCompleted(status: ImportJobStatus, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-  metricImportedUsers(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-  metricSkippedUsers(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-  metricFailedUsers(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  readonly metrics: MetricSource;
 }
 
 const IN_FLIGHT = [ImportJobStatus.CREATED, ImportJobStatus.PENDING, ImportJobStatus.IN_PROGRESS, ImportJobStatus.STOPPING];
@@ -58,7 +62,7 @@ export function alarmWidgets(source: WidgetSource): cloudwatch.IWidget[] {
 export function inFlightWidget(source: WidgetSource): cloudwatch.IWidget {
   return new cloudwatch.GraphWidget({
     title: 'Jobs in flight',
-    left: IN_FLIGHT.map((status, i) => filled(`jobs${i}`, 'REPEAT', status, source.metricJobs(status))),
+    left: IN_FLIGHT.map((status, i) => filled(`jobs${i}`, 'REPEAT', status, source.metrics.metricJobs(status))),
     leftYAxis: { min: 0, showUnits: false },
     width: 8,
   });
@@ -69,7 +73,7 @@ export function countWidgets(source: WidgetSource): cloudwatch.IWidget[] {
   const completed = new cloudwatch.GraphWidget({
     title: 'Jobs completed',
     left: COMPLETED_STATUSES.map((status, i) =>
-      filled(`completed${i}`, '0', status, source.metricJobsCompleted(status as ImportJobStatus)),
+      filled(`completed${i}`, '0', status, source.metrics.metricJobsCompleted(status as ImportJobStatus)),
     ),
     leftYAxis: { min: 0, showUnits: false },
     stacked: true,
@@ -78,9 +82,9 @@ export function countWidgets(source: WidgetSource): cloudwatch.IWidget[] {
   const users = new cloudwatch.GraphWidget({
     title: 'Users',
     left: [
-      filled('imported', '0', 'Imported', source.metricImportedUsers()),
-      filled('skipped', '0', 'Skipped', source.metricSkippedUsers()),
-      filled('failed', '0', 'Failed', source.metricFailedUsers()),
+      filled('imported', '0', 'Imported', source.metrics.metricImportedUsers()),
+      filled('skipped', '0', 'Skipped', source.metrics.metricSkippedUsers()),
+      filled('failed', '0', 'Failed', source.metrics.metricFailedUsers()),
     ],
     leftYAxis: { min: 0, showUnits: false },
     width: 8,

@@ -17,7 +17,7 @@ import {
   triggers,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
-import { ImportJobAlarmOptions, ResolvedAlarmOptions, resolveAlarmOptions } from './alarms';
+import { ImportJobAlarmOptions, ResolvedAlarmOptions, isWholeMinutes, resolveAlarmOptions } from './alarms';
 import { WidgetSource, alarmWidgets, countWidgets, headerWidget, inFlightWidget, transitionsWidget } from './dashboard';
 import {
   COMPLETED_STATUSES,
@@ -98,7 +98,8 @@ export interface ImportJobMonitorProps {
 
   /**
    * Starts every alarm's name, which is what an e-mail subject or a pager shows: `<prefix>-JobFailed`,
-   * `<prefix>-JobExpired`, `<prefix>-MonitorSilent`. Names are unique per account and region.
+   * `<prefix>-JobExpired`, `<prefix>-JobAwaitingStart`, `<prefix>-JobStuck`, `<prefix>-UsersFailed`,
+   * `<prefix>-MonitorSilent`. Names are unique per account and region.
    * @default - `ImportJobs-<user pool ID>`
    */
   readonly alarmNamePrefix?: string;
@@ -119,7 +120,7 @@ export interface ImportJobMonitorProps {
   /**
    * The alarm on the monitor itself: fewer than `threshold` complete runs (heartbeats) in each of
    * `datapointsToAlarm` of `evaluationPeriods` periods.
-   * @default - on; periods of the schedule, 3 of 3, threshold 1
+   * @default - on; periods of the schedule (five minutes at least), 3 of 3, threshold 1
    */
   readonly monitorHealthAlarmOptions?: ImportJobAlarmOptions;
 
@@ -248,9 +249,9 @@ export class ImportJobMonitor extends Construct {
   public readonly failedJobsAlarm?: cloudwatch.Alarm;
   /** In ALARM while a job that ended `Expired` is within its evaluation window; undefined when switched off. */
   public readonly expiredJobsAlarm?: cloudwatch.Alarm;
-  /** In ALARM when no run completed for three schedule periods; undefined when switched off. */
+  /** In ALARM when no run completed for three periods (the schedule, five minutes at least); undefined when switched off. */
   public readonly monitorHealthAlarm?: cloudwatch.Alarm;
-  /** Every alarm the monitor created (those of the three above switched on), each with the actions given. */
+  /** Every alarm the monitor created (those of the six `...Alarm` fields switched on), each with the actions given. */
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** In ALARM while a job waits in `Created` past `awaitingStartWarning`; undefined when switched off. */
   public readonly expiringJobsAlarm?: cloudwatch.Alarm;
@@ -514,12 +515,7 @@ export class ImportJobMonitor extends Construct {
       userPoolRegion: userPoolRegion(this.userPoolId) ?? Stack.of(this).region,
       logGroupName: this.logGroup.logGroupName,
       alarms: this.alarms,
-      schedule: this.schedule,
-      metricJobs: (status, props) => this.metricJobs(status, props),
-      metricJobsCompleted: (status, props) => this.metricJobsCompleted(status, props),
-      metricImportedUsers: (props) => this.metricImportedUsers(props),
-      metricSkippedUsers: (props) => this.metricSkippedUsers(props),
-      metricFailedUsers: (props) => this.metricFailedUsers(props),
+      metrics: this,
     };
   }
 
@@ -651,8 +647,7 @@ function validateHealthAgainstCadence(options: ResolvedAlarmOptions, schedule: D
 }
 
 function validateWarning(prop: string, value: Duration, max: Duration): void {
-  const ms = value.toMilliseconds();
-  if (ms % 60_000 !== 0 || ms < 60_000 || ms > max.toMilliseconds()) {
+  if (!isWholeMinutes(value, max)) {
     throw new Error(`${prop} must be a whole number of minutes from 1 minute to ${max.toHumanString()}, got ${value.toHumanString()}`);
   }
 }
@@ -666,15 +661,13 @@ function validateAlarmNamePrefix(prefix: string): void {
 }
 
 function validateSchedule(schedule: Duration): void {
-  const ms = schedule.toMilliseconds();
-  if (ms % 60_000 !== 0 || ms < 60_000 || ms > 1440 * 60_000) {
+  if (!isWholeMinutes(schedule, Duration.minutes(1440))) {
     throw new Error(`schedule must be a whole number of minutes between 1 and 1440, got ${schedule.toHumanString()}`);
   }
 }
 
 function validateActiveSchedule(active: Duration, schedule: Duration): void {
-  const ms = active.toMilliseconds();
-  if (ms % 60_000 !== 0 || ms < 60_000 || ms > schedule.toMilliseconds()) {
+  if (!isWholeMinutes(active, schedule)) {
     throw new Error(
       `activeSchedule must be a whole number of minutes from 1 to the schedule (${schedule.toHumanString()}), got ${active.toHumanString()}`,
     );
