@@ -3,6 +3,7 @@ import {
   CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Config } from './config';
 
@@ -22,6 +23,8 @@ export interface Deadline {
 export interface RunDependencies {
   readonly cognito: CognitoIdentityProviderClient;
   readonly dynamodb: DynamoDBDocumentClient;
+  /** Set when events are on. */
+  readonly events?: EventBridgeClient;
   readonly config: Config;
   readonly now: Date;
   readonly log: Log;
@@ -87,6 +90,7 @@ const TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnReque
 export interface Clients {
   readonly cognito: CognitoIdentityProviderClient;
   readonly dynamodb: DynamoDBDocumentClient;
+  readonly events?: EventBridgeClient;
 }
 
 export function createClients(config: Config): Clients {
@@ -101,5 +105,13 @@ export function createClients(config: Config): Clients {
     }),
     // The state table is the function's own, in its region (AWS_REGION).
     dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: config.maxAttempts, requestHandler: TIMEOUTS })),
+    // A bus is sent to in its own region, which its ARN names; a bus given by name is the function's region's.
+    events: config.eventBusName
+      ? new EventBridgeClient({ region: busRegion(config.eventBusName), maxAttempts: config.maxAttempts, requestHandler: TIMEOUTS })
+      : undefined,
   };
+}
+
+function busRegion(bus: string): string | undefined {
+  return /^arn:[\w-]+:events:([a-z0-9-]+):/.exec(bus)?.[1];
 }

@@ -8,6 +8,7 @@ import {
   ENV_ACTIVE_SCHEDULE_SECONDS,
   ENV_AWAITING_START_SECONDS,
   ENV_STUCK_SECONDS,
+  ENV_EVENT_BUS_NAME,
   userPoolRegion,
 } from '../lib/contract';
 import {
@@ -26,6 +27,8 @@ export interface Config {
   readonly warnings: WarningLimits;
   /** Attempts per AWS call, retries included. */
   readonly maxAttempts: number;
+  /** The ARN (or name) of the bus job events go to; undefined when events are off. */
+  readonly eventBusName?: string;
 }
 
 // The SDK's own setting for attempts per call; the SDK reads it only when the client is given no maxAttempts.
@@ -85,5 +88,6 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     activeMs: activeSeconds * 1000,
     warnings: { awaitingStartMs: awaitingStartSeconds * 1000, stuckMs: stuckSeconds * 1000 },
     maxAttempts,
+    eventBusName: env[ENV_EVENT_BUS_NAME] || undefined,
   };
 }

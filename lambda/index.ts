@@ -46,7 +46,7 @@ export async function handler(event: unknown, context?: { getRemainingTimeInMill
     }
     const run = { ...deps, now: new Date() };
     const summary = await runOnce(run);
-    await writeNextRunAt(run, nextRunAt(run.now, summary.figures, cadence));
+    await writeNextRunAt(run, nextRunAt(run.now, summary.figures, cadence, summary.stillOwed > 0));
     return summary;
   } catch (error) {
     logger.error('Run failed', { error });

@@ -202,27 +202,103 @@ export interface RunFigures {
   readonly newUsers: UserCounts;
 }
 
+/** The counts a stored change owes to the metrics: the status it completed in, if any, and its new users. */
+export interface OwedCounts {
+  readonly completed?: CompletedStatus;
+  readonly newUsers: UserCounts;
+}
+
 /**
- * Gauges come from the whole listing; transitions and user counts only from the changes this run
- * managed to store, so that a change stored by another run is counted there, not twice.
+ * Gauges come from the whole listing; transitions and user counts from what is owed and published now: the
+ * changes this run stored (a change stored by another run is counted there, not twice), and those that runs
+ * killed or failed before publishing left in the state table.
  */
-export function computeFigures(
-  jobs: readonly UserImportJobType[],
-  storedChanges: readonly JobChange[],
-): RunFigures {
+export function computeFigures(jobs: readonly UserImportJobType[], owed: readonly OwedCounts[]): RunFigures {
   const jobCounts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
   for (const job of jobs) {
     if (isJobStatus(job.Status)) jobCounts[job.Status]++;
   }
   const completed = Object.fromEntries(COMPLETED_STATUSES.map((s) => [s, 0])) as Record<CompletedStatus, number>;
   const users = { importedUsers: 0, skippedUsers: 0, failedUsers: 0 };
-  for (const change of storedChanges) {
-    if (change.completed) completed[change.completed]++;
-    users.importedUsers += change.newUsers.importedUsers;
-    users.skippedUsers += change.newUsers.skippedUsers;
-    users.failedUsers += change.newUsers.failedUsers;
+  for (const counts of owed) {
+    if (counts.completed) completed[counts.completed]++;
+    users.importedUsers += counts.newUsers.importedUsers;
+    users.skippedUsers += counts.newUsers.skippedUsers;
+    users.failedUsers += counts.newUsers.failedUsers;
   }
   return { jobs: jobCounts, jobsCompleted: completed, newUsers: users };
+}
+
+/** The `detail` of a job's state change event: the README's "Job events" documents each field. */
+export interface JobStateChangeDetail {
+  readonly eventKey: string;
+  readonly userPoolId: string;
+  readonly jobId: string;
+  readonly jobName?: string;
+  readonly previousStatus: JobStatus | null;
+  readonly status: JobStatus;
+  readonly importedUsers: number;
+  readonly skippedUsers: number;
+  readonly failedUsers: number;
+  readonly completionMessage?: string;
+  readonly creationDate?: string;
+  readonly startDate?: string;
+  readonly completionDate?: string;
+  readonly importLog?: { readonly logGroupName: string; readonly logStreamName: string };
+}
+
+/** What a stored change owes until it is published: counts for the metrics, an event for the bus, or both. */
+export interface Owed {
+  readonly counts?: OwedCounts;
+  readonly event?: JobStateChangeDetail;
+}
+
+export interface OwedOptions {
+  readonly userPoolId: string;
+  /** False when events are switched off. */
+  readonly events: boolean;
+  /** A first run announces only what it counts: the rest is the baseline, perhaps a thousand old jobs. */
+  readonly firstRun: boolean;
+  /** The pool's name, for the location of a job's own import log; left out when unknown. */
+  readonly userPoolName?: string;
+}
+
+/** Whether a change is a status change to announce (and log): a first run's baseline is not. */
+export function isAnnounced(change: JobChange, firstRun: boolean): boolean {
+  const baseline = firstRun && change.previous === undefined && !change.completed;
+  return change.next.status !== change.previous?.status && !baseline;
+}
+
+/** What a change owes once stored, or undefined when it owes nothing (a first run's history, say). */
+export function owedBy(change: JobChange, options: OwedOptions): Owed | undefined {
+  const { newUsers } = change;
+  const counted = change.completed !== undefined || newUsers.importedUsers + newUsers.skippedUsers + newUsers.failedUsers > 0;
+  const counts = counted ? { completed: change.completed, newUsers } : undefined;
+  const event = options.events && isAnnounced(change, options.firstRun) ? eventDetail(change, options) : undefined;
+  return counts || event ? { counts, event } : undefined;
+}
+
+function eventDetail(change: JobChange, options: OwedOptions): JobStateChangeDetail {
+  const { job, next } = change;
+  const logs = job.CloudWatchLogsRoleArn && options.userPoolName !== undefined;
+  return {
+    eventKey: `${options.userPoolId}/${job.JobId}/${next.status}`,
+    userPoolId: options.userPoolId,
+    jobId: job.JobId!,
+    jobName: job.JobName,
+    previousStatus: change.previous?.status ?? null,
+    status: next.status,
+    importedUsers: next.importedUsers,
+    skippedUsers: next.skippedUsers,
+    failedUsers: next.failedUsers,
+    completionMessage: job.CompletionMessage,
+    creationDate: job.CreationDate?.toISOString(),
+    startDate: job.StartDate?.toISOString(),
+    completionDate: job.CompletionDate?.toISOString(),
+    importLog: logs
+      ? { logGroupName: `/aws/cognito/userpools/${options.userPoolId}/${options.userPoolName}`, logStreamName: `${job.JobId}/${job.JobName}` }
+      : undefined,
+  };
 }
 
 /** How often a pool is listed: every `activeMs` while a job may still change, every `idleMs` otherwise. */
@@ -236,11 +312,12 @@ const UNFINISHED: readonly JobStatus[] = ['Created', 'Pending', 'InProgress', 'S
 
 /**
  * When the pool should next be listed, from what this run found: while any job is unfinished, soon, so that
- * its end is published within one active interval; when none is, after the schedule the user chose.
+ * its end is published within one active interval; when none is, after the schedule the user chose. While anything
+ * is still owed (an event the bus refused), soon too.
  */
-export function nextRunAt(now: Date, figures: RunFigures, cadence: Cadence): Date {
+export function nextRunAt(now: Date, figures: RunFigures, cadence: Cadence, owing = false): Date {
   const unfinished = UNFINISHED.some((status) => figures.jobs[status] > 0);
-  return new Date(now.getTime() + (unfinished ? cadence.activeMs : cadence.idleMs));
+  return new Date(now.getTime() + (unfinished || owing ? cadence.activeMs : cadence.idleMs));
 }
 
 /**

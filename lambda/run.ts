@@ -1,18 +1,10 @@
-/** One run for one pool, as the README's "How it counts" tells it: list, read the state, store the changes, publish. */
-import {
-  ListUserImportJobsCommand,
-  UserImportJobType,
-} from '@aws-sdk/client-cognito-identity-provider';
-import {
-  PAGE_SIZE,
-  computeFigures,
-  countWarnings,
-  listAllJobs,
-  planChanges,
-} from './logic';
-import { RunDependencies, call } from './aws';
+/** One run for one pool, as the README's "How it counts" tells it: list, read the state, store the changes with what they owe, publish, clear. */
+import { DescribeUserPoolCommand, ListUserImportJobsCommand, UserImportJobType } from '@aws-sdk/client-cognito-identity-provider';
+import { JobChange, PAGE_SIZE, computeFigures, countWarnings, isAnnounced, listAllJobs, owedBy, planChanges } from './logic';
+import { RunDependencies, TIMEOUT_MARGIN_MS, call } from './aws';
+import { sendEvents } from './events';
 import { PublishedFigures, publishHeartbeat, publishMetrics } from './metrics';
-import { conditionalPut, markerItem, putIfAbsent, readState, storeChange } from './state';
+import { OutboxEntry, claimEntry, clearEntry, conditionalPut, markerItem, putIfAbsent, readState, storeChange } from './state';
 
 // A type, not an interface, so that it can be logged as a record of fields.
 export type RunSummary = {
@@ -22,16 +14,26 @@ export type RunSummary = {
   readonly firstRun: boolean;
   readonly changesStored: number;
   readonly changesStoredElsewhere: number;
+  /** Entries of the outbox this run published: its own, and those left by runs that ended before publishing. */
+  readonly owedPublished: number;
+  /** Of those, the ones left by an earlier run. */
+  readonly leftoversPublished: number;
+  readonly eventsSent: number;
+  /** Entries still owed after this run: events the bus did not take, entries another run holds or this one could not take over. */
+  readonly stillOwed: number;
   readonly figures: PublishedFigures;
 };
 
 
 // Parallel conditional writes: enough to store a first run of 1,000 jobs in well under a second.
 const WRITE_CONCURRENCY = 16;
+// How long a run holds what it stored when it has no Lambda context to say when it ends: Lambda's longest timeout.
+const DEFAULT_LEASE_MS = 15 * 60_000;
 
 /**
- * One run for one pool. Nothing is stored or published unless the listing is complete; then each
- * change is stored with a conditional write, and only the changes this run stored are counted.
+ * One run for one pool. Nothing is stored or published unless the listing is complete; then each change is
+ * stored with a conditional write that also puts what it owes (its counts, its event) in the outbox. What this
+ * run stored, and what runs that ended before publishing left, is published (events, then metrics), then cleared.
  */
 export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   const { cognito, config, log } = deps;
@@ -46,7 +48,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     return { jobs: answer.UserImportJobs ?? [], nextToken: answer.PaginationToken };
   });
 
-  const { stored, marker } = await readState(deps);
+  const { stored, marker, outbox } = await readState(deps);
   const firstRun = marker?.FirstRunCompletedAt === undefined;
   let historyBefore: string | undefined;
   if (firstRun) {
@@ -63,21 +65,39 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     log.warn('Job is listed in an older state than the one stored; it is left alone', jobFields(job));
   }
 
-  const outcomes = await mapWithConcurrency(plan.changes, WRITE_CONCURRENCY, (change) => storeChange(deps, change));
-  const storedChanges = plan.changes.filter((_, i) => outcomes[i].status === 'fulfilled' && outcomes[i].value);
+  // This run holds what it stores until it ends; then, if it has not cleared it, the next run takes it over.
+  const leaseUntil = new Date(deps.deadline ? deps.deadline.at.getTime() + TIMEOUT_MARGIN_MS : deps.now.getTime() + DEFAULT_LEASE_MS).toISOString();
+  const leftovers = outbox.filter((entry) => entry.leaseUntil <= deps.now.toISOString());
+  const events = config.eventBusName !== undefined;
+  const owedOptions = { userPoolId: config.userPoolId, events, firstRun, userPoolName: await poolNameIfNeeded(deps, plan.changes, firstRun) };
+  const [claims, outcomes] = await Promise.all([
+    mapWithConcurrency(leftovers, WRITE_CONCURRENCY, (entry) => claimEntry(deps, entry, leaseUntil)),
+    mapWithConcurrency(plan.changes, WRITE_CONCURRENCY, (change) => storeChange(deps, change, owedBy(change, owedOptions), leaseUntil)),
+  ]);
+  const due: OutboxEntry[] = [];
+  let unclaimed = 0;
+  claims.forEach((claim, i) => {
+    if (claim.status === 'fulfilled' && claim.value) due.push(claim.value);
+    else if (claim.status === 'rejected') {
+      unclaimed++;
+      log.warn('Could not take over what an earlier run left unpublished; a later run will', { jobId: leftovers[i].jobId, error: claim.reason });
+    }
+  });
+  const leftoversPublished = due.length;
+  const storedChanges: JobChange[] = [];
   const failedWrites: Error[] = [];
   outcomes.forEach((o, i) => {
     if (o.status === 'rejected') {
       failedWrites.push(o.reason);
       log.error('Could not store a job change; the next run will count it', { ...jobFields(plan.changes[i].job), error: o.reason });
+    } else if (o.value.stored) {
+      storedChanges.push(plan.changes[i]);
+      if (o.value.entry) due.push(o.value.entry);
     }
   });
 
-  const figures: PublishedFigures = { ...computeFigures(jobs, storedChanges), warnings: countWarnings(jobs, deps.now, config.warnings) };
   for (const change of storedChanges) {
-    // A first run logs only what it counts: the rest is the baseline, perhaps a thousand old jobs.
-    const baseline = firstRun && change.previous === undefined && !change.completed;
-    if (change.next.status !== change.previous?.status && !baseline) {
+    if (isAnnounced(change, firstRun)) {
       log.info(change.completed ? 'Import job completed' : 'Import job status changed', {
         ...jobFields(change.job),
         previousStatus: change.previous?.status ?? null,
@@ -85,7 +105,25 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
       });
     }
   }
+
+  // Events first, then metrics, then clear: a run killed in between leaves the entries to the next, which
+  // publishes them again; so a duplicate needs a kill between publishing and clearing.
+  const delivery = events ? await sendEvents(deps, due) : { sent: new Set<OutboxEntry>() };
+  const eventOwed = (entry: OutboxEntry) => events && entry.event !== undefined && !delivery.sent.has(entry);
+  const owedCounts = due.flatMap((entry) => (entry.counts ? [entry.counts] : []));
+  const figures: PublishedFigures = { ...computeFigures(jobs, owedCounts), warnings: countWarnings(jobs, deps.now, config.warnings) };
   publishMetrics(config, deps.now, figures);
+  const toClear = due.filter((entry) => entry.counts !== undefined || !eventOwed(entry));
+  const clears = await mapWithConcurrency(toClear, WRITE_CONCURRENCY, (entry) => clearEntry(deps, entry, eventOwed(entry)));
+  clears.forEach((clear, i) => {
+    if (clear.status === 'rejected') {
+      log.warn('Published, but could not clear it from the outbox; a run after this one ends publishes it again', {
+        jobId: toClear[i].jobId,
+        eventKey: toClear[i].event?.eventKey,
+        error: clear.reason,
+      });
+    }
+  });
 
   if (firstRun && failedWrites.length === 0) {
     // Marked after publishing what was stored: a first run cut short is still a first run, so history is
@@ -105,19 +143,47 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     firstRun,
     changesStored: storedChanges.length,
     changesStoredElsewhere: plan.changes.length - storedChanges.length - failedWrites.length,
+    owedPublished: due.length,
+    leftoversPublished,
+    eventsSent: delivery.sent.size,
+    stillOwed: due.filter(eventOwed).length + (outbox.length - leftovers.length) + unclaimed,
     figures,
   };
   log.info('Run summary', summary);
-  if (failedWrites.length === 0) publishHeartbeat(config, deps.now);
-  if (failedWrites.length > 0) {
-    throw new AggregateError(
-      failedWrites,
-      `could not store ${failedWrites.length} of ${plan.changes.length} job changes for user pool ${config.userPoolId} ` +
-        `(first: ${failedWrites[0].message}); they will be counted by the next run`,
-      { cause: failedWrites[0] },
-    );
+  const failures = delivery.error ? [...failedWrites, delivery.error] : failedWrites;
+  if (failures.length === 0 && unclaimed === 0) publishHeartbeat(config, deps.now);
+  if (delivery.error) {
+    log.error('Could not send every job event; they stay owed, for a later run to send', { error: delivery.error });
+  }
+  if (failures.length > 0) {
+    const pool = `for user pool ${config.userPoolId}`;
+    const what = [
+      failedWrites.length > 0 &&
+        `could not store ${failedWrites.length} of ${plan.changes.length} job changes ${pool} (first: ${failedWrites[0].message}); ` +
+          'they will be counted by the next run',
+      delivery.error && `could not send ${due.filter(eventOwed).length} job events ${pool} (${delivery.error.message}); they stay owed`,
+    ].filter(Boolean);
+    throw new AggregateError(failures, what.join('; '), { cause: failures[0] });
   }
   return summary;
+}
+
+/**
+ * The pool's name, when an event to be sent names a job's own import log (`/aws/cognito/userpools/<id>/<name>`);
+ * left out of the events, with a warning, when it cannot be read.
+ */
+async function poolNameIfNeeded(deps: RunDependencies, changes: readonly JobChange[], firstRun: boolean): Promise<string | undefined> {
+  const needed = deps.config.eventBusName && changes.some((change) => change.job.CloudWatchLogsRoleArn && isAnnounced(change, firstRun));
+  if (!needed) return undefined;
+  try {
+    const answer = await call(deps, 'DescribeUserPool', (options) =>
+      deps.cognito.send(new DescribeUserPoolCommand({ UserPoolId: deps.config.userPoolId }), options),
+    );
+    return answer.UserPool?.Name;
+  } catch (error) {
+    deps.log.warn("Could not read the pool's name; events leave out where the job's import log is", { error });
+    return undefined;
+  }
 }
 
 function jobFields(job: UserImportJobType): Record<string, unknown> {

@@ -1,6 +1,9 @@
-/** The state table: per-job items written with conditional writes, the pool's first-run marker, and when the pool is next due. */
+/**
+ * The state table: per-job items written with conditional writes, each carrying its outbox (what its stored changes
+ * still owe), the pool's first-run marker, and when the pool is next due.
+ */
 import { randomUUID } from 'crypto';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   POOL_MARKER_SORT_KEY,
   CADENCE_SORT_KEY,
@@ -8,11 +11,7 @@ import {
   TABLE_SORT_KEY,
   isJobStatus,
 } from '../lib/contract';
-import {
-  JobChange,
-  StoredJobState,
-} from './logic';
-import { Config } from './config';
+import { JobChange, JobStateChangeDetail, Owed, OwedCounts, StoredJobState } from './logic';
 import { RunDependencies, call } from './aws';
 
 /** The item that records a pool's first run: its history cut-off, and when it completed. */
@@ -26,14 +25,40 @@ export function markerItem(deps: RunDependencies, marker: PoolMarker): Record<st
 }
 
 /** How a call names the item it reads or writes: `job import-0000000200`, `pool marker`, `next run`. */
-function itemName(item: Record<string, unknown>): string {
-  const sortKey = item[TABLE_SORT_KEY];
+function itemName(sortKey: string): string {
   if (sortKey === POOL_MARKER_SORT_KEY) return 'pool marker';
   return sortKey === CADENCE_SORT_KEY ? 'next run' : `job ${sortKey}`;
 }
 
-export async function readState(deps: RunDependencies): Promise<{ stored: Map<string, StoredJobState>; marker?: PoolMarker }> {
+/**
+ * An entry of the outbox: what one stored change owes, kept on its job's item, in the write that stored the
+ * change, until it is published. Whoever holds its token publishes it; a run killed or failed before it cleared
+ * the entry leaves it to the first run after `leaseUntil`, the end of the run that holds it.
+ */
+export interface OutboxEntry {
+  readonly jobId: string;
+  /** The item attribute that holds it: `Owed_<version>`, one for each stored change of the job. */
+  readonly attribute: string;
+  readonly token: string;
+  readonly leaseUntil: string;
+  /** When the change was stored: the event's time. */
+  readonly at: string;
+  readonly counts?: OwedCounts;
+  readonly event?: JobStateChangeDetail;
+}
+
+const OWED_PREFIX = 'Owed_';
+
+export interface State {
+  readonly stored: Map<string, StoredJobState>;
+  readonly marker?: PoolMarker;
+  /** Every entry of the outbox, whoever holds it. */
+  readonly outbox: OutboxEntry[];
+}
+
+export async function readState(deps: RunDependencies): Promise<State> {
   const stored = new Map<string, StoredJobState>();
+  const outbox: OutboxEntry[] = [];
   let marker: PoolMarker | undefined;
   let startKey: Record<string, unknown> | undefined;
   let pageNumber = 0;
@@ -64,34 +89,152 @@ export async function readState(deps: RunDependencies): Promise<{ stored: Map<st
           failedUsers: item.FailedUsers,
           version: item.Version,
         });
+        for (const [attribute, value] of Object.entries(item)) {
+          if (attribute.startsWith(OWED_PREFIX)) outbox.push(fromOwedItem(jobId, attribute, value));
+        }
       }
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
-  return { stored, marker };
+  return { stored, marker, outbox };
 }
 
-/** Stores one change if nobody stored another since we read; true when this run stored it. */
-export async function storeChange(deps: RunDependencies, change: JobChange): Promise<boolean> {
-  const item = {
-    [TABLE_PARTITION_KEY]: deps.config.userPoolId,
-    [TABLE_SORT_KEY]: change.job.JobId!,
-    Status: change.next.status,
-    ImportedUsers: change.next.importedUsers,
-    SkippedUsers: change.next.skippedUsers,
-    FailedUsers: change.next.failedUsers,
-    Version: (change.previous?.version ?? 0) + 1,
-    UpdatedAt: deps.now.toISOString(),
+function fromOwedItem(jobId: string, attribute: string, value: Record<string, any>): OutboxEntry {
+  const counts = value.Counts as Record<string, any> | undefined;
+  return {
+    jobId,
+    attribute,
+    token: value.Token,
+    leaseUntil: value.LeaseUntil,
+    at: value.At,
+    counts: counts && {
+      completed: counts.Completed,
+      newUsers: { importedUsers: counts.ImportedUsers, skippedUsers: counts.SkippedUsers, failedUsers: counts.FailedUsers },
+    },
+    event: value.Event === undefined ? undefined : JSON.parse(value.Event),
   };
-  if (change.previous === undefined) return putIfAbsent(deps, item);
-  return conditionalPut(deps, item, '#version = :version', { '#version': 'Version' }, { ':version': change.previous.version });
 }
 
+function toOwedItem(entry: OutboxEntry): Record<string, unknown> {
+  const { counts, event } = entry;
+  return {
+    Token: entry.token,
+    LeaseUntil: entry.leaseUntil,
+    At: entry.at,
+    ...(counts && {
+      Counts: {
+        ...(counts.completed && { Completed: counts.completed }),
+        ImportedUsers: counts.newUsers.importedUsers,
+        SkippedUsers: counts.newUsers.skippedUsers,
+        FailedUsers: counts.newUsers.failedUsers,
+      },
+    }),
+    // As JSON: exactly the detail that is sent, absent fields and all.
+    ...(event && { Event: JSON.stringify(event) }),
+  };
+}
+
+/** The key of a pool's item: a job's, the marker's or the next run's. */
+function itemKey(deps: RunDependencies, sortKey: string): Record<string, string> {
+  return { [TABLE_PARTITION_KEY]: deps.config.userPoolId, [TABLE_SORT_KEY]: sortKey };
+}
+
+/** A stored change, and its outbox entry when it owes anything; or nothing, when another run stored first. */
+export type StoreResult = { readonly stored: false } | { readonly stored: true; readonly entry?: OutboxEntry };
+
+/**
+ * Stores one change if nobody stored another since we read, and in the same write what it owes (the outbox
+ * entry), held by this run until `leaseUntil`. An update, not a put: the item's other outbox entries are left
+ * as they are, whoever is publishing them.
+ */
+export async function storeChange(deps: RunDependencies, change: JobChange, owed: Owed | undefined, leaseUntil: string): Promise<StoreResult> {
+  const version = (change.previous?.version ?? 0) + 1;
+  const writeId = randomUUID();
+  const entry: OutboxEntry | undefined = owed && {
+    jobId: change.job.JobId!,
+    attribute: `${OWED_PREFIX}${version}`,
+    token: writeId,
+    leaseUntil,
+    at: deps.now.toISOString(),
+    ...owed,
+  };
+  const values: Record<string, unknown> = {
+    ':status': change.next.status,
+    ':imported': change.next.importedUsers,
+    ':skipped': change.next.skippedUsers,
+    ':failed': change.next.failedUsers,
+    ':version': version,
+    ':at': deps.now.toISOString(),
+    ':writeId': writeId,
+  };
+  const names: Record<string, string> = { '#status': 'Status', '#version': 'Version' };
+  let update =
+    'SET #status = :status, ImportedUsers = :imported, SkippedUsers = :skipped, FailedUsers = :failed, ' +
+    '#version = :version, UpdatedAt = :at, WriteId = :writeId';
+  if (entry) {
+    update += ', #owed = :owed';
+    names['#owed'] = entry.attribute;
+    values[':owed'] = toOwedItem(entry);
+  }
+  let condition = 'attribute_not_exists(#version)';
+  if (change.previous !== undefined) {
+    condition = '#version = :previous';
+    values[':previous'] = change.previous.version;
+  }
+  const stored = await conditionalUpdate(deps, entry?.jobId ?? change.job.JobId!, update, condition, names, values, (item) => item.WriteId === writeId);
+  return stored ? { stored, entry } : { stored };
+}
+
+/**
+ * Takes over an entry whose holder's lease has ended (it was killed, or failed before clearing it): a new token
+ * and lease, so that of two runs that find it, one publishes it.
+ */
+export async function claimEntry(deps: RunDependencies, entry: OutboxEntry, leaseUntil: string): Promise<OutboxEntry | undefined> {
+  const token = randomUUID();
+  const claimed = await conditionalUpdate(
+    deps,
+    entry.jobId,
+    'SET #owed.#token = :token, #owed.#lease = :lease',
+    '#owed.#token = :held',
+    { '#owed': entry.attribute, '#token': 'Token', '#lease': 'LeaseUntil' },
+    { ':token': token, ':lease': leaseUntil, ':held': entry.token },
+    (item) => item[entry.attribute]?.Token === token,
+  );
+  return claimed ? { ...entry, token, leaseUntil } : undefined;
+}
+
+/**
+ * Clears what was published of an entry this run holds: all of it, or its counts only when its event is still
+ * owed (the bus refused it), which stays for the first run after the lease. Failing its condition means the
+ * entry is already cleared: an earlier attempt landed though its answer was lost.
+ */
+export async function clearEntry(deps: RunDependencies, entry: OutboxEntry, eventOwed: boolean): Promise<void> {
+  const path = eventOwed ? '#owed.#counts' : '#owed';
+  try {
+    await call(deps, `UpdateItem job ${entry.jobId}`, (options) =>
+      deps.dynamodb.send(
+        new UpdateCommand({
+          TableName: deps.config.tableName,
+          Key: itemKey(deps, entry.jobId),
+          UpdateExpression: `REMOVE ${path}`,
+          ConditionExpression: '#owed.#token = :token',
+          ExpressionAttributeNames: { '#owed': entry.attribute, '#token': 'Token', ...(eventOwed && { '#counts': 'Counts' }) },
+          ExpressionAttributeValues: { ':token': entry.token },
+        }),
+        options,
+      ),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
+}
+
+/** Stores the pool's first-run marker unless there is one: the marker of a first run cut short is kept. */
 export function putIfAbsent(deps: RunDependencies, item: Record<string, unknown>): Promise<boolean> {
   return conditionalPut(deps, item, 'attribute_not_exists(#pk)', { '#pk': TABLE_PARTITION_KEY });
 }
 
-export async function conditionalPut(
+export function conditionalPut(
   deps: RunDependencies,
   item: Record<string, unknown>,
   condition: string,
@@ -100,8 +243,11 @@ export async function conditionalPut(
 ): Promise<boolean> {
   // A token of this write alone, by which a write that landed though its answer was lost is known again.
   const stamped = { ...item, WriteId: randomUUID() };
-  try {
-    await call(deps, `PutItem ${itemName(item)}`, (options) =>
+  return conditionalWrite(
+    deps,
+    item[TABLE_SORT_KEY] as string,
+    'PutItem',
+    (options) =>
       deps.dynamodb.send(
         new PutCommand({
           TableName: deps.config.tableName,
@@ -112,43 +258,82 @@ export async function conditionalPut(
         }),
         options,
       ),
-    );
+    (stored) => stored.WriteId === stamped.WriteId,
+  );
+}
+
+function conditionalUpdate(
+  deps: RunDependencies,
+  jobId: string,
+  update: string,
+  condition: string,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+  isOurs: (item: Record<string, any>) => boolean,
+): Promise<boolean> {
+  return conditionalWrite(
+    deps,
+    jobId,
+    'UpdateItem',
+    (options) =>
+      deps.dynamodb.send(
+        new UpdateCommand({
+          TableName: deps.config.tableName,
+          Key: itemKey(deps, jobId),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+        options,
+      ),
+    isOurs,
+  );
+}
+
+/**
+ * One conditional write: true when this run's write landed, false when the condition failed on another run's.
+ * The SDK retries a write whose answer was lost (a 500, a reset connection): when the first attempt had landed,
+ * the retry fails its condition or the run gives up, though the write is ours. So on failure, ask the table.
+ */
+async function conditionalWrite(
+  deps: RunDependencies,
+  sortKey: string,
+  operation: string,
+  send: (options: { abortSignal?: AbortSignal }) => Promise<unknown>,
+  isOurs: (item: Record<string, any>) => boolean,
+): Promise<boolean> {
+  const name = itemName(sortKey);
+  try {
+    await call(deps, `${operation} ${name}`, send);
     return true;
   } catch (error) {
-    // The SDK retries a write whose answer was lost (a 500, a reset connection): when the first attempt had
-    // landed, the retry fails its condition or the run gives up, though the item is ours. Ask the table.
-    if (await storedByThisRun(deps, stamped)) return true;
+    if (await landed(deps, sortKey, name, isOurs)) return true;
     if ((error as Error).name === 'ConditionalCheckFailedException') return false;
     throw error;
   }
 }
 
-async function storedByThisRun(deps: RunDependencies, item: Record<string, unknown>): Promise<boolean> {
+async function landed(deps: RunDependencies, sortKey: string, name: string, isOurs: (item: Record<string, any>) => boolean): Promise<boolean> {
   try {
-    const { Item } = await call(deps, `GetItem ${itemName(item)}`, (options) =>
+    const { Item } = await call(deps, `GetItem ${name}`, (options) =>
       deps.dynamodb.send(
-        new GetCommand({
-          TableName: deps.config.tableName,
-          Key: { [TABLE_PARTITION_KEY]: item[TABLE_PARTITION_KEY], [TABLE_SORT_KEY]: item[TABLE_SORT_KEY] },
-          ConsistentRead: true,
-        }),
+        new GetCommand({ TableName: deps.config.tableName, Key: itemKey(deps, sortKey), ConsistentRead: true }),
         options,
       ),
     );
-    return Item?.WriteId === item.WriteId;
+    return Item !== undefined && isOurs(Item);
   } catch {
-    return false; // The write's own error says more than this one.
+    // The write's own error says more than this one. If the write did land, what it stored in the outbox is
+    // published by a later run, once this run's lease has ended.
+    return false;
   }
 }
 
 
-function cadenceKey(config: Config): Record<string, string> {
-  return { [TABLE_PARTITION_KEY]: config.userPoolId, [TABLE_SORT_KEY]: CADENCE_SORT_KEY };
-}
-
 export async function readNextRunAt(deps: RunDependencies): Promise<Date | undefined> {
   const { Item } = await call(deps, 'GetItem next run', (options) =>
-    deps.dynamodb.send(new GetCommand({ TableName: deps.config.tableName, Key: cadenceKey(deps.config), ConsistentRead: true }), options),
+    deps.dynamodb.send(new GetCommand({ TableName: deps.config.tableName, Key: itemKey(deps, CADENCE_SORT_KEY), ConsistentRead: true }), options),
   );
   return typeof Item?.NextRunAt === 'string' ? new Date(Item.NextRunAt) : undefined;
 }
@@ -160,7 +345,7 @@ export async function writeNextRunAt(deps: RunDependencies, next: Date): Promise
   const runAt = deps.now.toISOString();
   await conditionalPut(
     deps,
-    { ...cadenceKey(deps.config), NextRunAt: next.toISOString(), RunAt: runAt },
+    { ...itemKey(deps, CADENCE_SORT_KEY), NextRunAt: next.toISOString(), RunAt: runAt },
     'attribute_not_exists(#runAt) OR #runAt <= :runAt',
     { '#runAt': 'RunAt' },
     { ':runAt': runAt },

@@ -108,3 +108,13 @@ export function isJobStatus(value: string | undefined): value is JobStatus {
 export function isCompletedStatus(value: string | undefined): value is CompletedStatus {
   return (COMPLETED_STATUSES as readonly (string | undefined)[]).includes(value);
 }
+
+/**
+ * The event bus the handler sends per-job events to, by ARN; unset when the user switched events off.
+ * The handler sends each job's status change there (see `EVENT_SOURCE`, `EVENT_DETAIL_TYPE`).
+ */
+export const ENV_EVENT_BUS_NAME = 'EVENT_BUS_NAME';
+/** `source` of the per-job events. */
+export const EVENT_SOURCE = 'import-job-monitor';
+/** `detail-type` of the per-job events. */
+export const EVENT_DETAIL_TYPE = 'Cognito User Import Job State Change';

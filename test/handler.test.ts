@@ -10,7 +10,7 @@ import {
   UserImportJobType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { COMPLETED_STATUSES, JOB_STATUSES } from '../lib/contract';
 import { Config, Deadline, Log, RunSummary, createClients, handler, readConfig, runOnce } from '../lambda';
@@ -94,6 +94,7 @@ beforeEach(() => {
   cognitoMock.on(ListUserImportJobsCommand).callsFake(servePages);
   dynamoMock.on(QueryCommand).callsFake((input) => table.query(input));
   dynamoMock.on(PutCommand).callsFake((input) => table.put(input));
+  dynamoMock.on(UpdateCommand).callsFake((input) => table.update(input));
   dynamoMock.on(GetCommand).callsFake((input) => table.get(input));
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => {
     stdout += String(chunk);
@@ -297,10 +298,10 @@ describe('first run, cut short', () => {
 
   it('keeps its history cut-off when retried, so a recent completion it failed to store still counts', async () => {
     jobs = [job(1, 'Failed', { CompletionDate: new Date(NOW.getTime() - 270_000) })];
-    dynamoMock.on(PutCommand).callsFakeOnce((input) => table.put(input)).callsFakeOnce(() => {
+    dynamoMock.on(UpdateCommand).callsFakeOnce(() => {
       throw new Error('throttled for good');
-    }).callsFake((input) => table.put(input));
-    await expect(run()).rejects.toThrow(/could not store 1 of 1 job changes .*\(first: PutItem job import-0000000001 .*Error: throttled for good\)/);
+    }).callsFake((input) => table.update(input));
+    await expect(run()).rejects.toThrow(/could not store 1 of 1 job changes .*\(first: UpdateItem job import-0000000001 .*Error: throttled for good\)/);
     expect(logLines).toContainEqual(
       expect.objectContaining({ level: 'ERROR', fields: expect.objectContaining({ jobId: 'import-0000000001', error: expect.any(Error) }) }),
     );
@@ -348,8 +349,11 @@ describe('exactly once', () => {
     await baseline();
     jobs = [job(1, 'Failed', { ImportedUsers: 12 })];
     // The first attempt is stored but its answer is lost; the SDK's retry then fails the version check.
-    dynamoMock.on(PutCommand).callsFake((input) => {
-      table.put(input);
+    let lose = true;
+    dynamoMock.on(UpdateCommand).callsFake((input) => {
+      table.update(input);
+      if (!lose) return {};
+      lose = false;
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
     });
     const { summary, emf } = await run();
@@ -362,9 +366,9 @@ describe('exactly once', () => {
     jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
     await baseline();
     jobs = [job(1, 'Failed'), job(2, 'Failed')];
-    dynamoMock.on(PutCommand).callsFake((input) => {
-      if (input.Item.JobId === 'import-0000000002') throw new Error('throttled for good');
-      return table.put(input);
+    dynamoMock.on(UpdateCommand).callsFake((input) => {
+      if (input.Key!.JobId === 'import-0000000002') throw new Error('throttled for good');
+      return table.update(input);
     });
     await expect(run()).rejects.toThrow(/could not store 1 of 2 job changes for user pool eu-west-1_AbC123/);
     expect(completed(parseEmf(stdout), 'Failed')).toBe(1);
@@ -449,23 +453,23 @@ describe('errors name the call that failed', () => {
     jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
     await baseline();
     jobs = [job(1, 'Failed'), job(2, 'Failed')];
-    dynamoMock.on(PutCommand).callsFake((input) => {
-      if (input.Item.JobId === 'import-0000000002') throw sdkError(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }), 8);
-      return table.put(input);
+    dynamoMock.on(UpdateCommand).callsFake((input) => {
+      if (input.Key!.JobId === 'import-0000000002') throw sdkError(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }), 8);
+      return table.update(input);
     });
     logLines = [];
     const error = await run().catch((e) => e);
     expect(error).toBeInstanceOf(AggregateError);
     expect(error.message).toBe(
-      `could not store 1 of 2 job changes for user pool ${POOL} (first: PutItem job import-0000000002 for user pool ${POOL} ` +
+      `could not store 1 of 2 job changes for user pool ${POOL} (first: UpdateItem job import-0000000002 for user pool ${POOL} ` +
         'failed after 8 attempts: TimeoutError: socket hang up); they will be counted by the next run',
     );
-    expect(error.errors.map((e: any) => e.operation)).toEqual(['PutItem job import-0000000002']);
+    expect(error.errors.map((e: any) => e.operation)).toEqual(['UpdateItem job import-0000000002']);
     expect(logLines.filter((l) => l.level === 'ERROR')).toEqual([
       expect.objectContaining({
         fields: expect.objectContaining({
           jobId: 'import-0000000002',
-          error: expect.objectContaining({ name: 'TimeoutError', operation: 'PutItem job import-0000000002' }),
+          error: expect.objectContaining({ name: 'TimeoutError', operation: 'UpdateItem job import-0000000002' }),
         }),
       }),
     ]);
@@ -623,6 +627,7 @@ describe('cadence', () => {
     await expect(handler(TICK)).resolves.toEqual({ skipped: true, nextRunAt: later });
     expect(cognitoMock.commandCalls(ListUserImportJobsCommand)).toHaveLength(0);
     expect(dynamoMock.commandCalls(PutCommand)).toHaveLength(0);
+    expect(dynamoMock.commandCalls(UpdateCommand)).toHaveLength(0);
     expect(parseEmf(stdout)).toEqual([]);
   });
 

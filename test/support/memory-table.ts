@@ -1,46 +1,106 @@
 /**
- * Backs a mocked DynamoDBDocumentClient with a table in memory that honours the two conditions the handler
- * writes with. The end-to-end tests run the same handler against dynalite, a real DynamoDB emulator.
+ * Backs a mocked DynamoDBDocumentClient with a table in memory that honours the conditions and updates the handler
+ * writes with: `SET` and `REMOVE` of attributes and nested paths, and conditions joined by AND and OR of
+ * `attribute_exists`, `attribute_not_exists`, `=` and `<=`. Anything else fails, so that a test never passes on an
+ * expression not modelled. The end-to-end tests run the same handler against dynalite, a real DynamoDB emulator.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommandInput, PutCommandInput, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommandInput, PutCommandInput, QueryCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+
+type Item = Record<string, any>;
+type Names = Record<string, string> | undefined;
+type Values = Record<string, any> | undefined;
 
 export class MemoryTable {
-  public readonly items = new Map<string, Record<string, any>>();
+  public readonly items = new Map<string, Item>();
   public puts = 0;
+  public updates = 0;
 
   public query(input: QueryCommandInput) {
     const pool = input.ExpressionAttributeValues![':pool'];
-    return { Items: [...this.items.values()].filter((i) => i.UserPoolId === pool).map((i) => ({ ...i })) };
+    return { Items: [...this.items.values()].filter((i) => i.UserPoolId === pool).map((i) => structuredClone(i)) };
   }
 
   public put(input: PutCommandInput) {
     this.puts++;
     const item = input.Item!;
     const key = `${item.UserPoolId}|${item.JobId}`;
+    check(this.items.get(key), input.ConditionExpression, input.ExpressionAttributeNames, input.ExpressionAttributeValues);
+    this.items.set(key, structuredClone(item));
+    return {};
+  }
+
+  public update(input: UpdateCommandInput) {
+    this.updates++;
+    const key = `${input.Key!.UserPoolId}|${input.Key!.JobId}`;
     const existing = this.items.get(key);
-    const conditions: Record<string, () => boolean> = {
-      'attribute_not_exists(#pk)': () => existing === undefined,
-      'attribute_not_exists(#done)': () => existing?.FirstRunCompletedAt === undefined,
-      '#version = :version': () => existing?.Version === input.ExpressionAttributeValues![':version'],
-      'attribute_not_exists(#runAt) OR #runAt <= :runAt': () =>
-        existing?.RunAt === undefined || existing.RunAt <= input.ExpressionAttributeValues![':runAt'],
-    };
-    // No condition: an unconditional put. An unknown one fails, so that a test never passes on a condition not modelled.
-    const ok = input.ConditionExpression === undefined || (conditions[input.ConditionExpression]?.() ?? false);
-    if (!ok) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    check(existing, input.ConditionExpression, input.ExpressionAttributeNames, input.ExpressionAttributeValues);
+    const item = structuredClone(existing ?? { ...input.Key });
+    const expression = input.UpdateExpression!;
+    const clauses = /^(?:SET (.+?))?\s*(?:REMOVE (.+))?$/.exec(expression);
+    if (!clauses || (!clauses[1] && !clauses[2])) throw new Error(`MemoryTable cannot model the update ${expression}`);
+    for (const assignment of clauses[1]?.split(/,\s*/) ?? []) {
+      const [path, value] = assignment.split(/\s*=\s*/);
+      const parts = resolve(path, input.ExpressionAttributeNames);
+      const parent = parts.slice(0, -1).reduce((at, part) => at?.[part], item);
+      if (parent === undefined) throw new Error(`The document path provided in the update expression is invalid: ${path}`);
+      parent[parts[parts.length - 1]] = structuredClone(operand(value, input.ExpressionAttributeValues));
     }
-    this.items.set(key, { ...item });
+    for (const path of clauses[2]?.split(/,\s*/) ?? []) {
+      const parts = resolve(path, input.ExpressionAttributeNames);
+      const parent = parts.slice(0, -1).reduce((at, part) => at?.[part], item);
+      if (parent !== undefined) delete parent[parts[parts.length - 1]];
+    }
+    this.items.set(key, item);
     return {};
   }
 
   public get(input: GetCommandInput) {
     const item = this.items.get(`${input.Key!.UserPoolId}|${input.Key!.JobId}`);
-    return { Item: item ? { ...item } : undefined };
+    return { Item: item ? structuredClone(item) : undefined };
   }
 
-  public job(poolId: string, jobId: string): Record<string, any> | undefined {
+  public job(poolId: string, jobId: string): Item | undefined {
     return this.items.get(`${poolId}|${jobId}`);
   }
+
+  /** The outbox entries on the pool's items: attribute `Owed_<n>` of each job. */
+  public owed(poolId: string): { jobId: string; attribute: string; entry: Item }[] {
+    return [...this.items.values()]
+      .filter((item) => item.UserPoolId === poolId)
+      .flatMap((item) =>
+        Object.entries(item)
+          .filter(([attribute]) => attribute.startsWith('Owed_'))
+          .map(([attribute, entry]) => ({ jobId: item.JobId, attribute, entry })),
+      );
+  }
+}
+
+function resolve(path: string, names: Names): string[] {
+  return path.trim().split('.').map((part) => (part.startsWith('#') ? names![part] ?? fail(`no name ${part}`) : part));
+}
+
+function operand(token: string, values: Values): any {
+  const name = token.trim();
+  if (!name.startsWith(':') || !(name in (values ?? {}))) fail(`no value ${name}`);
+  return values![name];
+}
+
+function fail(message: string): never {
+  throw new Error(`MemoryTable: ${message}`);
+}
+
+function check(item: Item | undefined, condition: string | undefined, names: Names, values: Values): void {
+  if (condition === undefined) return;
+  const read = (path: string) => resolve(path, names).reduce((at, part) => at?.[part], item);
+  const holds = (term: string): boolean => {
+    let match = /^attribute_(not_)?exists\((.+)\)$/.exec(term.trim());
+    if (match) return (read(match[2]) === undefined) === (match[1] !== undefined);
+    match = /^(.+?)\s*(=|<=)\s*(:\w+)$/.exec(term.trim());
+    if (!match) fail(`cannot model the condition ${term}`);
+    const [left, right] = [read(match[1]), operand(match[3], values)];
+    return match[2] === '=' ? left === right : left !== undefined && left <= right;
+  };
+  const ok = condition.split(' OR ').some((either) => either.split(' AND ').every(holds));
+  if (!ok) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 }
