@@ -31,6 +31,9 @@ import {
   ENV_STUCK_SECONDS,
   ENV_STATE_TABLE_NAME,
   ENV_USER_POOL_ID,
+  ENV_EVENT_BUS_NAME,
+  EVENT_DETAIL_TYPE,
+  EVENT_SOURCE,
   ImportJobStatus,
   JOB_STATUSES,
   METRIC_FAILED_USERS,
@@ -209,6 +212,32 @@ export interface ImportJobMonitorProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Whether the function sends an EventBridge event for each status change of a job it counts (source
+   * `import-job-monitor`, detail-type `Cognito User Import Job State Change`), to `eventBus`. With events on, the
+   * function may also call `cognito-idp:DescribeUserPool` on the pool, for the pool name in the import log's
+   * location. `onJobStateChange()` routes the events to a target.
+   * @default true
+   */
+  readonly jobEvents?: boolean;
+
+  /**
+   * The bus the per-job events are sent to, the only one the function may call `events:PutEvents` on. Not with
+   * `jobEvents: false`.
+   * @default - the account's default event bus in the stack's region
+   */
+  readonly eventBus?: events.IEventBus;
+}
+
+/** Options of {@link ImportJobMonitor.onJobStateChange}: the rule's own, and which statuses it matches. */
+export interface OnJobStateChangeOptions extends events.OnEventOptions {
+  /**
+   * Match only the changes into these statuses (at least one), e.g.
+   * `[ImportJobStatus.FAILED, ImportJobStatus.EXPIRED]`: the event's `detail.status`.
+   * @default - every status change
+   */
+  readonly statuses?: ImportJobStatus[];
 }
 
 // By name rather than Runtime.NODEJS_24_X, which older aws-cdk-lib releases lack: apps on those can use the
@@ -232,7 +261,8 @@ const MAX_EVENT_AGE = { min: Duration.minutes(1), max: Duration.hours(6) };
 
 /**
  * Monitors the user import jobs of an Amazon Cognito user pool: a scheduled function lists the pool's
- * jobs, publishes CloudWatch metrics on them, and alarms fire when a job ends `Failed` or `Expired`.
+ * jobs, publishes CloudWatch metrics on them, and alarms fire when a job ends `Failed` or `Expired`. Each status
+ * change of a job is also sent as an EventBridge event, which `onJobStateChange()` routes to a target.
  */
 export class ImportJobMonitor extends Construct {
   /** The function that lists the jobs and publishes the metrics. */
@@ -265,6 +295,8 @@ export class ImportJobMonitor extends Construct {
   public readonly dashboard?: cloudwatch.Dashboard;
   /** The handler's log group, where each run logs its transitions and failures. */
   public readonly logGroup: logs.ILogGroup;
+  /** The bus the per-job events are sent to, or undefined with `jobEvents: false`. */
+  public readonly eventBus?: events.IEventBus;
 
   private readonly userPoolId: string;
 
@@ -299,6 +331,16 @@ export class ImportJobMonitor extends Construct {
     const stuckOptions = resolveAlarmOptions('stuckJobsAlarmOptions', props.stuckJobsAlarmOptions, WARNING_ALARM_DEFAULTS);
     const failedUsersOptions = resolveAlarmOptions('failedUsersAlarmOptions', props.failedUsersAlarmOptions, JOB_ALARM_DEFAULTS);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    const jobEvents = props.jobEvents ?? true;
+    if (!jobEvents && props.eventBus !== undefined) {
+      throw new Error(
+        `eventBus is given (${props.eventBus.node.path}) but jobEvents is false, so no event would be sent to it: ` +
+          'drop eventBus, or leave jobEvents on',
+      );
+    }
+    if (jobEvents) {
+      this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+    }
 
     const table = new dynamodb.Table(this, 'State', {
       partitionKey: { name: TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
@@ -345,13 +387,16 @@ export class ImportJobMonitor extends Construct {
         [ENV_ACTIVE_SCHEDULE_SECONDS]: String(this.activeSchedule.toSeconds()),
         [ENV_AWAITING_START_SECONDS]: String(awaitingStart.toSeconds()),
         [ENV_STUCK_SECONDS]: String(stuck.toSeconds()),
+        ...(this.eventBus ? { [ENV_EVENT_BUS_NAME]: this.eventBus.eventBusArn } : {}),
       },
     });
     this.handler = handler;
     handler.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['cognito-idp:ListUserImportJobs'],
+      // DescribeUserPool: the pool's name, which the events' import log location needs.
+      actions: ['cognito-idp:ListUserImportJobs', ...(this.eventBus ? ['cognito-idp:DescribeUserPool'] : [])],
       resources: [userPoolArn(this, props.userPool)],
     }));
+    this.eventBus?.grantPutEventsTo(handler);
     table.grant(handler, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem');
 
     new events.Rule(this, 'Schedule', {
@@ -435,6 +480,40 @@ export class ImportJobMonitor extends Construct {
         alarm.addOkAction(props.alarmAction);
       }
     }
+  }
+
+  /**
+   * A rule on the monitor's bus (`eventBus`) that matches this pool's job events: each status change the monitor
+   * counts, as `onEvent` of aws-cdk-lib's resources does for theirs. `options.eventPattern` is merged with the
+   * rule's own pattern (a list in both is matched as either); `options.target`, if given, is added.
+   * @param id the rule's construct ID, within the monitor
+   * @param options the rule's name, description, target and extra pattern, and the statuses to match
+   */
+  public onJobStateChange(id: string, options: OnJobStateChangeOptions = {}): events.Rule {
+    if (this.eventBus === undefined) {
+      throw new Error('onJobStateChange needs the job events, but jobEvents is false: leave jobEvents on to route them');
+    }
+    const statuses = options.statuses;
+    if (statuses !== undefined) {
+      if (statuses.length === 0) {
+        throw new Error('onJobStateChange statuses must name at least one status when given, got []');
+      }
+      const unknown = statuses.filter((status) => !(JOB_STATUSES as readonly string[]).includes(status));
+      if (unknown.length > 0) {
+        throw new Error(`onJobStateChange statuses must be among ${JOB_STATUSES.join(', ')}, got ${JSON.stringify(unknown)}`);
+      }
+    }
+    const rule = new events.Rule(this, id, { ...options, eventBus: this.eventBus });
+    rule.addEventPattern({
+      source: [EVENT_SOURCE],
+      detailType: [EVENT_DETAIL_TYPE],
+      detail: {
+        userPoolId: [this.userPoolId],
+        ...(statuses ? { status: [...new Set(statuses)] } : {}),
+      },
+    });
+    rule.addTarget(options.target);
+    return rule;
   }
 
   /**

@@ -1,4 +1,15 @@
-import { App, Duration, RemovalPolicy, Stack, aws_cloudwatch_actions as actions, aws_cognito as cognito, aws_logs as logs, aws_sns as sns } from 'aws-cdk-lib';
+import {
+  App,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  aws_cloudwatch_actions as actions,
+  aws_cognito as cognito,
+  aws_events as events,
+  aws_events_targets as targets,
+  aws_logs as logs,
+  aws_sns as sns,
+} from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ImportJobMonitor, ImportJobMonitorProps, ImportJobStatus } from '../lib';
 import { JOB_STATUSES } from '../lib/contract';
@@ -13,6 +24,19 @@ function synth(props: Partial<ImportJobMonitorProps> = {}) {
 const POOL_ARN = {
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbC123']],
 };
+
+const DEFAULT_BUS_ARN = {
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:123456789012:event-bus/default']],
+};
+
+const LIST_AND_DESCRIBE = ['cognito-idp:ListUserImportJobs', 'cognito-idp:DescribeUserPool'];
+
+/** Every statement of every IAM policy in the template. */
+function statementsOf(template: Template): any[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+}
+
+const actionsOf = (statement: any): string[] => [statement.Action].flat();
 
 const WARNINGS_OFF = {
   expiringJobsAlarmOptions: { enabled: false },
@@ -72,7 +96,7 @@ describe('ImportJobMonitor', () => {
     });
   });
 
-  it('may list the import jobs of its pool only, and touch its own table only', () => {
+  it('may list the import jobs of its pool and describe it, nothing else in Cognito, and touch its own table only', () => {
     const { template } = synth();
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -82,7 +106,7 @@ describe('ImportJobMonitor', () => {
             Effect: 'Allow',
             Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('MonitorLogGroup'), 'Arn'] },
           },
-          { Action: 'cognito-idp:ListUserImportJobs', Effect: 'Allow', Resource: POOL_ARN },
+          { Action: LIST_AND_DESCRIBE, Effect: 'Allow', Resource: POOL_ARN },
           {
             Action: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem'],
             Effect: 'Allow',
@@ -408,7 +432,7 @@ describe('ImportJobMonitor', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          { Action: 'cognito-idp:ListUserImportJobs', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Pool'), 'Arn'] } },
+          { Action: LIST_AND_DESCRIBE, Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Pool'), 'Arn'] } },
         ]),
       },
     });
@@ -421,10 +445,7 @@ describe('ImportJobMonitor', () => {
     const stack = new Stack(new App(), 'Test', { env: region ? { account, region } : undefined });
     const userPool = cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123');
     new ImportJobMonitor(stack, 'Monitor', { userPool });
-    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(
-      (p: any) => p.Properties.PolicyDocument.Statement,
-    );
-    const cognitoStatement = statements.find((s: any) => s.Action === 'cognito-idp:ListUserImportJobs');
+    const cognitoStatement = statementsOf(Template.fromStack(stack)).find((s: any) => actionsOf(s).includes('cognito-idp:ListUserImportJobs'));
     expect(JSON.stringify(stack.resolve(cognitoStatement.Resource))).toMatch(
       account ? /:cognito-idp:eu-west-1:123456789012:userpool\/eu-west-1_AbC123"/ : /:cognito-idp:eu-west-1:",\{"Ref":"AWS::AccountId"\},":userpool\/eu-west-1_AbC123"/,
     );
@@ -446,6 +467,195 @@ describe('ImportJobMonitor', () => {
     const kept = synth({ removalPolicy: RemovalPolicy.RETAIN }).template;
     kept.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
     kept.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+  });
+});
+
+describe('job events', () => {
+  const EVENT_PATTERN_BASE = { source: ['import-job-monitor'], 'detail-type': ['Cognito User Import Job State Change'] };
+
+  function inStack(region: string, poolId: string, context: Record<string, unknown> = {}) {
+    const stack = new Stack(new App({ context }), 'Test', { env: { account: '123456789012', region } });
+    const monitor = new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', poolId) });
+    return { stack, monitor, template: Template.fromStack(stack) };
+  }
+
+  /** A monitor in eu-west-1, not synthesized yet: rules can still be added. */
+  function unsynthesized() {
+    const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const monitor = new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123') });
+    return { stack, monitor };
+  }
+
+  function eventRules(template: Template): any[] {
+    return Object.values(template.findResources('AWS::Events::Rule'))
+      .map((r: any) => r.Properties)
+      .filter((p: any) => p.EventPattern !== undefined);
+  }
+
+  it("sends them to the default bus of the stack's region by default, and names that bus's ARN to the function", () => {
+    const { template, monitor, stack } = synth();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ EVENT_BUS_NAME: DEFAULT_BUS_ARN }) },
+    });
+    expect(monitor.eventBus).toBeDefined();
+    expect(stack.resolve(monitor.eventBus!.eventBusArn)).toEqual(DEFAULT_BUS_ARN);
+  });
+
+  it.each([
+    ['cn-north-1', 'arn:aws-cn:events:cn-north-1:123456789012:event-bus/default'],
+    ['us-gov-west-1', 'arn:aws-us-gov:events:us-gov-west-1:123456789012:event-bus/default'],
+    ['eu-west-1', 'arn:aws:events:eu-west-1:123456789012:event-bus/default'],
+  ])('names the default bus of %s in its own partition when partition literals are on', (region, arn) => {
+    const { template } = inStack(region, `${region}_AbC123`, { '@aws-cdk/core:enablePartitionLiterals': true });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ EVENT_BUS_NAME: arn }) } });
+    expect(statementsOf(template).filter((s) => actionsOf(s).includes('events:PutEvents'))).toEqual([
+      { Action: 'events:PutEvents', Effect: 'Allow', Resource: arn },
+    ]);
+  });
+
+  it("names the default bus of the stack's region, not the pool's, with the partition left to CloudFormation otherwise", () => {
+    const { template } = inStack('cn-north-1', 'eu-west-1_AbC123');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          EVENT_BUS_NAME: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:cn-north-1:123456789012:event-bus/default']] },
+        }),
+      },
+    });
+  });
+
+  it('names the default bus through pseudo parameters in an environment-agnostic stack', () => {
+    const stack = new Stack();
+    new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123') });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          EVENT_BUS_NAME: {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']],
+          },
+        }),
+      },
+    });
+  });
+
+  it('sends them to the bus given, and may put events on that bus and no other', () => {
+    const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const bus = new events.EventBus(stack, 'Bus');
+    const monitor = new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123'), eventBus: bus });
+    const template = Template.fromStack(stack);
+    const busArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^Bus'), 'Arn'] };
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ EVENT_BUS_NAME: busArn }) } });
+    expect(monitor.eventBus).toBe(bus);
+    const putEvents = statementsOf(template).filter((s) => actionsOf(s).some((a) => a.startsWith('events:')));
+    expect(putEvents).toEqual([{ Action: 'events:PutEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(bus.node.defaultChild as any), 'Arn'] } }]);
+  });
+
+  it('may put events on the default bus and no other, on no wildcard', () => {
+    const { template } = synth();
+    const eventStatements = statementsOf(template).filter((s) => actionsOf(s).some((a) => a.startsWith('events:')));
+    expect(eventStatements).toEqual([{ Action: 'events:PutEvents', Effect: 'Allow', Resource: DEFAULT_BUS_ARN }]);
+  });
+
+  it("may describe its pool, on the pool's ARN only, in the statement that lists its jobs", () => {
+    const { template } = synth();
+    const describing = statementsOf(template).filter((s) => actionsOf(s).includes('cognito-idp:DescribeUserPool'));
+    expect(describing).toEqual([{ Action: LIST_AND_DESCRIBE, Effect: 'Allow', Resource: POOL_ARN }]);
+  });
+
+  it('sends none, and asks for no bus and no pool description, with jobEvents false', () => {
+    const { template, monitor } = synth({ jobEvents: false });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ USER_POOL_ID: 'eu-west-1_AbC123', EVENT_BUS_NAME: Match.absent() }) },
+    });
+    const statements = statementsOf(template);
+    expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('events:')))).toEqual([]);
+    expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('cognito-idp:')))).toEqual([
+      { Action: 'cognito-idp:ListUserImportJobs', Effect: 'Allow', Resource: POOL_ARN },
+    ]);
+    expect(monitor.eventBus).toBeUndefined();
+    expect(() => monitor.onJobStateChange('Rule')).toThrow(
+      'onJobStateChange needs the job events, but jobEvents is false: leave jobEvents on to route them',
+    );
+  });
+
+  it('fails when an eventBus is given with jobEvents false, naming both', () => {
+    const stack = new Stack(new App(), 'Test');
+    const bus = new events.EventBus(stack, 'Bus');
+    const userPool = cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123');
+    expect(() => new ImportJobMonitor(stack, 'Monitor', { userPool, eventBus: bus, jobEvents: false })).toThrow(
+      'eventBus is given (Test/Bus) but jobEvents is false, so no event would be sent to it: drop eventBus, or leave jobEvents on',
+    );
+  });
+
+  it('routes failed and expired jobs of its pool to an SNS topic, with a rule of its own on the default bus', () => {
+    const { monitor, stack } = unsynthesized();
+    const topic = new sns.Topic(stack, 'Topic');
+    const rule = monitor.onJobStateChange('FailedJobsToSns', {
+      target: new targets.SnsTopic(topic),
+      statuses: [ImportJobStatus.FAILED, ImportJobStatus.EXPIRED],
+    });
+    expect(rule.node.path).toBe('Test/Monitor/FailedJobsToSns');
+    const [props, ...others] = eventRules(Template.fromStack(stack));
+    expect(others).toEqual([]);
+    expect(props).toEqual({
+      EventBusName: 'default',
+      EventPattern: { ...EVENT_PATTERN_BASE, detail: { userPoolId: ['eu-west-1_AbC123'], status: ['Failed', 'Expired'] } },
+      State: 'ENABLED',
+      Targets: [{ Arn: { Ref: stack.getLogicalId(topic.node.defaultChild as any) }, Id: 'Target0' }],
+    });
+  });
+
+  it('matches every status change of its pool when no statuses are given', () => {
+    const { monitor, stack } = unsynthesized();
+    monitor.onJobStateChange('AllChanges');
+    const [props] = eventRules(Template.fromStack(stack));
+    expect(props.EventPattern).toEqual({ ...EVENT_PATTERN_BASE, detail: { userPoolId: ['eu-west-1_AbC123'] } });
+    expect(props.Targets).toBeUndefined();
+  });
+
+  it('puts the rule on the bus given', () => {
+    const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const bus = new events.EventBus(stack, 'Bus');
+    const monitor = new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123'), eventBus: bus });
+    monitor.onJobStateChange('Changes');
+    const [props] = eventRules(Template.fromStack(stack));
+    expect(props.EventBusName).toEqual({ Ref: stack.getLogicalId(bus.node.defaultChild as any) });
+  });
+
+  it("takes the rule's name and description, and merges its extra pattern into the rule's own", () => {
+    const { monitor, stack } = unsynthesized();
+    monitor.onJobStateChange('Nightly', {
+      ruleName: 'nightly-import-failed',
+      description: 'Nightly import failed',
+      eventPattern: { detail: { jobName: ['nightly'] } },
+      statuses: [ImportJobStatus.FAILED],
+    });
+    const [props] = eventRules(Template.fromStack(stack));
+    expect(props).toMatchObject({ Name: 'nightly-import-failed', Description: 'Nightly import failed' });
+    expect(props.EventPattern).toEqual({
+      ...EVENT_PATTERN_BASE,
+      detail: { jobName: ['nightly'], userPoolId: ['eu-west-1_AbC123'], status: ['Failed'] },
+    });
+  });
+
+  it('matches the pool created in the same stack by its reference', () => {
+    const stack = new Stack();
+    const userPool = new cognito.UserPool(stack, 'Pool');
+    new ImportJobMonitor(stack, 'Monitor', { userPool }).onJobStateChange('Changes');
+    const [props] = eventRules(Template.fromStack(stack));
+    expect(props.EventPattern.detail).toEqual({ userPoolId: [{ Ref: stack.getLogicalId(userPool.node.defaultChild as any) }] });
+  });
+
+  it('fails when onJobStateChange is given an empty list of statuses', () => {
+    expect(() => unsynthesized().monitor.onJobStateChange('Rule', { statuses: [] })).toThrow(
+      'onJobStateChange statuses must name at least one status when given, got []',
+    );
+  });
+
+  it('fails when onJobStateChange is given a status that does not exist', () => {
+    expect(() => unsynthesized().monitor.onJobStateChange('Rule', { statuses: ['failed' as ImportJobStatus] })).toThrow(
+      'onJobStateChange statuses must be among Created, Pending, InProgress, Stopping, Expired, Stopped, Failed, Succeeded, got ["failed"]',
+    );
   });
 });
 

@@ -18,13 +18,14 @@ describe('the jsii assembly', () => {
   });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  it('exports the construct, its props, the alarm options and the status enum, and nothing internal', () => {
+  it('exports the construct, its props, the alarm options, the status enum and the event rule options, and nothing internal', () => {
     const assembly = JSON.parse(fs.readFileSync(path.join(ROOT, '.jsii'), 'utf8'));
     expect(Object.keys(assembly.types).sort()).toEqual([
       'import-job-monitor.ImportJobAlarmOptions',
       'import-job-monitor.ImportJobMonitor',
       'import-job-monitor.ImportJobMonitorProps',
       'import-job-monitor.ImportJobStatus',
+      'import-job-monitor.OnJobStateChangeOptions',
     ]);
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     expect({ name: assembly.name, version: assembly.version, license: assembly.license }).toEqual({
