@@ -1,5 +1,6 @@
 import {
   CognitoIdentityProviderClient,
+  DescribeUserPoolCommand,
   InternalErrorException,
   InvalidParameterException,
   ListUserImportJobsCommand,
@@ -11,6 +12,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeClient, PutEventsCommand, PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { COMPLETED_STATUSES, JOB_STATUSES } from '../lib/contract';
 import { Config, Deadline, Log, RunSummary, createClients, handler, readConfig, runOnce } from '../lambda';
@@ -31,7 +33,11 @@ const CONFIG: Config = {
 };
 const NOW = new Date('2026-11-25T12:00:00Z');
 
+const BUS = 'arn:aws:events:eu-west-1:123456789012:event-bus/default';
+const WITH_EVENTS: Config = { ...CONFIG, eventBusName: BUS };
 const cognitoMock = mockClient(CognitoIdentityProviderClient);
+const eventsMock = mockClient(EventBridgeClient);
+const events = new EventBridgeClient({ region: 'eu-west-1' });
 const dynamoMock = mockClient(DynamoDBDocumentClient);
 const cognito = new CognitoIdentityProviderClient({ region: 'eu-west-1' });
 const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
@@ -69,10 +75,19 @@ function servePages(input: ListUserImportJobsCommandInput) {
   return { UserImportJobs: jobs.slice(start, end), PaginationToken: end < jobs.length ? String(end) : undefined };
 }
 
-async function run(now = NOW, deadline?: Deadline): Promise<{ summary: RunSummary; emf: EmfRecord[] }> {
+async function run(now = NOW, deadline?: Deadline, config = CONFIG): Promise<{ summary: RunSummary; emf: EmfRecord[] }> {
   stdout = '';
-  const summary = await runOnce({ cognito, dynamodb, config: CONFIG, now, log, deadline });
+  const summary = await runOnce({ cognito, dynamodb, events: config.eventBusName ? events : undefined, config, now, log, deadline });
   return { summary, emf: parseEmf(stdout) };
+}
+
+function acceptAll(input: PutEventsCommandInput) {
+  return { FailedEntryCount: 0, Entries: input.Entries!.map((_, i) => ({ EventId: `event-${i}` })) };
+}
+
+/** The details of every event sent, in order. */
+function sentDetails(): Record<string, any>[] {
+  return eventsMock.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => JSON.parse(e.Detail!)));
 }
 
 /** Runs once against an empty table so that later runs are not first runs. */
@@ -87,6 +102,8 @@ const gauge = (emf: EmfRecord[], status: string) => sumOf(emf, `Jobs{UserPoolId=
 beforeEach(() => {
   cognitoMock.reset();
   dynamoMock.reset();
+  eventsMock.reset();
+  eventsMock.on(PutEventsCommand).callsFake(acceptAll);
   table = new MemoryTable();
   jobs = [];
   logLines = [];
@@ -664,5 +681,290 @@ describe('cadence', () => {
     expect(() => readConfig({ ...ENV, ACTIVE_SCHEDULE_SECONDS: '301' })).toThrow(
       'ACTIVE_SCHEDULE_SECONDS must be a whole number of seconds from 1 to SCHEDULE_SECONDS (300), got "301"',
     );
+  });
+});
+
+describe('outbox', () => {
+  const LATER = new Date(NOW.getTime() + 16 * 60_000); // after a run without a Lambda context has ended
+
+  /** Starts a run that stores its changes and then hangs for ever on PutEvents, as a run killed there would. */
+  async function killedBeforePublishing(): Promise<void> {
+    let reached: () => void;
+    const atPutEvents = new Promise<void>((resolve) => (reached = resolve));
+    let hang = true;
+    eventsMock.on(PutEventsCommand).callsFake((input) => {
+      if (!hang) return acceptAll(input);
+      hang = false;
+      reached();
+      return new Promise(() => {});
+    });
+    void run(NOW, undefined, WITH_EVENTS);
+    await atPutEvents;
+    eventsMock.resetHistory();
+  }
+
+  it('clears what a run published, so that the table owes nothing after it', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed', { ImportedUsers: 3 })];
+    const { summary } = await run(NOW, undefined, WITH_EVENTS);
+    expect(summary).toMatchObject({ owedPublished: 1, leftoversPublished: 0, eventsSent: 1, stillOwed: 0 });
+    expect(table.owed(POOL)).toEqual([]);
+  });
+
+  it('stores what a change owes in the same write as the change, held by the run until it ends', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed', { ImportedUsers: 3 })];
+    // The run is cut off right after its writes: everything after them fails.
+    eventsMock.on(PutEventsCommand).rejects(new Error('killed'));
+    dynamoMock.on(UpdateCommand).callsFake((input) => {
+      if (input.UpdateExpression!.startsWith('REMOVE')) throw new Error('killed');
+      return table.update(input);
+    });
+    const deadline = { at: new Date(NOW.getTime() + 55_000), signal: new AbortController().signal };
+    await expect(run(NOW, deadline, WITH_EVENTS)).rejects.toThrow(/could not send 1 job events/);
+    const [owed] = table.owed(POOL);
+    expect(owed).toMatchObject({
+      jobId: 'import-0000000001',
+      attribute: 'Owed_2',
+      entry: {
+        Token: table.job(POOL, 'import-0000000001')!.WriteId,
+        LeaseUntil: '2026-11-25T12:01:00.000Z', // the function's end: the deadline plus its 5 s margin
+        At: NOW.toISOString(),
+        Counts: { Completed: 'Failed', ImportedUsers: 3, SkippedUsers: 0, FailedUsers: 0 },
+      },
+    });
+    expect(JSON.parse(owed.entry.Event)).toMatchObject({ eventKey: `${POOL}/import-0000000001/Failed`, status: 'Failed' });
+  });
+
+  it('publishes what a run killed after its writes left, once, after that run has ended', async () => {
+    jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed', { ImportedUsers: 3 }), job(2, 'Succeeded', { ImportedUsers: 8499 })];
+    await killedBeforePublishing();
+
+    // A run while the killed one may still be running leaves its entries alone.
+    const during = await run(new Date(NOW.getTime() + 60_000), undefined, WITH_EVENTS);
+    expect(during.summary).toMatchObject({ owedPublished: 0, stillOwed: 2 });
+    expect(completed(during.emf, 'Failed')).toBe(0);
+    expect(sentDetails()).toEqual([]);
+
+    const after = await run(LATER, undefined, WITH_EVENTS);
+    expect(after.summary).toMatchObject({ changesStored: 0, owedPublished: 2, leftoversPublished: 2, eventsSent: 2, stillOwed: 0 });
+    expect(completed(after.emf, 'Failed')).toBe(1);
+    expect(completed(after.emf, 'Succeeded')).toBe(1);
+    expect(sumOf(after.emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(8502);
+    expect(sentDetails().map((d) => d.eventKey).sort()).toEqual([`${POOL}/import-0000000001/Failed`, `${POOL}/import-0000000002/Succeeded`]);
+    // Sent with the time of the change, published with the time of the run that publishes.
+    expect(eventsMock.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].Time).toEqual(NOW);
+    expect(table.owed(POOL)).toEqual([]);
+
+    const again = await run(new Date(LATER.getTime() + 60_000), undefined, WITH_EVENTS);
+    expect(completed(again.emf, 'Failed') + completed(again.emf, 'Succeeded')).toBe(0);
+    expect(sentDetails()).toHaveLength(2);
+  });
+
+  it('counts a write that landed though its answer was lost and the read that checks it failed, in a later run', async () => {
+    // The user's report: under heavy DynamoDB faults, one Succeeded transition and 8,499 imported users were
+    // never counted. The write landed, its answer was lost, the retry failed its condition, and the GetItem
+    // that should have recognised it failed too: the run took it as stored by another run.
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Succeeded', { ImportedUsers: 8499 })];
+    let lose = true;
+    dynamoMock.on(UpdateCommand).callsFake((input) => {
+      table.update(input);
+      if (!lose) return {};
+      lose = false;
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    });
+    dynamoMock.on(GetCommand).rejectsOnce(new Error('InternalServerError'));
+    const first = await run();
+    expect(first.summary).toMatchObject({ changesStored: 0, changesStoredElsewhere: 1 });
+    expect(completed(first.emf, 'Succeeded')).toBe(0);
+
+    const later = await run(LATER);
+    expect(completed(later.emf, 'Succeeded')).toBe(1);
+    expect(sumOf(later.emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(8499);
+    expect(completed((await run(new Date(LATER.getTime() + 60_000))).emf, 'Succeeded')).toBe(0);
+  });
+
+  it('lets one of two runs take over an entry left behind', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed')];
+    await killedBeforePublishing();
+    // Another run takes the entry over between our read and our claim.
+    dynamoMock.on(QueryCommand).callsFake((input) => {
+      const result = table.query(input);
+      const item = table.job(POOL, 'import-0000000001')!;
+      item.Owed_2.Token = 'the other run';
+      return result;
+    });
+    const { summary, emf } = await run(LATER, undefined, WITH_EVENTS);
+    expect(summary).toMatchObject({ leftoversPublished: 0, owedPublished: 0 });
+    expect(completed(emf, 'Failed')).toBe(0);
+  });
+
+  it('keeps the counts and drops the event of an entry left while events were on, once they are off', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed')];
+    await killedBeforePublishing();
+    const { summary, emf } = await run(LATER);
+    expect(completed(emf, 'Failed')).toBe(1);
+    expect(summary).toMatchObject({ eventsSent: 0, stillOwed: 0 });
+    expect(table.owed(POOL)).toEqual([]);
+  });
+
+  it('owes nothing for a first run of old jobs', async () => {
+    jobs = [job(1, 'Succeeded', { ImportedUsers: 5 }), job(2, 'Created')];
+    await run(NOW, undefined, WITH_EVENTS);
+    expect(table.owed(POOL)).toEqual([]);
+    expect(sentDetails()).toEqual([]);
+  });
+});
+
+describe('job events', () => {
+  it('sends each status change with the fields the README documents, to the bus, at the time of the change', async () => {
+    jobs = [job(1, 'InProgress', { StartDate: new Date('2026-01-01T00:10:00Z') })];
+    await run(NOW, undefined, WITH_EVENTS);
+    jobs = [
+      job(1, 'Failed', {
+        StartDate: new Date('2026-01-01T00:10:00Z'),
+        ImportedUsers: 30,
+        SkippedUsers: 1,
+        FailedUsers: 2,
+        CompletionMessage: 'Bad CSV header',
+      }),
+      job(2, 'Created'),
+    ];
+    const later = new Date(NOW.getTime() + 60_000);
+    await run(later, undefined, WITH_EVENTS);
+    const [call] = eventsMock.commandCalls(PutEventsCommand);
+    expect(call.args[0].input.Entries).toEqual([
+      expect.objectContaining({ Source: 'import-job-monitor', DetailType: 'Cognito User Import Job State Change', EventBusName: BUS, Time: later }),
+      expect.objectContaining({ Source: 'import-job-monitor', EventBusName: BUS }),
+    ]);
+    expect(sentDetails()).toEqual([
+      {
+        eventKey: `${POOL}/import-0000000001/Failed`,
+        userPoolId: POOL,
+        jobId: 'import-0000000001',
+        jobName: 'job-1',
+        previousStatus: 'InProgress',
+        status: 'Failed',
+        importedUsers: 30,
+        skippedUsers: 1,
+        failedUsers: 2,
+        completionMessage: 'Bad CSV header',
+        creationDate: '2026-01-01T00:00:00.000Z',
+        startDate: '2026-01-01T00:10:00.000Z',
+        completionDate: '2026-01-01T01:00:00.000Z',
+      },
+      {
+        eventKey: `${POOL}/import-0000000002/Created`,
+        userPoolId: POOL,
+        jobId: 'import-0000000002',
+        jobName: 'job-2',
+        previousStatus: null,
+        status: 'Created',
+        importedUsers: 0,
+        skippedUsers: 0,
+        failedUsers: 0,
+        creationDate: '2026-01-01T00:00:00.000Z',
+      },
+    ]);
+  });
+
+  it("says where the job's own import log is when the job has a logs role", async () => {
+    const role = { CloudWatchLogsRoleArn: 'arn:aws:iam::123456789012:role/CognitoImportLogs' };
+    cognitoMock.on(DescribeUserPoolCommand).resolves({ UserPool: { Id: POOL, Name: 'tenants' } });
+    jobs = [job(1, 'InProgress', role)];
+    await baseline();
+    jobs = [job(1, 'Failed', role), job(2, 'Failed')];
+    await run(NOW, undefined, WITH_EVENTS);
+    expect(sentDetails().map((d) => d.importLog)).toEqual([
+      { logGroupName: `/aws/cognito/userpools/${POOL}/tenants`, logStreamName: 'import-0000000001/job-1' },
+      undefined,
+    ]);
+    expect(cognitoMock.commandCalls(DescribeUserPoolCommand)).toHaveLength(1);
+  });
+
+  it("sends the event without the import log, and warns, when the pool's name cannot be read", async () => {
+    const role = { CloudWatchLogsRoleArn: 'arn:aws:iam::123456789012:role/CognitoImportLogs' };
+    cognitoMock.on(DescribeUserPoolCommand).rejects(new NotAuthorizedException({ message: 'not authorized', $metadata: {} }));
+    jobs = [job(1, 'InProgress', role)];
+    await baseline();
+    jobs = [job(1, 'Failed', role)];
+    const { summary } = await run(NOW, undefined, WITH_EVENTS);
+    expect(summary.eventsSent).toBe(1);
+    expect(sentDetails()[0].importLog).toBeUndefined();
+    expect(logLines).toContainEqual(expect.objectContaining({ level: 'WARN', message: expect.stringMatching(/pool's name/) }));
+  });
+
+  it('sends 23 events in calls of at most 10', async () => {
+    jobs = Array.from({ length: 23 }, (_, i) => job(i, 'Created'));
+    await baseline();
+    jobs = Array.from({ length: 23 }, (_, i) => job(i, 'Pending'));
+    await run(NOW, undefined, WITH_EVENTS);
+    expect(eventsMock.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!.length)).toEqual([10, 10, 3]);
+    expect(new Set(sentDetails().map((d) => d.eventKey)).size).toBe(23);
+  });
+
+  it('sends again only the entries the bus rejected, and owes nothing once it took them', async () => {
+    jobs = [job(1, 'Created'), job(2, 'Created'), job(3, 'Created')];
+    await baseline();
+    jobs = [job(1, 'Pending'), job(2, 'Pending'), job(3, 'Pending')];
+    eventsMock.on(PutEventsCommand).callsFakeOnce((input: PutEventsCommandInput) => ({
+      FailedEntryCount: 1,
+      Entries: input.Entries!.map((_, i) => (i === 1 ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' } : { EventId: `e${i}` })),
+    })).callsFake(acceptAll);
+    const { summary } = await run(NOW, undefined, WITH_EVENTS);
+    const calls = eventsMock.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!.map((e) => JSON.parse(e.Detail!).jobId));
+    expect(calls).toEqual([['import-0000000001', 'import-0000000002', 'import-0000000003'], ['import-0000000002']]);
+    expect(summary).toMatchObject({ eventsSent: 3, stillOwed: 0 });
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ level: 'WARN', fields: expect.objectContaining({ errorCode: 'ThrottlingException', eventKey: `${POOL}/import-0000000002/Pending` }) }),
+    );
+    expect(table.owed(POOL)).toEqual([]);
+  });
+
+  it('publishes the counts, keeps the event owed and fails the run without a heartbeat when the bus keeps refusing', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed', { ImportedUsers: 4 })];
+    eventsMock.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => ({
+      FailedEntryCount: input.Entries!.length,
+      Entries: input.Entries!.map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' })),
+    }));
+    const deadline = { at: new Date(Date.now() + 1_000), signal: new AbortController().signal };
+    const error = await run(NOW, deadline, WITH_EVENTS).catch((e) => e);
+    expect(error.message).toMatch(/could not send 1 job events for user pool eu-west-1_AbC123 \(the event bus rejected 1 job events \d+ times\); they stay owed/);
+    const published = parseEmf(stdout);
+    expect(completed(published, 'Failed')).toBe(1);
+    expect(datapoints(published).filter((p) => p.key.startsWith('Heartbeat'))).toEqual([]);
+    // Only the event is left: the counts went out and were cleared.
+    const [owed] = table.owed(POOL);
+    expect(owed.entry.Counts).toBeUndefined();
+    expect(JSON.parse(owed.entry.Event).status).toBe('Failed');
+
+    eventsMock.on(PutEventsCommand).callsFake(acceptAll);
+    eventsMock.resetHistory();
+    // The run held it until its function's end, a few seconds on.
+    const later = await run(new Date(Date.now() + 60_000), undefined, WITH_EVENTS);
+    expect(later.summary).toMatchObject({ leftoversPublished: 1, eventsSent: 1, stillOwed: 0 });
+    expect(completed(later.emf, 'Failed')).toBe(0);
+    expect(sentDetails().map((d) => d.eventKey)).toEqual([`${POOL}/import-0000000001/Failed`]);
+  });
+
+  it('sends nothing and stores no event when events are off', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed')];
+    await run();
+    expect(eventsMock.commandCalls(PutEventsCommand)).toHaveLength(0);
+    expect(cognitoMock.commandCalls(DescribeUserPoolCommand)).toHaveLength(0);
   });
 });
