@@ -25,7 +25,7 @@ const typescriptVersion = pkg.devDependencies.typescript;
 
 const APP = `
 import * as fs from 'fs';
-import { App, Duration, Stack, aws_cloudwatch_actions as actions, aws_cognito as cognito, aws_sns as sns } from 'aws-cdk-lib';
+import { App, Duration, Stack, aws_cloudwatch_actions as actions, aws_cognito as cognito, aws_events_targets as targets, aws_sns as sns } from 'aws-cdk-lib';
 import { ImportJobMonitor, ImportJobStatus } from 'import-job-monitor';
 
 const app = new App({ outdir: 'cdk.out' });
@@ -37,6 +37,7 @@ const monitor = new ImportJobMonitor(stack, 'Monitor', {
   createDashboard: true,
 });
 monitor.metricJobs(ImportJobStatus.FAILED);
+monitor.onJobStateChange('FailedJobs', { target: new targets.SnsTopic(new sns.Topic(stack, 'Failures')), statuses: [ImportJobStatus.FAILED] });
 const template = app.synth().getStackByName('Floor').template;
 const resources = Object.values(template.Resources) as { Type: string; Properties: any }[];
 const functions = resources.filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.handler');
@@ -49,6 +50,8 @@ console.log(JSON.stringify({
   deployRuns: resources.filter((r) => r.Type === 'Custom::Trigger').length,
   dashboards: resources.filter((r) => r.Type === 'AWS::CloudWatch::Dashboard').length,
   alarms: resources.filter((r) => r.Type.startsWith('AWS::CloudWatch::') && r.Type.endsWith('Alarm')).length,
+  eventBusEnv: functions[0]?.Properties.Environment?.Variables?.EVENT_BUS_NAME !== undefined,
+  jobEventRules: resources.filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern?.detail?.status?.[0] === 'Failed' && r.Properties.Targets?.length === 1).length,
   handlerAssets: fs.readdirSync('cdk.out').filter((d) => {
     const file = 'cdk.out/' + d + '/index.js';
     return d.startsWith('asset.') && fs.existsSync(file) && fs.readFileSync(file).equals(fs.readFileSync(require.resolve('import-job-monitor/assets/handler/index.js')));
@@ -89,7 +92,7 @@ try {
     throw new Error(`the app does not type-check against aws-cdk-lib ${cdkVersion}:\n${error.stdout}${error.stderr}`);
   }
   const out = JSON.parse(run(process.execPath, ['out/app.js']));
-  const expected = { runtime: 'nodejs24.x', ownLogGroup: true, pointInTimeRecovery: true, alarms: 6, deployRuns: 1, dashboards: 1, handlerAssets: 1 };
+  const expected = { runtime: 'nodejs24.x', ownLogGroup: true, pointInTimeRecovery: true, alarms: 6, deployRuns: 1, dashboards: 1, handlerAssets: 1, eventBusEnv: true, jobEventRules: 1 };
   for (const [key, value] of Object.entries(expected)) {
     if (out[key] !== value) throw new Error(`on aws-cdk-lib ${cdkVersion}, ${key} is ${out[key]}, expected ${value}`);
   }
