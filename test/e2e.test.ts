@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { INTERNAL_ERROR, NOT_AUTHORIZED, THROTTLED, makeJob } from './support/fake-cognito';
-import { Invocation, Loopback, BUNDLE } from './support/loopback';
+import { BUS_ARN, Invocation, Loopback, BUNDLE } from './support/loopback';
 import { datapoints, sumOf } from './support/emf';
 import { traceJobEnd } from './support/cadence';
 
@@ -24,6 +24,10 @@ const completed = (run: Invocation, status: string, pool = POOL) =>
   sumOf(run.emf, `JobsCompleted{UserPoolId=${pool},Status=${status}}`);
 const gauge = (run: Invocation, status: string, pool = POOL) => sumOf(run.emf, `Jobs{UserPoolId=${pool},Status=${status}}`);
 const imported = (run: Invocation, pool = POOL) => sumOf(run.emf, `ImportedUsers{UserPoolId=${pool}}`);
+
+/** The ListUserImportJobs requests Cognito received for a pool. */
+const listings = (pool: string) =>
+  world.cognito.requests.filter((r) => r.target.endsWith('.ListUserImportJobs') && r.body.UserPoolId === pool);
 
 function expectSuccess(run: Invocation): void {
   if (run.exitCode !== 0) throw new Error(`handler failed:\n${run.stderr}\n${JSON.stringify(run.logs, null, 1)}`);
@@ -47,7 +51,7 @@ describe('the bundled handler', () => {
     expect(imported(first)).toBe(6);
     expect(datapoints(first.emf)).toHaveLength(18);
     expect(sumOf(first.emf, `Heartbeat{UserPoolId=${POOL}}`)).toBe(1);
-    const listCalls = world.cognito.requests.filter((r) => r.body.UserPoolId === POOL);
+    const listCalls = listings(POOL);
     expect(listCalls).toHaveLength(3);
     expect(listCalls.every((r) => r.body.MaxResults === 60)).toBe(true);
     const state = await world.state();
@@ -58,10 +62,20 @@ describe('the bundled handler', () => {
     jobs[137] = makeJob(200, 'Failed', { CompletionDate: new Date(), ImportedUsers: 30, FailedUsers: 2, CompletionMessage: 'Bad CSV header' });
     jobs[138] = makeJob(201, 'Expired', { CompletionDate: new Date() });
     world.cognito.failNext(THROTTLED, INTERNAL_ERROR, THROTTLED);
-    const requestsBefore = world.cognito.requests.length;
+    const requestsBefore = listings(POOL).length;
+    world.eventBridge.reset();
     const second = await world.invoke(POOL);
     expectSuccess(second);
-    expect(world.cognito.requests.length - requestsBefore).toBe(3 + 3); // three pages, three retries
+    expect(listings(POOL).length - requestsBefore).toBe(3 + 3); // three pages, three retries
+    // Each transition went to the bus, once, with the pool's name in the job's import log group.
+    expect(world.eventBridge.events.map((e) => [e.bus, e.source, e.detailType, e.detail.eventKey, e.detail.previousStatus])).toEqual([
+      [BUS_ARN, 'import-job-monitor', 'Cognito User Import Job State Change', `${POOL}/import-0000000200/Failed`, 'InProgress'],
+      [BUS_ARN, 'import-job-monitor', 'Cognito User Import Job State Change', `${POOL}/import-0000000201/Expired`, 'Created'],
+    ]);
+    expect(world.eventBridge.events[0].detail).toMatchObject({
+      completionMessage: 'Bad CSV header',
+      importLog: { logGroupName: `/aws/cognito/userpools/${POOL}/pool-E2e123`, logStreamName: 'import-0000000200/job-200' },
+    });
     expect(completed(second, 'Failed')).toBe(1);
     expect(completed(second, 'Expired')).toBe(1);
     expect(imported(second)).toBe(25);
@@ -104,10 +118,10 @@ describe('the bundled handler', () => {
     world.cognito.pools.set(pool, jobs);
     expectSuccess(await world.invoke(pool));
     jobs[0] = makeJob(1, 'Failed', { CompletionDate: new Date(), ImportedUsers: 9 });
-    world.losePutAnswers = 1;
+    world.loseAnswers.UpdateItem = 1;
     const run = await world.invoke(pool);
     expectSuccess(run);
-    expect(world.losePutAnswers).toBe(0);
+    expect(world.loseAnswers.UpdateItem).toBe(0);
     expect(completed(run, 'Failed', pool)).toBe(1);
     expect(imported(run, pool)).toBe(9);
     const again = await world.invoke(pool);
@@ -164,7 +178,7 @@ describe('the bundled handler, in another region than its pool', () => {
     const run = await world.invoke(pool, { AWS_REGION: 'us-east-1' });
     expectSuccess(run);
     expect(completed(run, 'Succeeded', pool)).toBe(1);
-    const regions = world.cognito.requests.filter((r) => r.body.UserPoolId === pool).map((r) => r.region);
+    const regions = listings(pool).map((r) => r.region);
     expect(regions).toEqual(['eu-west-1']);
     const dynamoRegions = new Set(world.dynamoLog.slice(dynamoBefore).map((r) => r.region));
     expect([...dynamoRegions]).toEqual(['us-east-1']);
@@ -228,7 +242,7 @@ describe('the bundled handler, against endpoints that hang or are gone', () => {
       cause: { name: 'TimeoutError', $metadata: expect.objectContaining({ attempts: 2 }) },
     });
     expect(error.deadline).toBeUndefined();
-    expect(world.cognito.requests.filter((r) => r.body.UserPoolId === pool)).toHaveLength(2);
+    expect(listings(pool)).toHaveLength(2);
     expect(run.wallMs).toBeLessThan(20_000);
   });
 
@@ -252,17 +266,17 @@ describe('the bundled handler, against endpoints that hang or are gone', () => {
     expectSuccess(await world.invoke(pool));
     jobs[0] = makeJob(1, 'Failed', { CompletionDate: new Date(), ImportedUsers: 4 });
     jobs[1] = makeJob(2, 'Succeeded', { CompletionDate: new Date(), ImportedUsers: 6 });
-    world.hangDynamo.add('PutItem');
+    world.hangDynamo.add('UpdateItem');
     const run = await world.invoke(pool, SHORT_LAMBDA, KILL);
     const { error } = runFailed(run);
     expect(error.name).toBe('AggregateError');
     expect(error.message).toMatch(
-      new RegExp(`^could not store 2 of 2 job changes for user pool ${pool} \\(first: PutItem job import-000000000[12] for user pool ${pool} was cut off by the run's deadline`),
+      new RegExp(`^could not store 2 of 2 job changes for user pool ${pool} \\(first: UpdateItem job import-000000000[12] for user pool ${pool} was cut off by the run's deadline`),
     );
     const writes = run.logs.filter((l) => l.message.startsWith('Could not store a job change'));
     expect(writes.map((l) => [l.jobId, l.error.operation, l.error.name]).sort()).toEqual([
-      ['import-0000000001', 'PutItem job import-0000000001', 'AbortError'],
-      ['import-0000000002', 'PutItem job import-0000000002', 'AbortError'],
+      ['import-0000000001', 'UpdateItem job import-0000000001', 'AbortError'],
+      ['import-0000000002', 'UpdateItem job import-0000000002', 'AbortError'],
     ]);
     expect(completed(run, 'Failed', pool) + completed(run, 'Succeeded', pool)).toBe(0);
 
@@ -311,7 +325,6 @@ describe('the bundled handler, against endpoints that hang or are gone', () => {
     // Nothing is unfinished now: the next tick waits for the five-minute schedule.
     expect(trace.after.exitCode).toBe(0);
     expect(trace.after.emf).toEqual([]);
-    const listings = world.cognito.requests.filter((r) => r.body.UserPoolId === pool);
-    expect(listings.length).toBe(2); // the first run and the one that published the end: no tick in between listed
+    expect(listings(pool)).toHaveLength(2); // the first run and the one that published the end: no tick in between listed
   });
 });

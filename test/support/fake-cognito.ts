@@ -1,6 +1,6 @@
 /**
- * A loopback server that answers ListUserImportJobs as Cognito does on the wire (AWS JSON 1.1):
- * pages of at most 50 jobs, MaxResults required (1 to 60), dates as epoch seconds, typed errors.
+ * A loopback server that answers ListUserImportJobs (and DescribeUserPool, whose pool is named `pool-<id suffix>`)
+ * as Cognito does on the wire (AWS JSON 1.1): pages of at most 50 jobs, MaxResults required (1 to 60), dates as epoch seconds, typed errors.
  * Tests and the benchmark queue errors to inject with `failNext`, or make it `hang`.
  */
 import * as http from 'http';
@@ -78,6 +78,10 @@ export class FakeCognito {
     }
     const injected = this.failures.shift();
     if (injected) return send(res, injected.status, error(injected.type, injected.message ?? injected.type));
+    if (target === 'AWSCognitoIdentityProviderService.DescribeUserPool') {
+      if (!this.pools.has(body.UserPoolId)) return send(res, 400, error('ResourceNotFoundException', `User pool ${body.UserPoolId} does not exist.`));
+      return send(res, 200, { UserPool: { Id: body.UserPoolId, Name: `pool-${body.UserPoolId.split('_')[1]}` } });
+    }
     if (target !== 'AWSCognitoIdentityProviderService.ListUserImportJobs') {
       return send(res, 400, error('UnknownOperationException', `unknown operation ${target}`));
     }

@@ -1,6 +1,20 @@
 // Runs the bundled handler once, as a cold Lambda invocation would: `node invoke-bundle.js <bundle>`.
 // Exits 1 if the run fails. Its last stderr line reports the load time and the run's CPU time.
 // TEST_TIMEOUT_MS is the function's remaining time; TEST_NO_CONTEXT=1 calls it without a Lambda context;
+// TEST_CLOCK_OFFSET_MS moves the handler's clock ahead, as a run that much later: `new Date()` and `Date.now()`.
+const offset = Number(process.env.TEST_CLOCK_OFFSET_MS || 0);
+if (offset) {
+  const RealDate = Date;
+  global.Date = class extends RealDate {
+    constructor(...args) {
+      if (args.length === 0) super(RealDate.now() + offset);
+      else super(...args);
+    }
+    static now() {
+      return RealDate.now() + offset;
+    }
+  };
+}
 const loadStart = process.hrtime.bigint();
 const { handler } = require(process.argv[2]);
 const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;

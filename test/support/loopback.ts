@@ -1,8 +1,9 @@
 /**
- * The loopback world the bundled handler runs against: the fake Cognito endpoint and dynalite, a real
- * DynamoDB emulator, each on a port the OS picks. Shared by the end-to-end tests and the benchmark.
+ * The loopback world the bundled handler runs against: the fake Cognito and EventBridge endpoints and dynalite,
+ * a real DynamoDB emulator behind a proxy that injects faults, each on a port the OS picks. Shared by the
+ * end-to-end tests and the benchmark.
  */
-import { spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as http from 'http';
 import * as path from 'path';
 import type { AddressInfo } from 'net';
@@ -10,6 +11,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_PARTITION_KEY, TABLE_SORT_KEY } from '../../lib/contract';
 import { FakeCognito, signingRegion } from './fake-cognito';
+import { FakeEventBridge } from './fake-eventbridge';
 import { EmfRecord, parseEmf, parseLogs } from './emf';
 
 const dynalite = require('dynalite');
@@ -33,20 +35,35 @@ export interface Invocation {
 export interface InvokeOptions {
   /** Kills the process after this long, so that a test of a hang cannot hang itself. */
   readonly killAfterMs?: number;
+  /** Runs the handler with its clock this far ahead, as a run that far in the future. */
+  readonly clockOffsetMs?: number;
 }
+
+/**
+ * What the proxy does with a DynamoDB request: forward it (undefined), answer 500 without forwarding it (`fail`),
+ * or forward it and answer 500 once it has landed, as when the answer is lost on the way back (`lose`).
+ */
+export type DynamoFault = 'fail' | 'lose' | undefined;
+
+/** The bus the handler sends to, as the construct would name the default bus. */
+export const BUS_ARN = 'arn:aws:events:eu-west-1:123456789012:event-bus/default';
 
 export class Loopback {
   public readonly cognito = new FakeCognito();
+  public readonly eventBridge = new FakeEventBridge();
   public cognitoEndpoint = '';
+  public eventsEndpoint = '';
   public dynamoEndpoint = '';
   public readonly tableName = 'import-job-monitor-state';
   /** Requests dynalite has received, the tests' own included. */
   public dynamoRequests = 0;
   /**
-   * PutItem requests whose answer to lose: dynalite stores the item, the handler gets a 500 instead,
-   * as when a response is lost on the way back.
+   * Requests whose answer to lose, by operation (`UpdateItem`): dynalite stores the item, the handler gets a 500
+   * instead, as when a response is lost on the way back.
    */
-  public losePutAnswers = 0;
+  public readonly loseAnswers: Record<string, number> = {};
+  /** Decides each request's fate, after `loseAnswers`; a test can also kill the handler from it. */
+  public dynamoFault?: (operation: string, body: Record<string, any>) => DynamoFault;
   /** Every request to DynamoDB, by operation (`PutItem`), with the region its signature is scoped to. */
   public readonly dynamoLog: { operation: string; region?: string }[] = [];
   /** Operations (`Query`, `PutItem`) whose requests are read and never answered, until `release()`. */
@@ -55,9 +72,11 @@ export class Loopback {
   private proxy?: http.Server;
   private dynaliteServer: any;
   private dynamo?: DynamoDBDocumentClient;
+  private running?: ChildProcess;
 
   public async start(): Promise<void> {
     this.cognitoEndpoint = await this.cognito.start();
+    this.eventsEndpoint = await this.eventBridge.start();
     this.dynaliteServer = dynalite({ createTableMs: 0 });
     this.dynaliteServer.on('request', () => this.dynamoRequests++);
     await new Promise<void>((resolve) => this.dynaliteServer.listen(0, '127.0.0.1', resolve));
@@ -87,6 +106,9 @@ export class Loopback {
   /** Stops every hang, and drops the connections of the requests left hanging. */
   public release(): void {
     this.cognito.release();
+    this.eventBridge.reset();
+    this.dynamoFault = undefined;
+    for (const operation of Object.keys(this.loseAnswers)) delete this.loseAnswers[operation];
     this.hangDynamo.clear();
     for (const res of this.hung.splice(0)) res.destroy();
   }
@@ -96,7 +118,13 @@ export class Loopback {
     this.dynamo?.destroy();
     await new Promise<void>((resolve) => (this.proxy ? this.proxy.close(() => resolve()) : resolve()));
     await this.cognito.stop();
+    await this.eventBridge.stop();
     await new Promise<void>((resolve) => (this.dynaliteServer ? this.dynaliteServer.close(() => resolve()) : resolve()));
+  }
+
+  /** Kills the handler's process now (SIGKILL), as Lambda does at a timeout or a crash of its host. */
+  public kill(): void {
+    this.running?.kill('SIGKILL');
   }
 
   private forward(port: number, req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -107,21 +135,29 @@ export class Loopback {
       this.hung.push(res);
       return;
     }
-    const lose = req.headers['x-amz-target'] === 'DynamoDB_20120810.PutItem' && this.losePutAnswers > 0;
-    if (lose) this.losePutAnswers--;
-    const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      if (!lose) {
-        res.writeHead(answer.statusCode ?? 500, answer.headers);
-        answer.pipe(res);
-        return;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      let fault: DynamoFault;
+      if ((this.loseAnswers[operation] ?? 0) > 0) {
+        this.loseAnswers[operation]--;
+        fault = 'lose';
+      } else {
+        fault = this.dynamoFault?.(operation, JSON.parse(body.toString() || '{}'));
       }
-      answer.resume();
-      answer.on('end', () => {
-        res.writeHead(500, { 'Content-Type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'answer lost' }));
+      if (fault === 'fail') return internalError(res);
+      const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        if (fault !== 'lose') {
+          res.writeHead(answer.statusCode ?? 500, answer.headers);
+          answer.pipe(res);
+          return;
+        }
+        answer.resume();
+        answer.on('end', () => internalError(res));
       });
+      upstream.end(body);
     });
-    req.pipe(upstream);
   }
 
   /** Every item of the state table, by `UserPoolId|JobId`. */
@@ -147,6 +183,9 @@ export class Loopback {
         AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
         AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: this.cognitoEndpoint,
         AWS_ENDPOINT_URL_DYNAMODB: this.dynamoEndpoint,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: this.eventsEndpoint,
+        EVENT_BUS_NAME: BUS_ARN,
+        ...(options.clockOffsetMs ? { TEST_CLOCK_OFFSET_MS: String(options.clockOffsetMs) } : {}),
         AWS_CONFIG_FILE: '/dev/null',
         AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
         USER_POOL_ID: userPoolId,
@@ -156,6 +195,7 @@ export class Loopback {
         ...env,
       },
     });
+    this.running = child;
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -180,4 +220,9 @@ export class Loopback {
       });
     });
   }
+}
+
+function internalError(res: http.ServerResponse): void {
+  res.writeHead(500, { 'Content-Type': 'application/x-amz-json-1.0' });
+  res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'injected' }));
 }
