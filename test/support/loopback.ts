@@ -106,7 +106,7 @@ export class Loopback {
   /** Stops every hang, and drops the connections of the requests left hanging. */
   public release(): void {
     this.cognito.release();
-    this.eventBridge.reset();
+    this.eventBridge.release();
     this.dynamoFault = undefined;
     for (const operation of Object.keys(this.loseAnswers)) delete this.loseAnswers[operation];
     this.hangDynamo.clear();
