@@ -206,3 +206,38 @@ describe('heavy DynamoDB faults', () => {
     process.stdout.write(`seed ${seed}: ${failedRuns} of 4 runs under faults failed, ${excess} duplicates, ${unclear.length} clears failed\n`);
   });
 });
+
+describe('the event bus', () => {
+  it('is sent again only the entries it rejected, within the run, each event then taken once', async () => {
+    const pool = 'eu-west-1_Reject1';
+    await threeJobsEnd(pool);
+    const callsBefore = world.eventBridge.calls.length;
+    let rejections = 2;
+    world.eventBridge.reject = (event) =>
+      event.detail.jobId === 'import-0000000002' && rejections-- > 0 ? 'ThrottlingException' : undefined;
+    const run = await world.invoke(pool);
+    expect(run.exitCode).toBe(0);
+    expect(world.eventBridge.calls.slice(callsBefore)).toEqual([3, 1, 1]);
+    expect(Object.fromEntries(world.eventBridge.deliveries(pool))).toEqual(Object.fromEntries(keys(pool).map((key) => [key, 1])));
+    expect(run.logs.filter((l) => l.message === 'The event bus rejected a job event').map((l) => [l.errorCode, l.round])).toEqual([
+      ['ThrottlingException', 1],
+      ['ThrottlingException', 2],
+    ]);
+    expect(run.logs.find((l) => l.message === 'Run summary')).toMatchObject({ eventsSent: 3, stillOwed: 0 });
+  });
+
+  it('keeps refused events owed, and the next run after the lease sends them without counting again', async () => {
+    const pool = 'eu-west-1_Reject2';
+    await threeJobsEnd(pool);
+    world.eventBridge.reject = () => 'InternalFailure';
+    const refused = await world.invoke(pool, { TEST_TIMEOUT_MS: '7000' });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.logs.find((l) => l.message === 'Run failed').error.message).toMatch(/could not send 3 job events/);
+    world.release();
+    const next = await world.invoke(pool, {}, { clockOffsetMs: AFTER_LEASE_MS });
+    expect(next.exitCode).toBe(0);
+    const got = totals(pool, [refused, next]);
+    expect(got.completed).toEqual(EXACT);
+    expect([...got.events.values()]).toEqual([1, 1, 1]);
+  });
+});
