@@ -1,15 +1,20 @@
 /**
  * `npm run bench`: the handler bundle's size, its load time against the bare Cognito client's, and the
- * CPU time and API calls of one run for pools of 60, 1,000 and 10,000 jobs, against loopback servers.
+ * CPU time and API calls of one run for pools of 60, 1,000 and 10,000 jobs, against loopback servers, with the
+ * window in which a killed run would publish twice. With BENCH_BASELINE=<git revision>, also the steady-state run
+ * of that revision's handler beside today's, interleaved in the same bench run.
  * Prints figures; asserts nothing.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { build } from 'esbuild';
 import { JOB_STATUSES } from '../lib/contract';
 import { PAGE_SIZE } from '../lambda/logic';
 import { makeJob } from '../test/support/fake-cognito';
-import { BUNDLE, Loopback } from '../test/support/loopback';
+import { BUNDLE, Invocation, Loopback } from '../test/support/loopback';
+// @ts-ignore: a plain ES module shared with scripts/build.mjs
+import { HANDLER_BUNDLE } from './handler-bundle.mjs';
 import { traceJobEnd } from '../test/support/cadence';
 
 const LOAD_SAMPLES = 15;
@@ -29,6 +34,45 @@ function loadTime(code: string): number {
   return median(samples);
 }
 
+const ROOT = path.join(__dirname, '..');
+
+/** Bundles the handler of another git revision, as `npm run build` does, under .bench/ (ignored by git). */
+async function bundleOf(revision: string): Promise<string> {
+  const dir = path.join(ROOT, '.bench', revision);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const tar = execFileSync('git', ['archive', '--format=tar', revision, 'lambda', 'lib'], { cwd: ROOT, maxBuffer: 1 << 28 });
+  execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  const outfile = path.join(dir, 'index.js');
+  await build({ ...HANDLER_BUNDLE, entryPoints: [path.join(dir, 'lambda', 'index.ts')], outfile });
+  return outfile;
+}
+
+/** Steady-state runs (nothing changed) of a pool of `size` jobs, of two bundles taking turns: medians of CPU and wall ms. */
+async function steadyState(world: Loopback, size: number, bundles: Record<string, string>, samples: number): Promise<void> {
+  const results: Record<string, Invocation[]> = {};
+  for (const [label, bundle] of Object.entries(bundles)) {
+    const pool = `eu-west-1_Steady${label.replace(/\W/g, '')}${size}`;
+    world.cognito.pools.set(pool, Array.from({ length: size }, (_, i) => makeJob(i, JOB_STATUSES[i % JOB_STATUSES.length], { ImportedUsers: i })));
+    await world.invoke(pool, { TEST_TIMEOUT_MS: '600000' }, { bundle });
+    results[label] = [];
+  }
+  for (let i = 0; i < samples; i++) {
+    for (const [label, bundle] of Object.entries(bundles)) {
+      const pool = `eu-west-1_Steady${label.replace(/\W/g, '')}${size}`;
+      const run = await world.invoke(pool, { TEST_TIMEOUT_MS: '600000' }, { bundle });
+      if (run.exitCode !== 0) throw new Error(`${label} run failed: ${run.stderr}`);
+      results[label].push(run);
+    }
+  }
+  for (const [label, runs] of Object.entries(results)) {
+    console.log(
+      `${label.padEnd(24)} ${String(size).padStart(6)} ${median(runs.map((r) => r.cpuMs)).toFixed(0).padStart(15)} ` +
+        `${median(runs.map((r) => r.wallMs)).toFixed(0).padStart(8)}`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const bytes = fs.statSync(BUNDLE).size;
   console.log(`bundle size: ${bytes} bytes (${(bytes / 1024).toFixed(0)} KiB)`);
@@ -45,6 +89,7 @@ async function main(): Promise<void> {
   const world = new Loopback();
   await world.start();
   try {
+    const windows: string[] = [];
     console.log('\nrun                    jobs  cognito calls  expected  dynamodb calls  handler cpu ms  wall ms');
     for (const size of [60, 1_000, 10_000]) {
       const pool = `eu-west-1_Bench${size}`;
@@ -61,9 +106,22 @@ async function main(): Promise<void> {
         change();
         const cognitoBefore = world.cognito.requests.length;
         const dynamoBefore = world.dynamoRequests;
+        // The window in which a kill would publish twice: from the first event sent to the last clear requested.
+        let firstSend: number | undefined;
+        let lastClear: number | undefined;
+        world.eventBridge.fate = () => {
+          firstSend ??= performance.now();
+          return 'answer';
+        };
+        world.dynamoFault = (operation, body) => {
+          if (operation === 'UpdateItem' && String(body.UpdateExpression).startsWith('REMOVE')) lastClear = performance.now();
+          return undefined;
+        };
         const started = Date.now();
         const run = await world.invoke(pool, { TEST_TIMEOUT_MS: '600000' });
         const wall = Date.now() - started;
+        world.release();
+        if (firstSend !== undefined && lastClear !== undefined) windows.push(`${label}, ${size} jobs: ${(lastClear - firstSend).toFixed(0)} ms`);
         if (run.exitCode !== 0) throw new Error(`run failed: ${run.stderr}`);
         const calls = world.cognito.requests.length - cognitoBefore;
         const expected = Math.max(1, Math.ceil(size / COGNITO_PAGE));
@@ -75,8 +133,17 @@ async function main(): Promise<void> {
     }
     console.log(
       `\n(MaxResults ${PAGE_SIZE}; Cognito returns at most ${COGNITO_PAGE} jobs a page. DynamoDB calls: state queries, ` +
-        'one conditional write per changed job, and the write of the next due time.)',
+        'one conditional write per changed job, one clear of its outbox entry once published, and the write of the next due time.)',
     );
+    console.log(`\nduplicate window (first event sent to last outbox clear requested): ${windows.join('; ')}`);
+
+    const baseline = process.env.BENCH_BASELINE;
+    if (baseline) {
+      const samples = 7;
+      console.log(`\nsteady state, nothing changed, median of ${samples} interleaved runs      jobs  handler cpu ms  wall ms`);
+      const bundles = { [`today (${git('rev-parse', '--short', 'HEAD')})`]: BUNDLE, [`baseline (${baseline})`]: await bundleOf(baseline) };
+      for (const size of [60, 1_000]) await steadyState(world, size, bundles, samples);
+    }
 
     // A job's end, through the ticks, to its metric: scaled down to a 4 s active interval and ticks every 250 ms.
     const trace = await traceJobEnd(world, 'eu-west-1_BenchCadence', 4, 250);
@@ -89,6 +156,10 @@ async function main(): Promise<void> {
   } finally {
     await world.stop();
   }
+}
+
+function git(...args: string[]): string {
+  return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
 }
 
 main().catch((error) => {

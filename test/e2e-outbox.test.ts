@@ -232,7 +232,7 @@ describe('the event bus', () => {
     world.eventBridge.reject = () => 'InternalFailure';
     const refused = await world.invoke(pool, { TEST_TIMEOUT_MS: '7000' });
     expect(refused.exitCode).toBe(1);
-    expect(refused.logs.find((l) => l.message === 'Run failed').error.message).toMatch(/could not send 3 job events/);
+    expect(refused.logs.find((l) => l.message === "Run failed")?.error.message).toMatch(/could not send 3 job events/);
     world.release();
     const next = await world.invoke(pool, {}, { clockOffsetMs: AFTER_LEASE_MS });
     expect(next.exitCode).toBe(0);

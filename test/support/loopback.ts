@@ -37,6 +37,8 @@ export interface InvokeOptions {
   readonly killAfterMs?: number;
   /** Runs the handler with its clock this far ahead, as a run that far in the future. */
   readonly clockOffsetMs?: number;
+  /** Another build of the handler to run, e.g. an earlier revision's for the benchmark. */
+  readonly bundle?: string;
 }
 
 /**
@@ -175,7 +177,7 @@ export class Loopback {
   /** Runs the bundled handler in a fresh Node.js process, as a cold Lambda invocation would. */
   public invoke(userPoolId: string, env: Record<string, string> = {}, options: InvokeOptions = {}): Promise<Invocation> {
     const started = Date.now();
-    const child = spawn(process.execPath, [path.join(__dirname, 'invoke-bundle.js'), BUNDLE], {
+    const child = spawn(process.execPath, [path.join(__dirname, 'invoke-bundle.js'), options.bundle ?? BUNDLE], {
       env: {
         PATH: process.env.PATH,
         AWS_REGION: 'eu-west-1',
