@@ -397,7 +397,7 @@ export class ImportJobMonitor extends Construct {
       resources: [userPoolArn(this, props.userPool)],
     }));
     this.eventBus?.grantPutEventsTo(handler);
-    table.grant(handler, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem');
+    table.grant(handler, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
 
     new events.Rule(this, 'Schedule', {
       description: 'Runs the user import job monitor',

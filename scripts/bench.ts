@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   await world.start();
   try {
     const windows: string[] = [];
-    console.log('\nrun                    jobs  cognito calls  expected  dynamodb calls  handler cpu ms  wall ms');
+    console.log('\nrun                    jobs  cognito list calls  expected  other cognito  dynamodb calls  handler cpu ms  wall ms');
     for (const size of [60, 1_000, 10_000]) {
       const pool = `eu-west-1_Bench${size}`;
       const jobs = Array.from({ length: size }, (_, i) => makeJob(i, JOB_STATUSES[i % JOB_STATUSES.length], { ImportedUsers: i }));
@@ -105,6 +105,8 @@ async function main(): Promise<void> {
       for (const [label, change] of runs) {
         change();
         const cognitoBefore = world.cognito.requests.length;
+        const listings = () => world.cognito.requests.filter((r) => r.target.endsWith('.ListUserImportJobs')).length;
+        const listingsBefore = listings();
         const dynamoBefore = world.dynamoRequests;
         // The window in which a kill would publish twice: from the first event sent to the last clear requested.
         let firstSend: number | undefined;
@@ -123,16 +125,17 @@ async function main(): Promise<void> {
         world.release();
         if (firstSend !== undefined && lastClear !== undefined) windows.push(`${label}, ${size} jobs: ${(lastClear - firstSend).toFixed(0)} ms`);
         if (run.exitCode !== 0) throw new Error(`run failed: ${run.stderr}`);
-        const calls = world.cognito.requests.length - cognitoBefore;
+        const calls = listings() - listingsBefore;
+        const others = world.cognito.requests.length - cognitoBefore - calls;
         const expected = Math.max(1, Math.ceil(size / COGNITO_PAGE));
         console.log(
-          `${label.padEnd(20)} ${String(size).padStart(6)} ${String(calls).padStart(14)} ${String(expected).padStart(9)} ` +
+          `${label.padEnd(20)} ${String(size).padStart(6)} ${String(calls).padStart(19)} ${String(expected).padStart(9)} ${String(others).padStart(14)} ` +
             `${String(world.dynamoRequests - dynamoBefore).padStart(15)} ${run.cpuMs.toFixed(0).padStart(15)} ${String(wall).padStart(8)}`,
         );
       }
     }
     console.log(
-      `\n(MaxResults ${PAGE_SIZE}; Cognito returns at most ${COGNITO_PAGE} jobs a page. DynamoDB calls: state queries, ` +
+      `\n(MaxResults ${PAGE_SIZE}; Cognito returns at most ${COGNITO_PAGE} jobs a page. Other Cognito: DescribeUserPool, once in a run that sends an event of a job with a logs role. DynamoDB calls: state queries, ` +
         'one conditional write per changed job, one clear of its outbox entry once published, and the write of the next due time.)',
     );
     console.log(`\nduplicate window (first event sent to last outbox clear requested): ${windows.join('; ')}`);

@@ -108,7 +108,7 @@ describe('ImportJobMonitor', () => {
           },
           { Action: LIST_AND_DESCRIBE, Effect: 'Allow', Resource: POOL_ARN },
           {
-            Action: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+            Action: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
             Effect: 'Allow',
             Resource: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('MonitorState'), 'Arn'] }],
           },

@@ -4,6 +4,9 @@
  * the run believed; a duplicate needs the run to end between publishing and clearing.
  */
 import * as fs from 'fs';
+import { App, Stack, aws_cognito as cognito } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ImportJobMonitor } from '../lib';
 import { makeJob, FakeJob } from './support/fake-cognito';
 import { PutEventsFate } from './support/fake-eventbridge';
 import { BUNDLE, DynamoFault, Invocation, Loopback } from './support/loopback';
@@ -239,5 +242,32 @@ describe('the event bus', () => {
     const got = totals(pool, [refused, next]);
     expect(got.completed).toEqual(EXACT);
     expect([...got.events.values()]).toEqual([1, 1, 1]);
+  });
+});
+
+describe("the function's role", () => {
+  // Last in this file: by now the bundled handler has stored, claimed, cleared, recognised lost answers and sent
+  // events. The loopback servers check no IAM, so this holds the construct's policy to what the handler called.
+  it('allows every operation the bundled handler called in this suite', () => {
+    const called = new Set([
+      ...world.dynamoLog.map((r) => `dynamodb:${r.operation}`),
+      ...world.cognito.requests.map((r) => `cognito-idp:${r.target.split('.')[1]}`),
+      ...(world.eventBridge.calls.length > 0 ? ['events:PutEvents'] : []),
+    ]);
+    called.delete('dynamodb:CreateTable'); // the test's own
+    called.delete('dynamodb:Scan'); // the test's own reads of the table
+    expect([...called].sort()).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'cognito-idp:DescribeUserPool', 'events:PutEvents']),
+    );
+    const stack = new Stack(new App(), 'Roles', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123') });
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
+    const allowed = new Set(
+      Object.values(policies)
+        .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+        .filter((s: any) => s.Effect === 'Allow')
+        .flatMap((s: any) => [s.Action].flat()),
+    );
+    expect([...called].filter((action) => !allowed.has(action))).toEqual([]);
   });
 });
