@@ -3,23 +3,15 @@
  * each step of a run, and under heavy DynamoDB faults. What a run stored is owed until it is published, whatever
  * the run believed; a duplicate needs the run to end between publishing and clearing.
  */
-import * as fs from 'fs';
 import { App, Stack, aws_cognito as cognito } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ImportJobMonitor } from '../lib';
 import { makeJob, FakeJob } from './support/fake-cognito';
 import { PutEventsFate } from './support/fake-eventbridge';
-import { BUNDLE, DynamoFault, Invocation, Loopback } from './support/loopback';
+import { DynamoFault, Invocation, loopbackForSuite } from './support/loopback';
 import { sumOf } from './support/emf';
 
-const world = new Loopback();
-
-beforeAll(async () => {
-  if (!fs.existsSync(BUNDLE)) throw new Error(`no bundle at ${BUNDLE}: run "npm run build" first`);
-  await world.start();
-});
-afterAll(() => world.stop());
-afterEach(() => world.release());
+const world = loopbackForSuite();
 
 // A run's lease is its function's end: TEST_TIMEOUT_MS (60 s by default) after it starts. The next run comes
 // after it, as the next tick after a killed run would, with its clock moved on.

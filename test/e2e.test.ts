@@ -6,19 +6,12 @@ import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { INTERNAL_ERROR, NOT_AUTHORIZED, THROTTLED, makeJob } from './support/fake-cognito';
-import { BUS_ARN, Invocation, Loopback, BUNDLE } from './support/loopback';
+import { BUS_ARN, Invocation, loopbackForSuite } from './support/loopback';
 import { datapoints, sumOf } from './support/emf';
 import { traceJobEnd } from './support/cadence';
 
 const POOL = 'eu-west-1_E2e123';
-const world = new Loopback();
-
-beforeAll(async () => {
-  if (!fs.existsSync(BUNDLE)) throw new Error(`no bundle at ${BUNDLE}: run "npm run build" first`);
-  await world.start();
-});
-afterAll(() => world.stop());
-afterEach(() => world.release());
+const world = loopbackForSuite();
 
 const completed = (run: Invocation, status: string, pool = POOL) =>
   sumOf(run.emf, `JobsCompleted{UserPoolId=${pool},Status=${status}}`);

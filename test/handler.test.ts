@@ -81,6 +81,17 @@ async function run(now = NOW, deadline?: Deadline, config = CONFIG): Promise<{ s
   return { summary, emf: parseEmf(stdout) };
 }
 
+/** The next UpdateItem lands but its answer is lost: the SDK's retry then fails its condition, as on the wire. */
+function loseFirstUpdateAnswer(): void {
+  let lose = true;
+  dynamoMock.on(UpdateCommand).callsFake((input) => {
+    table.update(input);
+    if (!lose) return {};
+    lose = false;
+    throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+  });
+}
+
 function acceptAll(input: PutEventsCommandInput) {
   return { FailedEntryCount: 0, Entries: input.Entries!.map((_, i) => ({ EventId: `event-${i}` })) };
 }
@@ -366,13 +377,7 @@ describe('exactly once', () => {
     await baseline();
     jobs = [job(1, 'Failed', { ImportedUsers: 12 })];
     // The first attempt is stored but its answer is lost; the SDK's retry then fails the version check.
-    let lose = true;
-    dynamoMock.on(UpdateCommand).callsFake((input) => {
-      table.update(input);
-      if (!lose) return {};
-      lose = false;
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-    });
+    loseFirstUpdateAnswer();
     const { summary, emf } = await run();
     expect(completed(emf, 'Failed')).toBe(1);
     expect(sumOf(emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(12);
@@ -772,13 +777,7 @@ describe('outbox', () => {
     jobs = [job(1, 'InProgress')];
     await baseline();
     jobs = [job(1, 'Succeeded', { ImportedUsers: 8499 })];
-    let lose = true;
-    dynamoMock.on(UpdateCommand).callsFake((input) => {
-      table.update(input);
-      if (!lose) return {};
-      lose = false;
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-    });
+    loseFirstUpdateAnswer();
     dynamoMock.on(GetCommand).rejectsOnce(new Error('InternalServerError'));
     const first = await run();
     expect(first.summary).toMatchObject({ changesStored: 0, changesStoredElsewhere: 1 });

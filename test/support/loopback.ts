@@ -4,6 +4,7 @@
  * end-to-end tests and the benchmark.
  */
 import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import type { AddressInfo } from 'net';
@@ -227,4 +228,19 @@ export class Loopback {
 function internalError(res: http.ServerResponse): void {
   res.writeHead(500, { 'Content-Type': 'application/x-amz-json-1.0' });
   res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'injected' }));
+}
+
+/**
+ * A loopback world for one jest suite: started before its tests (failing at once without a bundle), its faults
+ * released after each, stopped after all.
+ */
+export function loopbackForSuite(): Loopback {
+  const world = new Loopback();
+  beforeAll(async () => {
+    if (!fs.existsSync(BUNDLE)) throw new Error(`no bundle at ${BUNDLE}: run "npm run build" first`);
+    await world.start();
+  });
+  afterAll(() => world.stop());
+  afterEach(() => world.release());
+  return world;
 }
