@@ -679,7 +679,8 @@ export class ImportJobMonitor extends Construct {
         `expired imports would go unnoticed. Look in log group ${logGroupName} for "Run failed": its error names ` +
         'the call and the cause (ResourceNotFoundException: the pool is gone; NotAuthorizedException or AccessDenied: ' +
         'permissions; TimeoutError or a deadline: Cognito or DynamoDB did not answer; "could not store": the state ' +
-        'table refuses writes). No such line: check that the schedule rule is enabled and the function exists.',
+        'table refuses writes; "could not send ... job events": the event bus refuses them, which stay owed until it ' +
+        'takes them). No such line: check that the schedule rule is enabled and the function exists.',
       // FILL: a period without a heartbeat counts as 0, so that silence breaches in every period it lasts.
       metric: new cloudwatch.MathExpression({
         expression: 'FILL(heartbeat, 0)',

@@ -410,7 +410,7 @@ describe('ImportJobMonitor', () => {
       expect(d).toContain('/aws/cognito/userpools/eu-west-1_AbC123/<pool name>');
       expect(d).toMatch(/To do: .*(create|start)/);
     }
-    expect(health).toMatch(/completed no run in 3 of 3 periods of 5 minutes.*"Run failed".*schedule rule/);
+    expect(health).toMatch(/completed no run in 3 of 3 periods of 5 minutes.*"Run failed".*"could not store".*"could not send ... job events".*schedule rule/);
   });
 
   it('publishes to the namespace given', () => {
