@@ -110,10 +110,14 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   // publishes them again; so a duplicate needs a kill between publishing and clearing.
   const delivery = events ? await sendEvents(deps, due) : { sent: new Set<OutboxEntry>() };
   const eventOwed = (entry: OutboxEntry) => events && entry.event !== undefined && !delivery.sent.has(entry);
-  const owedCounts = due.flatMap((entry) => (entry.counts ? [entry.counts] : []));
+  // A run past its deadline can clear nothing (each call is cut off at once): counts it published now would be
+  // published again by the run that takes its entries over, so it leaves them all to that run.
+  const cutOff = deps.deadline?.signal.aborted === true;
+  const publishing = cutOff ? [] : due;
+  const owedCounts = publishing.flatMap((entry) => (entry.counts ? [entry.counts] : []));
   const figures: PublishedFigures = { ...computeFigures(jobs, owedCounts), warnings: countWarnings(jobs, deps.now, config.warnings) };
   publishMetrics(config, deps.now, figures);
-  const toClear = due.filter((entry) => entry.counts !== undefined || !eventOwed(entry));
+  const toClear = publishing.filter((entry) => entry.counts !== undefined || !eventOwed(entry));
   const clears = await mapWithConcurrency(toClear, WRITE_CONCURRENCY, (entry) => clearEntry(deps, entry, eventOwed(entry)));
   clears.forEach((clear, i) => {
     if (clear.status === 'rejected') {
@@ -143,14 +147,15 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     firstRun,
     changesStored: storedChanges.length,
     changesStoredElsewhere: plan.changes.length - storedChanges.length - failedWrites.length,
-    owedPublished: due.length,
+    owedPublished: publishing.length,
     leftoversPublished,
     eventsSent: delivery.sent.size,
-    stillOwed: due.filter(eventOwed).length + (outbox.length - leftovers.length) + unclaimed,
+    stillOwed: (cutOff ? due.length : due.filter(eventOwed).length) + (outbox.length - leftovers.length) + unclaimed,
     figures,
   };
   log.info('Run summary', summary);
-  const failures = delivery.error ? [...failedWrites, delivery.error] : failedWrites;
+  const cutOffError = cutOff && due.length > 0 ? new Error(`the run's deadline passed before it published ${due.length} owed entries`) : undefined;
+  const failures = [...failedWrites, ...(delivery.error ? [delivery.error] : []), ...(cutOffError ? [cutOffError] : [])];
   if (failures.length === 0 && unclaimed === 0) publishHeartbeat(config, deps.now);
   if (delivery.error) {
     log.error('Could not send every job event; they stay owed, for a later run to send', { error: delivery.error });
@@ -162,6 +167,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
         `could not store ${failedWrites.length} of ${plan.changes.length} job changes ${pool} (first: ${failedWrites[0].message}); ` +
           'they will be counted by the next run',
       delivery.error && `could not send ${due.filter(eventOwed).length} job events ${pool} (${delivery.error.message}); they stay owed`,
+      cutOffError && `${cutOffError.message} ${pool}: a later run publishes them`,
     ].filter(Boolean);
     throw new AggregateError(failures, what.join('; '), { cause: failures[0] });
   }

@@ -294,7 +294,9 @@ function conditionalUpdate(
 /**
  * One conditional write: true when this run's write landed, false when the condition failed on another run's.
  * The SDK retries a write whose answer was lost (a 500, a reset connection): when the first attempt had landed,
- * the retry fails its condition or the run gives up, though the write is ours. So on failure, ask the table.
+ * the retry fails its condition or the run gives up, though the write is ours. So on failure, ask the table; when
+ * the table cannot say either, the write's fate is unknown and the write fails: if it did land, what it put in the
+ * outbox is published by a later run, once this run's lease has ended.
  */
 async function conditionalWrite(
   deps: RunDependencies,
@@ -308,25 +310,18 @@ async function conditionalWrite(
     await call(deps, `${operation} ${name}`, send);
     return true;
   } catch (error) {
-    if (await landed(deps, sortKey, name, isOurs)) return true;
+    let item: Record<string, any> | undefined;
+    try {
+      ({ Item: item } = await call(deps, `GetItem ${name}`, (options) =>
+        deps.dynamodb.send(new GetCommand({ TableName: deps.config.tableName, Key: itemKey(deps, sortKey), ConsistentRead: true }), options),
+      ));
+    } catch (readError) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error; // its own error says more
+      throw new Error(`${operation} ${name}: could not tell whether it landed, ${(readError as Error).message}`, { cause: readError });
+    }
+    if (item !== undefined && isOurs(item)) return true;
     if ((error as Error).name === 'ConditionalCheckFailedException') return false;
     throw error;
-  }
-}
-
-async function landed(deps: RunDependencies, sortKey: string, name: string, isOurs: (item: Record<string, any>) => boolean): Promise<boolean> {
-  try {
-    const { Item } = await call(deps, `GetItem ${name}`, (options) =>
-      deps.dynamodb.send(
-        new GetCommand({ TableName: deps.config.tableName, Key: itemKey(deps, sortKey), ConsistentRead: true }),
-        options,
-      ),
-    );
-    return Item !== undefined && isOurs(Item);
-  } catch {
-    // The write's own error says more than this one. If the write did land, what it stored in the outbox is
-    // published by a later run, once this run's lease has ended.
-    return false;
   }
 }
 

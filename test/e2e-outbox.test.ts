@@ -197,6 +197,7 @@ describe('heavy DynamoDB faults', () => {
     const users = jobs.reduce((sum, job) => sum + (job.ImportedUsers ?? 0), 0);
     expect(got.imported).toBeGreaterThanOrEqual(users);
     expect(got.events.size).toBe(count);
+    expect([...got.events.values()].reduce((a, b) => a + b, 0) - count).toBeLessThanOrEqual(unclear.length);
     const failedRuns = runs.filter((run) => run.exitCode !== 0).length;
     process.stdout.write(`seed ${seed}: ${failedRuns} of 4 runs under faults failed, ${excess} duplicates, ${unclear.length} clears failed\n`);
   });
@@ -246,8 +247,6 @@ describe("the function's role", () => {
       ...world.cognito.requests.map((r) => `cognito-idp:${r.target.split('.')[1]}`),
       ...(world.eventBridge.calls.length > 0 ? ['events:PutEvents'] : []),
     ]);
-    called.delete('dynamodb:CreateTable'); // the test's own
-    called.delete('dynamodb:Scan'); // the test's own reads of the table
     expect([...called].sort()).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'cognito-idp:DescribeUserPool', 'events:PutEvents']),
     );

@@ -721,6 +721,7 @@ describe('outbox', () => {
     jobs = [job(1, 'InProgress')];
     await baseline();
     jobs = [job(1, 'Failed', { ImportedUsers: 3 })];
+    dynamoMock.resetHistory();
     // The run is cut off right after its writes: everything after them fails.
     eventsMock.on(PutEventsCommand).rejects(new Error('killed'));
     dynamoMock.on(UpdateCommand).callsFake((input) => {
@@ -741,6 +742,9 @@ describe('outbox', () => {
       },
     });
     expect(JSON.parse(owed.entry.Event)).toMatchObject({ eventKey: `${POOL}/import-0000000001/Failed`, status: 'Failed' });
+    // One write stored the change and what it owes.
+    const writes = dynamoMock.commandCalls(UpdateCommand).map((c) => c.args[0].input.UpdateExpression!);
+    expect(writes.filter((w) => w.startsWith('SET'))).toEqual([expect.stringMatching(/^SET #status = .*#owed = :owed$/)]);
   });
 
   it('publishes what a run killed after its writes left, once, after that run has ended', async () => {
@@ -779,9 +783,10 @@ describe('outbox', () => {
     jobs = [job(1, 'Succeeded', { ImportedUsers: 8499 })];
     loseFirstUpdateAnswer();
     dynamoMock.on(GetCommand).rejectsOnce(new Error('InternalServerError'));
-    const first = await run();
-    expect(first.summary).toMatchObject({ changesStored: 0, changesStoredElsewhere: 1 });
-    expect(completed(first.emf, 'Succeeded')).toBe(0);
+    // The run cannot tell whether it stored the change: it fails without a heartbeat, so the pool stays due.
+    await expect(run()).rejects.toThrow(/UpdateItem job import-0000000001: could not tell whether it landed/);
+    expect(completed(parseEmf(stdout), 'Succeeded')).toBe(0);
+    expect(datapoints(parseEmf(stdout)).filter((p) => p.key.startsWith('Heartbeat'))).toEqual([]);
 
     const later = await run(LATER);
     expect(completed(later.emf, 'Succeeded')).toBe(1);
@@ -804,6 +809,7 @@ describe('outbox', () => {
     const { summary, emf } = await run(LATER, undefined, WITH_EVENTS);
     expect(summary).toMatchObject({ leftoversPublished: 0, owedPublished: 0 });
     expect(completed(emf, 'Failed')).toBe(0);
+    expect(table.owed(POOL)).toEqual([expect.objectContaining({ attribute: 'Owed_2', entry: expect.objectContaining({ Token: 'the other run' }) })]);
   });
 
   it('keeps the counts and drops the event of an entry left while events were on, once they are off', async () => {
@@ -814,6 +820,43 @@ describe('outbox', () => {
     const { summary, emf } = await run(LATER);
     expect(completed(emf, 'Failed')).toBe(1);
     expect(summary).toMatchObject({ eventsSent: 0, stillOwed: 0 });
+    expect(table.owed(POOL)).toEqual([]);
+  });
+
+  it('publishes no count once its deadline has passed, leaving them to the run that takes them over', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed', { ImportedUsers: 3 })];
+    const controller = new AbortController();
+    dynamoMock.on(UpdateCommand).callsFake((input) => {
+      const result = table.update(input);
+      controller.abort(); // the deadline passes as the store lands: every later call would be cut off
+      return result;
+    });
+    const deadline = { at: new Date(Date.now() + 1_000), signal: controller.signal };
+    await expect(run(NOW, deadline)).rejects.toThrow(/deadline passed before it published 1 owed entries/);
+    expect(completed(parseEmf(stdout), 'Failed')).toBe(0);
+    expect(table.owed(POOL)).toHaveLength(1);
+    dynamoMock.on(UpdateCommand).callsFake((input) => table.update(input));
+    const later = await run(new Date(Date.now() + 60_000));
+    expect(completed(later.emf, 'Failed')).toBe(1);
+    expect(sumOf(later.emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(3);
+    expect(completed((await run(new Date(Date.now() + 120_000))).emf, 'Failed')).toBe(0);
+  });
+
+  it('stays due and publishes no heartbeat when it cannot tell whether it took over an entry', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed')];
+    await killedBeforePublishing();
+    loseFirstUpdateAnswer();
+    dynamoMock.on(GetCommand).rejectsOnce(new Error('InternalServerError'));
+    const unsure = await run(LATER);
+    expect(unsure.summary).toMatchObject({ owedPublished: 0, stillOwed: 1 });
+    expect(datapoints(unsure.emf).filter((p) => p.key.startsWith('Heartbeat'))).toEqual([]);
+    // Its claim had landed: the entry is published once that claim's lease has ended too.
+    const later = await run(new Date(LATER.getTime() + 16 * 60_000));
+    expect(completed(later.emf, 'Failed')).toBe(1);
     expect(table.owed(POOL)).toEqual([]);
   });
 
@@ -965,5 +1008,8 @@ describe('job events', () => {
     await run();
     expect(eventsMock.commandCalls(PutEventsCommand)).toHaveLength(0);
     expect(cognitoMock.commandCalls(DescribeUserPoolCommand)).toHaveLength(0);
+    const stored = dynamoMock.commandCalls(UpdateCommand).map((c) => c.args[0].input.ExpressionAttributeValues![':owed']).filter(Boolean);
+    expect(stored).toEqual([expect.objectContaining({ Counts: expect.objectContaining({ Completed: 'Failed' }) })]);
+    expect(stored[0].Event).toBeUndefined();
   });
 });

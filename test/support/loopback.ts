@@ -67,7 +67,7 @@ export class Loopback {
   public readonly loseAnswers: Record<string, number> = {};
   /** Decides each request's fate, after `loseAnswers`; a test can also kill the handler from it. */
   public dynamoFault?: (operation: string, body: Record<string, any>) => DynamoFault;
-  /** Every request to DynamoDB, by operation (`PutItem`), with the region its signature is scoped to. */
+  /** Every request of the handler to DynamoDB, by operation (`PutItem`), with the region its signature is scoped to. */
   public readonly dynamoLog: { operation: string; region?: string }[] = [];
   /** Operations (`Query`, `PutItem`) whose requests are read and never answered, until `release()`. */
   public readonly hangDynamo = new Set<string>();
@@ -87,8 +87,9 @@ export class Loopback {
     this.proxy = http.createServer((req, res) => this.forward(dynalitePort, req, res));
     await new Promise<void>((resolve) => this.proxy!.listen(0, '127.0.0.1', resolve));
     this.dynamoEndpoint = `http://127.0.0.1:${(this.proxy.address() as AddressInfo).port}`;
+    // The tests' own client goes to dynalite directly: the proxy's log and faults are the handler's alone.
     this.dynamo = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ region: 'eu-west-1', endpoint: this.dynamoEndpoint, credentials: CREDENTIALS }),
+      new DynamoDBClient({ region: 'eu-west-1', endpoint: `http://127.0.0.1:${dynalitePort}`, credentials: CREDENTIALS }),
     );
     await this.dynamo.send(
       new CreateTableCommand({
