@@ -6,7 +6,7 @@ import { randomUUID } from 'crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   POOL_MARKER_SORT_KEY,
-  CADENCE_SORT_KEY,
+  CADENCE_PARTITION,
   TABLE_PARTITION_KEY,
   TABLE_SORT_KEY,
   isJobStatus,
@@ -25,9 +25,9 @@ export function markerItem(deps: RunDependencies, marker: PoolMarker): Record<st
 }
 
 /** How a call names the item it reads or writes: `job import-0000000200`, `pool marker`, `next run`. */
-function itemName(sortKey: string): string {
-  if (sortKey === POOL_MARKER_SORT_KEY) return 'pool marker';
-  return sortKey === CADENCE_SORT_KEY ? 'next run' : `job ${sortKey}`;
+function itemName(key: Record<string, string>): string {
+  if (key[TABLE_PARTITION_KEY] === CADENCE_PARTITION) return 'next run';
+  return key[TABLE_SORT_KEY] === POOL_MARKER_SORT_KEY ? 'pool marker' : `job ${key[TABLE_SORT_KEY]}`;
 }
 
 /**
@@ -134,7 +134,7 @@ function toOwedItem(entry: OutboxEntry): Record<string, unknown> {
   };
 }
 
-/** The key of a pool's item: a job's, the marker's or the next run's. */
+/** The key of a pool's item: a job's or the marker's. */
 function itemKey(deps: RunDependencies, sortKey: string): Record<string, string> {
   return { [TABLE_PARTITION_KEY]: deps.config.userPoolId, [TABLE_SORT_KEY]: sortKey };
 }
@@ -245,7 +245,7 @@ export function conditionalPut(
   const stamped = { ...item, WriteId: randomUUID() };
   return conditionalWrite(
     deps,
-    item[TABLE_SORT_KEY] as string,
+    { [TABLE_PARTITION_KEY]: item[TABLE_PARTITION_KEY] as string, [TABLE_SORT_KEY]: item[TABLE_SORT_KEY] as string },
     'PutItem',
     (options) =>
       deps.dynamodb.send(
@@ -273,7 +273,7 @@ function conditionalUpdate(
 ): Promise<boolean> {
   return conditionalWrite(
     deps,
-    jobId,
+    itemKey(deps, jobId),
     'UpdateItem',
     (options) =>
       deps.dynamodb.send(
@@ -300,12 +300,12 @@ function conditionalUpdate(
  */
 async function conditionalWrite(
   deps: RunDependencies,
-  sortKey: string,
+  key: Record<string, string>,
   operation: string,
   send: (options: { abortSignal?: AbortSignal }) => Promise<unknown>,
   isOurs: (item: Record<string, any>) => boolean,
 ): Promise<boolean> {
-  const name = itemName(sortKey);
+  const name = itemName(key);
   try {
     await call(deps, `${operation} ${name}`, send);
     return true;
@@ -313,7 +313,7 @@ async function conditionalWrite(
     let item: Record<string, any> | undefined;
     try {
       ({ Item: item } = await call(deps, `GetItem ${name}`, (options) =>
-        deps.dynamodb.send(new GetCommand({ TableName: deps.config.tableName, Key: itemKey(deps, sortKey), ConsistentRead: true }), options),
+        deps.dynamodb.send(new GetCommand({ TableName: deps.config.tableName, Key: key, ConsistentRead: true }), options),
       ));
     } catch (readError) {
       if ((error as Error).name !== 'ConditionalCheckFailedException') throw error; // its own error says more
@@ -326,11 +326,43 @@ async function conditionalWrite(
 }
 
 
+function cadenceKey(deps: RunDependencies): Record<string, string> {
+  return { [TABLE_PARTITION_KEY]: CADENCE_PARTITION, [TABLE_SORT_KEY]: deps.config.userPoolId };
+}
+
 export async function readNextRunAt(deps: RunDependencies): Promise<Date | undefined> {
   const { Item } = await call(deps, 'GetItem next run', (options) =>
-    deps.dynamodb.send(new GetCommand({ TableName: deps.config.tableName, Key: itemKey(deps, CADENCE_SORT_KEY), ConsistentRead: true }), options),
+    deps.dynamodb.send(new GetCommand({ TableName: deps.config.tableName, Key: cadenceKey(deps), ConsistentRead: true }), options),
   );
   return typeof Item?.NextRunAt === 'string' ? new Date(Item.NextRunAt) : undefined;
+}
+
+/** When each pool is next due, by pool ID: every item of the cadence partition, in one query (paged). */
+export async function readAllNextRunAt(deps: RunDependencies): Promise<Map<string, Date>> {
+  const due = new Map<string, Date>();
+  let startKey: Record<string, unknown> | undefined;
+  let pageNumber = 0;
+  do {
+    pageNumber++;
+    const page = await call(deps, `Query next runs page ${pageNumber}`, (options) =>
+      deps.dynamodb.send(
+        new QueryCommand({
+          TableName: deps.config.tableName,
+          KeyConditionExpression: '#pk = :cadence',
+          ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY },
+          ExpressionAttributeValues: { ':cadence': CADENCE_PARTITION },
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+        options,
+      ),
+    );
+    for (const item of page.Items ?? []) {
+      if (typeof item.NextRunAt === 'string') due.set(item[TABLE_SORT_KEY], new Date(item.NextRunAt));
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  return due;
 }
 
 // The run that started last knows best: of two overlapping runs, the earlier one's listing may miss a job the
@@ -340,7 +372,7 @@ export async function writeNextRunAt(deps: RunDependencies, next: Date): Promise
   const runAt = deps.now.toISOString();
   await conditionalPut(
     deps,
-    { ...itemKey(deps, CADENCE_SORT_KEY), NextRunAt: next.toISOString(), RunAt: runAt },
+    { ...cadenceKey(deps), NextRunAt: next.toISOString(), RunAt: runAt },
     'attribute_not_exists(#runAt) OR #runAt <= :runAt',
     { '#runAt': 'RunAt' },
     { ':runAt': runAt },

@@ -85,8 +85,6 @@ export const TABLE_SORT_KEY = 'JobId';
  * so it can never clash with one.
  */
 export const POOL_MARKER_SORT_KEY = '#pool';
-/** Sort key of the item that says when a pool is next due to be listed (`NextRunAt`). */
-export const CADENCE_SORT_KEY = '#cadence';
 
 // A pool ID is its region, an underscore and letters and digits (API model: [\w-]+_[0-9a-zA-Z]+, at most 55
 // characters), e.g. eu-west-1_AbC123, us-gov-west-1_AbC123, eusc-de-east-1_AbC123.
@@ -118,3 +116,30 @@ export const ENV_EVENT_BUS_NAME = 'EVENT_BUS_NAME';
 export const EVENT_SOURCE = 'import-job-monitor';
 /** `detail-type` of the per-job events. */
 export const EVENT_DETAIL_TYPE = 'Cognito User Import Job State Change';
+
+/**
+ * Fleets: one monitor for many pools. `USER_POOL_IDS` lists them (comma-separated); `DISCOVER_USER_POOLS` asks
+ * the function to list every pool of its account and region on each tick (`ListUserPools`), as JSON
+ * `{"include": [...], "exclude": [...]}` of patterns matched against a pool's ID and its name (`*` matches any
+ * run of characters). Exactly one of `USER_POOL_ID`, `USER_POOL_IDS` and `DISCOVER_USER_POOLS` is set.
+ */
+export const ENV_USER_POOL_IDS = 'USER_POOL_IDS';
+export const ENV_DISCOVER_USER_POOLS = 'DISCOVER_USER_POOLS';
+/** The fleet's name, the `Monitor` dimension of its fleet-wide metrics: unique per namespace, account and region. */
+export const ENV_MONITOR_NAME = 'MONITOR_NAME';
+export const DIMENSION_MONITOR = 'Monitor';
+/**
+ * A fleet publishes only what carries news: per pool, `JobsCompleted`, the user counts, `JobsAwaitingStart`,
+ * `JobsStuck` and the `Jobs` gauges only when not zero, and `PoolRunsFailed` (1) for a pool whose run failed.
+ * Per fleet, with the `Monitor` dimension: `Heartbeat` (1 per tick that ran every due pool without error) and
+ * `PoolsMonitored` (the pools the tick knew of).
+ */
+export const METRIC_POOL_RUNS_FAILED = 'PoolRunsFailed';
+export const METRIC_POOLS_MONITORED = 'PoolsMonitored';
+/** `detail-type` of the event a fleet sends when one pool's run failed (best effort, not kept in the outbox). */
+export const EVENT_DETAIL_TYPE_POOL_RUN_FAILED = 'Cognito User Import Monitor Pool Run Failed';
+/**
+ * Partition of the items that say when each pool is next due to be listed (`NextRunAt`), one per pool (sort key:
+ * the pool ID), so that a fleet reads them all with one query. Pool IDs never start with `#`.
+ */
+export const CADENCE_PARTITION = '#cadence';

@@ -619,7 +619,7 @@ describe('readConfig', () => {
 describe('cadence', () => {
   const TICK = { source: 'aws.events', 'detail-type': 'Scheduled Event' };
   const ENV = { USER_POOL_ID: POOL, STATE_TABLE_NAME: 'state', SCHEDULE_SECONDS: '300', AWS_REGION: 'eu-west-1' };
-  const nextRun = () => table.job(POOL, '#cadence')?.NextRunAt as string | undefined;
+  const nextRun = () => table.job('#cadence', POOL)?.NextRunAt as string | undefined;
   const secondsFromNow = (iso: string | undefined) => (new Date(iso!).getTime() - Date.now()) / 1000;
 
   beforeEach(() => {
@@ -644,7 +644,7 @@ describe('cadence', () => {
 
   it('lists nothing, stores nothing and publishes nothing on a tick before the stored time', async () => {
     const later = new Date(Date.now() + 240_000).toISOString();
-    table.put({ TableName: 'state', Item: { UserPoolId: POOL, JobId: '#cadence', NextRunAt: later } });
+    table.put({ TableName: 'state', Item: { UserPoolId: '#cadence', JobId: POOL, NextRunAt: later } });
     stdout = '';
     await expect(handler(TICK)).resolves.toEqual({ skipped: true, nextRunAt: later });
     expect(cognitoMock.commandCalls(ListUserImportJobsCommand)).toHaveLength(0);
@@ -654,14 +654,14 @@ describe('cadence', () => {
   });
 
   it('lists at once when not called by a tick, as the deployment run is, whatever the stored time', async () => {
-    table.put({ TableName: 'state', Item: { UserPoolId: POOL, JobId: '#cadence', NextRunAt: new Date(Date.now() + 240_000).toISOString() } });
+    table.put({ TableName: 'state', Item: { UserPoolId: '#cadence', JobId: POOL, NextRunAt: new Date(Date.now() + 240_000).toISOString() } });
     await handler({ RequestType: 'Create' });
     expect(cognitoMock.commandCalls(ListUserImportJobsCommand)).toHaveLength(1);
   });
 
   it('leaves the stored time passed when a run fails, so that the next tick lists again', async () => {
     const passed = new Date(Date.now() - 1_000).toISOString();
-    table.put({ TableName: 'state', Item: { UserPoolId: POOL, JobId: '#cadence', NextRunAt: passed } });
+    table.put({ TableName: 'state', Item: { UserPoolId: '#cadence', JobId: POOL, NextRunAt: passed } });
     cognitoMock.on(ListUserImportJobsCommand).rejects(new NotAuthorizedException({ message: 'not authorized', $metadata: {} }));
     await expect(handler(TICK)).rejects.toMatchObject({ name: 'NotAuthorizedException' });
     expect(nextRun()).toBe(passed);
@@ -669,14 +669,14 @@ describe('cadence', () => {
 
   it('keeps the due time of a run that started later, when an earlier one finishes last', async () => {
     const later = new Date(Date.now() + 60_000).toISOString();
-    table.put({ TableName: 'state', Item: { UserPoolId: POOL, JobId: '#cadence', NextRunAt: later, RunAt: new Date(Date.now() + 5_000).toISOString() } });
+    table.put({ TableName: 'state', Item: { UserPoolId: '#cadence', JobId: POOL, NextRunAt: later, RunAt: new Date(Date.now() + 5_000).toISOString() } });
     jobs = [job(1, 'Succeeded')];
     await handler({});
     expect(nextRun()).toBe(later);
   });
 
   it('lists at once when the stored time is further off than the schedule, as after the schedule was shortened', async () => {
-    table.put({ TableName: 'state', Item: { UserPoolId: POOL, JobId: '#cadence', NextRunAt: new Date(Date.now() + 86_400_000).toISOString() } });
+    table.put({ TableName: 'state', Item: { UserPoolId: '#cadence', JobId: POOL, NextRunAt: new Date(Date.now() + 86_400_000).toISOString() } });
     await handler(TICK);
     expect(cognitoMock.commandCalls(ListUserImportJobsCommand)).toHaveLength(1);
     expect(secondsFromNow(nextRun())).toBeLessThanOrEqual(300);

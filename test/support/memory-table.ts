@@ -17,8 +17,9 @@ export class MemoryTable {
   public updates = 0;
 
   public query(input: QueryCommandInput) {
-    const pool = input.ExpressionAttributeValues![':pool'];
-    return { Items: [...this.items.values()].filter((i) => i.UserPoolId === pool).map((i) => structuredClone(i)) };
+    // The handler queries one partition: `#pk = :value`.
+    const [partition] = Object.values(input.ExpressionAttributeValues!);
+    return { Items: [...this.items.values()].filter((i) => i.UserPoolId === partition).map((i) => structuredClone(i)) };
   }
 
   public put(input: PutCommandInput) {
