@@ -5,7 +5,7 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Config } from './config';
+import { Config, Settings } from './config';
 
 /** Where a run's log lines go; Powertools' Logger is one. */
 export interface Log {
@@ -52,7 +52,9 @@ export class OperationError extends Error {
       : attempts
         ? `failed after ${attempts} attempt${attempts === 1 ? '' : 's'}`
         : 'failed';
-    super(`${operation} for user pool ${userPoolId} ${how}: ${cause.name}: ${cause.message}`, { cause });
+    // A fleet's own calls (its pools, their due times) are made for the monitor, not for one pool.
+    const subject = userPoolId.startsWith('monitor ') ? userPoolId : `user pool ${userPoolId}`;
+    super(`${operation} for ${subject} ${how}: ${cause.name}: ${cause.message}`, { cause });
     this.name = cause.name;
     this.operation = operation;
     this.userPoolId = userPoolId;
@@ -93,16 +95,19 @@ export interface Clients {
   readonly events?: EventBridgeClient;
 }
 
-export function createClients(config: Config): Clients {
+/**
+ * A Cognito client for one region (the function's own when undefined). Adaptive retries back off and slow down
+ * on TooManyRequestsException, and their client-side rate limit is shared by every call made with the client:
+ * a fleet's pools in one region share one client, so they slow down together under the account's quota.
+ */
+export function cognitoClient(region: string | undefined, maxAttempts: number): CognitoIdentityProviderClient {
+  return new CognitoIdentityProviderClient({ region, retryMode: 'adaptive', maxAttempts, requestHandler: TIMEOUTS });
+}
+
+export function createClients(config: Settings & { userPoolRegion?: string }): Clients {
   return {
     // In the pool's region, which may not be the function's: the call is signed for that region too.
-    // Adaptive retries back off and slow down on TooManyRequestsException.
-    cognito: new CognitoIdentityProviderClient({
-      region: config.userPoolRegion,
-      retryMode: 'adaptive',
-      maxAttempts: config.maxAttempts,
-      requestHandler: TIMEOUTS,
-    }),
+    cognito: cognitoClient(config.userPoolRegion, config.maxAttempts),
     // The state table is the function's own, in its region (AWS_REGION).
     dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: config.maxAttempts, requestHandler: TIMEOUTS })),
     // A bus is sent to in its own region, which its ARN names; a bus given by name is the function's region's.

@@ -9,6 +9,9 @@ import {
   ENV_AWAITING_START_SECONDS,
   ENV_STUCK_SECONDS,
   ENV_EVENT_BUS_NAME,
+  ENV_USER_POOL_IDS,
+  ENV_DISCOVER_USER_POOLS,
+  ENV_MONITOR_NAME,
   userPoolRegion,
 } from '../lib/contract';
 import {
@@ -29,6 +32,26 @@ export interface Config {
   readonly maxAttempts: number;
   /** The ARN (or name) of the bus job events go to; undefined when events are off. */
   readonly eventBusName?: string;
+  /**
+   * Publish only what carries news (counts and gauges that are not zero), and no heartbeat per pool: a fleet's
+   * pools. A single pool publishes every metric every run, zeros included.
+   */
+  readonly sparseMetrics: boolean;
+}
+
+/** The settings the pools of a monitor share. */
+export type Settings = Omit<Config, 'userPoolId' | 'userPoolRegion' | 'sparseMetrics'>;
+
+/** Where a fleet's pools come from: a list, or every pool of the function's account and region, filtered. */
+export type PoolSource =
+  | { readonly kind: 'list'; readonly userPoolIds: readonly string[] }
+  | { readonly kind: 'discover'; readonly include: readonly string[]; readonly exclude: readonly string[] };
+
+export interface FleetConfig {
+  readonly source: PoolSource;
+  /** The `Monitor` dimension of the fleet's own metrics. */
+  readonly monitorName: string;
+  readonly settings: Settings;
 }
 
 // The SDK's own setting for attempts per call; the SDK reads it only when the client is given no maxAttempts.
@@ -49,13 +72,70 @@ function wholeSeconds(env: NodeJS.ProcessEnv, name: string, fallback: number): n
   return value;
 }
 
-/** Reads the handler's settings, failing with the name and value of the first bad one. */
+/** Whether the environment is a fleet's: `USER_POOL_IDS` or `DISCOVER_USER_POOLS` rather than `USER_POOL_ID`. */
+export function isFleet(env: NodeJS.ProcessEnv): boolean {
+  return env[ENV_USER_POOL_IDS] !== undefined || env[ENV_DISCOVER_USER_POOLS] !== undefined;
+}
+
+/** Reads a single pool's settings, failing with the name and value of the first bad one. */
 export function readConfig(env: NodeJS.ProcessEnv): Config {
-  const userPoolId = env[ENV_USER_POOL_ID] ?? '';
+  return poolConfig(readSettings(env), env[ENV_USER_POOL_ID] ?? '', false);
+}
+
+/** One pool's settings, from those its monitor's pools share. */
+export function poolConfig(settings: Settings, userPoolId: string, sparseMetrics: boolean): Config {
   const region = userPoolRegion(userPoolId);
   if (region === undefined) {
     throw new Error(`${ENV_USER_POOL_ID} must be a user pool ID such as eu-west-1_AbC123, got ${JSON.stringify(userPoolId)}`);
   }
+  return { ...settings, userPoolId, userPoolRegion: region, sparseMetrics };
+}
+
+/** Reads a fleet's settings, failing with the name and value of the first bad one. */
+export function readFleetConfig(env: NodeJS.ProcessEnv): FleetConfig {
+  const list = env[ENV_USER_POOL_IDS];
+  const discover = env[ENV_DISCOVER_USER_POOLS];
+  if ((list === undefined) === (discover === undefined) || env[ENV_USER_POOL_ID] !== undefined) {
+    throw new Error(`exactly one of ${ENV_USER_POOL_ID}, ${ENV_USER_POOL_IDS} and ${ENV_DISCOVER_USER_POOLS} must be set`);
+  }
+  const monitorName = env[ENV_MONITOR_NAME] ?? '';
+  if (monitorName === '') throw new Error(`${ENV_MONITOR_NAME} must name the monitor, got ${JSON.stringify(env[ENV_MONITOR_NAME])}`);
+  let source: PoolSource;
+  if (list !== undefined) {
+    const userPoolIds = list.split(',').map((id) => id.trim());
+    const bad = userPoolIds.find((id) => userPoolRegion(id) === undefined);
+    if (bad !== undefined || userPoolIds.length === 0) {
+      throw new Error(`${ENV_USER_POOL_IDS} must list user pool IDs such as eu-west-1_AbC123, separated by commas, got ${JSON.stringify(bad ?? list)}`);
+    }
+    source = { kind: 'list', userPoolIds: [...new Set(userPoolIds)] };
+  } else {
+    source = { kind: 'discover', ...readPatterns(discover!) };
+  }
+  return { source, monitorName, settings: readSettings(env) };
+}
+
+function readPatterns(json: string): { include: string[]; exclude: string[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    parsed = undefined;
+  }
+  const patterns = (key: string): string[] | undefined => {
+    const value = (parsed as Record<string, unknown> | undefined)?.[key] ?? [];
+    return Array.isArray(value) && value.every((p) => typeof p === 'string' && p !== '') ? value : undefined;
+  };
+  const include = patterns('include');
+  const exclude = patterns('exclude');
+  if (typeof parsed !== 'object' || parsed === null || include === undefined || exclude === undefined) {
+    throw new Error(
+      `${ENV_DISCOVER_USER_POOLS} must be JSON such as {"include":["tenant-*"],"exclude":[]}, lists of non-empty patterns, got ${JSON.stringify(json)}`,
+    );
+  }
+  return { include, exclude };
+}
+
+function readSettings(env: NodeJS.ProcessEnv): Settings {
   const tableName = env[ENV_STATE_TABLE_NAME] ?? '';
   if (tableName === '') {
     throw new Error(`${ENV_STATE_TABLE_NAME} must name the state table, got ${JSON.stringify(tableName)}`);
@@ -80,8 +160,6 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     throw new Error(`${ENV_MAX_ATTEMPTS} must be a whole number, at least 1, got ${JSON.stringify(env[ENV_MAX_ATTEMPTS])}`);
   }
   return {
-    userPoolId,
-    userPoolRegion: region,
     tableName,
     namespace: env[ENV_METRIC_NAMESPACE] || DEFAULT_METRIC_NAMESPACE,
     periodMs: scheduleSeconds * 1000,

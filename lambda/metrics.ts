@@ -24,29 +24,37 @@ import { Config } from './config';
 export type PublishedFigures = RunFigures & { readonly warnings: Warnings };
 
 /**
- * Writes the run's figures as embedded metric format: one record per status (Jobs, and JobsCompleted
- * for the completed statuses), one for the user counts. 15 metrics per pool, whatever the number of jobs.
+ * Writes the run's figures as embedded metric format: one record per status (Jobs, and JobsCompleted for the
+ * completed statuses), one for the user counts and warnings. A single pool publishes all 15 metrics every run,
+ * zeros included; a fleet's pool (`sparseMetrics`) only those that are not zero, so that a quiet pool costs nothing.
  */
 export function publishMetrics(config: Config, now: Date, figures: PublishedFigures): void {
   const metrics = new Metrics({ namespace: config.namespace });
   // Powertools adds a `service` dimension by default; the contract is UserPoolId (and Status) only.
   metrics.clearDefaultDimensions();
+  const add = (name: string, value: number): number => {
+    if (config.sparseMetrics && value === 0) return 0;
+    metrics.addMetric(name, MetricUnit.Count, value);
+    return 1;
+  };
   for (const status of JOB_STATUSES) {
-    metrics.setTimestamp(now);
-    metrics.addDimensions({ [DIMENSION_USER_POOL_ID]: config.userPoolId, [DIMENSION_STATUS]: status });
-    metrics.addMetric(METRIC_JOBS, MetricUnit.Count, figures.jobs[status]);
-    if (isCompletedStatus(status)) {
-      metrics.addMetric(METRIC_JOBS_COMPLETED, MetricUnit.Count, figures.jobsCompleted[status]);
-    }
-    metrics.publishStoredMetrics();
+    let added = add(METRIC_JOBS, figures.jobs[status]);
+    if (isCompletedStatus(status)) added += add(METRIC_JOBS_COMPLETED, figures.jobsCompleted[status]);
+    if (added > 0) publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId, [DIMENSION_STATUS]: status });
   }
+  const added =
+    add(METRIC_IMPORTED_USERS, figures.newUsers.importedUsers) +
+    add(METRIC_SKIPPED_USERS, figures.newUsers.skippedUsers) +
+    add(METRIC_FAILED_USERS, figures.newUsers.failedUsers) +
+    add(METRIC_JOBS_AWAITING_START, figures.warnings.awaitingStart) +
+    add(METRIC_JOBS_STUCK, figures.warnings.stuck);
+  if (added > 0) publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId });
+}
+
+/** Writes the metrics added so far as one record, with these dimensions and this time. */
+export function publish(metrics: Metrics, now: Date, dimensions: Record<string, string>): void {
   metrics.setTimestamp(now);
-  metrics.addDimension(DIMENSION_USER_POOL_ID, config.userPoolId);
-  metrics.addMetric(METRIC_IMPORTED_USERS, MetricUnit.Count, figures.newUsers.importedUsers);
-  metrics.addMetric(METRIC_SKIPPED_USERS, MetricUnit.Count, figures.newUsers.skippedUsers);
-  metrics.addMetric(METRIC_FAILED_USERS, MetricUnit.Count, figures.newUsers.failedUsers);
-  metrics.addMetric(METRIC_JOBS_AWAITING_START, MetricUnit.Count, figures.warnings.awaitingStart);
-  metrics.addMetric(METRIC_JOBS_STUCK, MetricUnit.Count, figures.warnings.stuck);
+  metrics.addDimensions(dimensions);
   metrics.publishStoredMetrics();
 }
 
@@ -54,8 +62,6 @@ export function publishMetrics(config: Config, now: Date, figures: PublishedFigu
 export function publishHeartbeat(config: Config, now: Date): void {
   const metrics = new Metrics({ namespace: config.namespace });
   metrics.clearDefaultDimensions();
-  metrics.setTimestamp(now);
-  metrics.addDimension(DIMENSION_USER_POOL_ID, config.userPoolId);
   metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, 1);
-  metrics.publishStoredMetrics();
+  publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId });
 }

@@ -21,6 +21,8 @@ export type RunSummary = {
   readonly eventsSent: number;
   /** Entries still owed after this run: events the bus did not take, entries another run holds or this one could not take over. */
   readonly stillOwed: number;
+  /** Listed, stored and published everything: what the heartbeat says. */
+  readonly complete: boolean;
   readonly figures: PublishedFigures;
 };
 
@@ -140,6 +142,8 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     );
   }
 
+  const cutOffError = cutOff && due.length > 0 ? new Error(`the run's deadline passed before it published ${due.length} owed entries`) : undefined;
+  const failures = [...failedWrites, ...(delivery.error ? [delivery.error] : []), ...(cutOffError ? [cutOffError] : [])];
   const summary: RunSummary = {
     userPoolId: config.userPoolId,
     jobs: jobs.length,
@@ -151,12 +155,12 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     leftoversPublished,
     eventsSent: delivery.sent.size,
     stillOwed: (cutOff ? due.length : due.filter(eventOwed).length) + (outbox.length - leftovers.length) + unclaimed,
+    complete: failures.length === 0 && unclaimed === 0,
     figures,
   };
   log.info('Run summary', summary);
-  const cutOffError = cutOff && due.length > 0 ? new Error(`the run's deadline passed before it published ${due.length} owed entries`) : undefined;
-  const failures = [...failedWrites, ...(delivery.error ? [delivery.error] : []), ...(cutOffError ? [cutOffError] : [])];
-  if (failures.length === 0 && unclaimed === 0) publishHeartbeat(config, deps.now);
+  // A fleet's pools have the fleet's heartbeat instead, one a tick.
+  if (summary.complete && !config.sparseMetrics) publishHeartbeat(config, deps.now);
   if (delivery.error) {
     log.error('Could not send every job event; they stay owed, for a later run to send', { error: delivery.error });
   }

@@ -30,6 +30,7 @@ const CONFIG: Config = {
   activeMs: 60_000,
   warnings: { awaitingStartMs: 12 * 3_600_000, stuckMs: 12 * 3_600_000 },
   maxAttempts: 8,
+  sparseMetrics: false,
 };
 const NOW = new Date('2026-11-25T12:00:00Z');
 
@@ -564,6 +565,7 @@ describe('readConfig', () => {
       userPoolRegion: 'eu-west-1',
       tableName: 'state',
       namespace: 'Team/Imports',
+      sparseMetrics: false,
       periodMs: 300_000,
       activeMs: 60_000,
       warnings: { awaitingStartMs: 43_200_000, stuckMs: 43_200_000 },

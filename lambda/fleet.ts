@@ -1,0 +1,210 @@
+/**
+ * A tick of a fleet: every pool of a list, or of the account and region (discovered each tick), each run on its own
+ * as a single pool is, most overdue first, a few at a time; one pool's failure is reported and stops no other.
+ */
+import { CognitoIdentityProviderClient, ListUserPoolsCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  DIMENSION_MONITOR,
+  DIMENSION_USER_POOL_ID,
+  EVENT_DETAIL_TYPE_POOL_RUN_FAILED,
+  EVENT_SOURCE,
+  METRIC_HEARTBEAT,
+  METRIC_POOLS_MONITORED,
+  METRIC_POOL_RUNS_FAILED,
+} from '../lib/contract';
+import { Clients, Deadline, Log, RunDependencies, call } from './aws';
+import { Config, FleetConfig, poolConfig } from './config';
+import { isDue, nextRunAt } from './logic';
+import { publish } from './metrics';
+import { runOnce } from './run';
+import { readAllNextRunAt, writeNextRunAt } from './state';
+
+// Pools run at once. Cognito's request quotas are per account and region and shared with every other caller;
+// four pools at a time, each listing its pages one after another, stay near 4 requests at a time, and the shared
+// adaptive client slows all of them down when Cognito throttles.
+const POOL_CONCURRENCY = 4;
+// A pool is started only with this much of the run's time left: enough for a pool of a few thousand jobs. The
+// pools left are still due, and overdue ones go first, so the next tick resumes where this one stopped.
+const POOL_BUDGET_MS = 10_000;
+// ListUserPools takes at most 60 a page.
+const POOLS_PAGE = 60;
+
+// A type, not an interface, so that it can be logged as a record of fields.
+export type FleetSummary = {
+  readonly monitor: string;
+  /** Pools the tick knew of: the list, or those discovered and selected. */
+  readonly pools: number;
+  readonly due: number;
+  readonly ran: number;
+  readonly failed: readonly { readonly userPoolId: string; readonly error: string }[];
+  /** Due pools left for the next tick, for lack of time. */
+  readonly deferred: number;
+};
+
+export interface FleetDependencies {
+  readonly clients: Omit<Clients, 'cognito'>;
+  /** The Cognito client of a region (the function's own when undefined), one per region for the whole tick. */
+  readonly cognitoFor: (region: string | undefined) => CognitoIdentityProviderClient;
+  readonly fleet: FleetConfig;
+  readonly log: Log;
+  readonly deadline?: Deadline;
+  /** Whether the schedule invoked it: then only due pools run; otherwise (the deployment's run) every pool. */
+  readonly scheduled: boolean;
+}
+
+export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
+  const { fleet, log } = deps;
+  const now = new Date();
+  // The fleet's own calls are made for the monitor: that is what their errors name.
+  const own: RunDependencies = {
+    ...deps.clients,
+    cognito: deps.cognitoFor(undefined),
+    config: poolless(fleet),
+    now,
+    log,
+    deadline: deps.deadline,
+  };
+  const pools = fleet.source.kind === 'list' ? fleet.source.userPoolIds : await discoverPools(own, fleet.source);
+  const dueAt = await readAllNextRunAt(own);
+  const cadence = { activeMs: fleet.settings.activeMs, idleMs: fleet.settings.periodMs };
+  const due = pools
+    .filter((id) => !deps.scheduled || isDue(now, dueAt.get(id), cadence))
+    .sort((a, b) => (dueAt.get(a)?.getTime() ?? 0) - (dueAt.get(b)?.getTime() ?? 0));
+
+  const failed: { userPoolId: string; error: Error }[] = [];
+  let ran = 0;
+  let incomplete = 0;
+  let deferred = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < due.length) {
+      const userPoolId = due[next++];
+      if (deps.deadline && deps.deadline.at.getTime() - Date.now() < POOL_BUDGET_MS) {
+        deferred++;
+        continue;
+      }
+      const config = poolConfig(fleet.settings, userPoolId, true);
+      const pool: RunDependencies = {
+        ...deps.clients,
+        cognito: deps.cognitoFor(config.userPoolRegion),
+        config,
+        now: new Date(),
+        log: withPool(log, userPoolId),
+        deadline: deps.deadline,
+      };
+      ran++;
+      try {
+        const summary = await runOnce(pool);
+        await writeNextRunAt(pool, nextRunAt(pool.now, summary.figures, cadence, summary.stillOwed > 0));
+        if (!summary.complete) incomplete++;
+      } catch (error) {
+        failed.push({ userPoolId, error: error as Error });
+        log.error('Pool run failed; the other pools go on', { userPoolId, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(POOL_CONCURRENCY, due.length) }, worker));
+
+  publishFleetMetrics(fleet, now, pools.length, failed, failed.length === 0 && incomplete === 0);
+  await reportFailures(own, failed);
+  const summary: FleetSummary = {
+    monitor: fleet.monitorName,
+    pools: pools.length,
+    due: due.length,
+    ran,
+    failed: failed.map(({ userPoolId, error }) => ({ userPoolId, error: `${error.name}: ${error.message}` })),
+    deferred,
+  };
+  log.info('Fleet summary', summary);
+  return summary;
+}
+
+/** The settings of the fleet's own calls, which are for no one pool. */
+function poolless(fleet: FleetConfig): Config {
+  return { ...fleet.settings, userPoolId: `monitor ${fleet.monitorName}`, userPoolRegion: '', sparseMetrics: true };
+}
+
+function withPool(log: Log, userPoolId: string): Log {
+  return {
+    info: (message, fields) => log.info(message, { userPoolId, ...fields }),
+    warn: (message, fields) => log.warn(message, { userPoolId, ...fields }),
+    error: (message, fields) => log.error(message, { userPoolId, ...fields }),
+  };
+}
+
+/** Every pool of the function's account and region (all pages of ListUserPools) that the patterns select. */
+async function discoverPools(deps: RunDependencies, patterns: { include: readonly string[]; exclude: readonly string[] }): Promise<string[]> {
+  const selected: string[] = [];
+  let token: string | undefined;
+  let page = 0;
+  do {
+    page++;
+    const answer = await call(deps, `ListUserPools page ${page}`, (options) =>
+      deps.cognito.send(new ListUserPoolsCommand({ MaxResults: POOLS_PAGE, NextToken: token }), options),
+    );
+    for (const pool of answer.UserPools ?? []) {
+      if (pool.Id && isSelected(pool.Id, pool.Name ?? '', patterns)) selected.push(pool.Id);
+    }
+    token = answer.NextToken || undefined;
+  } while (token !== undefined);
+  return selected;
+}
+
+/** Whether a pool is selected: an include pattern (or none) matches its ID or name, and no exclude pattern does. */
+export function isSelected(id: string, name: string, patterns: { include: readonly string[]; exclude: readonly string[] }): boolean {
+  const matches = (pattern: string) => {
+    const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    return regex.test(id) || regex.test(name);
+  };
+  return (patterns.include.length === 0 || patterns.include.some(matches)) && !patterns.exclude.some(matches);
+}
+
+/**
+ * `PoolRunsFailed` (1) for each pool whose run failed, and, with the monitor's name as dimension, the pools known
+ * and the heartbeat: 1 when every pool that ran listed, stored and published everything.
+ */
+function publishFleetMetrics(
+  fleet: FleetConfig,
+  now: Date,
+  pools: number,
+  failed: readonly { userPoolId: string }[],
+  complete: boolean,
+): void {
+  const metrics = new Metrics({ namespace: fleet.settings.namespace });
+  metrics.clearDefaultDimensions();
+  for (const { userPoolId } of failed) {
+    metrics.addMetric(METRIC_POOL_RUNS_FAILED, MetricUnit.Count, 1);
+    publish(metrics, now, { [DIMENSION_USER_POOL_ID]: userPoolId });
+  }
+  metrics.addMetric(METRIC_POOLS_MONITORED, MetricUnit.Count, pools);
+  if (complete) metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, 1);
+  publish(metrics, now, { [DIMENSION_MONITOR]: fleet.monitorName });
+}
+
+/** An event for each pool whose run failed, to the job events' bus: best effort, the log line and metric are kept. */
+async function reportFailures(deps: RunDependencies, failed: readonly { userPoolId: string; error: Error }[]): Promise<void> {
+  if (!deps.events || failed.length === 0) return;
+  for (let i = 0; i < failed.length; i += 10) {
+    const entries = failed.slice(i, i + 10).map(({ userPoolId, error }) => ({
+      Source: EVENT_SOURCE,
+      DetailType: EVENT_DETAIL_TYPE_POOL_RUN_FAILED,
+      EventBusName: deps.config.eventBusName,
+      Detail: JSON.stringify({
+        userPoolId,
+        monitor: deps.config.userPoolId.replace(/^monitor /, ''),
+        errorName: error.name,
+        errorMessage: error.message,
+        operation: (error as { operation?: string }).operation,
+      }),
+    }));
+    try {
+      await call(deps, `PutEvents of ${entries.length} pool failures`, (options) =>
+        deps.events!.send(new PutEventsCommand({ Entries: entries }), options),
+      );
+    } catch (error) {
+      deps.log.warn('Could not send the events of failed pool runs', { error });
+    }
+  }
+}
