@@ -44,6 +44,15 @@ export class FakeCognito {
   private readonly hung: http.ServerResponse[] = [];
   private server?: http.Server;
 
+  /** Pool names, by ID; a pool not named here is `pool-<the ID's suffix>`. */
+  public readonly names = new Map<string, string>();
+  /** Errors to answer ListUserImportJobs of one pool with, every time, by pool ID. */
+  public readonly poolErrors = new Map<string, InjectedError>();
+
+  public nameOf(userPoolId: string): string {
+    return this.names.get(userPoolId) ?? `pool-${userPoolId.split('_')[1]}`;
+  }
+
   public failNext(...errors: InjectedError[]): void {
     this.failures.push(...errors);
   }
@@ -69,6 +78,21 @@ export class FakeCognito {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  /** ListUserPools: the pools of the region the request is signed for, `MaxResults` (1 to 60) a page. */
+  private listPools(body: any, res: http.ServerResponse, region?: string): void {
+    const max = body.MaxResults;
+    if (!Number.isInteger(max) || max < 1 || max > 60) {
+      return send(res, 400, error('InvalidParameterException', `1 validation error detected: Value '${max}' at 'maxResults'`));
+    }
+    const ids = [...this.pools.keys()].filter((id) => id.startsWith(`${region}_`)).sort();
+    const start = body.NextToken ? Number(Buffer.from(body.NextToken, 'base64').toString()) : 0;
+    const end = start + max;
+    send(res, 200, {
+      UserPools: ids.slice(start, end).map((id) => ({ Id: id, Name: this.nameOf(id) })),
+      ...(end < ids.length ? { NextToken: Buffer.from(String(end)).toString('base64') } : {}),
+    });
+  }
+
   private answer(target: string, raw: string, res: http.ServerResponse, region?: string): void {
     const body = raw ? JSON.parse(raw) : {};
     this.requests.push({ target, body, region });
@@ -78,9 +102,10 @@ export class FakeCognito {
     }
     const injected = this.failures.shift();
     if (injected) return send(res, injected.status, error(injected.type, injected.message ?? injected.type));
+    if (target === 'AWSCognitoIdentityProviderService.ListUserPools') return this.listPools(body, res, region);
     if (target === 'AWSCognitoIdentityProviderService.DescribeUserPool') {
       if (!this.pools.has(body.UserPoolId)) return send(res, 400, error('ResourceNotFoundException', `User pool ${body.UserPoolId} does not exist.`));
-      return send(res, 200, { UserPool: { Id: body.UserPoolId, Name: `pool-${body.UserPoolId.split('_')[1]}` } });
+      return send(res, 200, { UserPool: { Id: body.UserPoolId, Name: this.nameOf(body.UserPoolId) } });
     }
     if (target !== 'AWSCognitoIdentityProviderService.ListUserImportJobs') {
       return send(res, 400, error('UnknownOperationException', `unknown operation ${target}`));
@@ -89,6 +114,8 @@ export class FakeCognito {
     if (!Number.isInteger(max) || max < 1 || max > 60) {
       return send(res, 400, error('InvalidParameterException', `1 validation error detected: Value '${max}' at 'maxResults'`));
     }
+    const poolError = this.poolErrors.get(body.UserPoolId);
+    if (poolError) return send(res, poolError.status, error(poolError.type, poolError.message ?? poolError.type));
     const jobs = this.pools.get(body.UserPoolId);
     if (!jobs) return send(res, 400, error('ResourceNotFoundException', `User pool ${body.UserPoolId} does not exist.`));
     const start = body.PaginationToken ? Number(Buffer.from(body.PaginationToken, 'base64').toString()) : 0;

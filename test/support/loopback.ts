@@ -177,7 +177,7 @@ export class Loopback {
   }
 
   /** Runs the bundled handler in a fresh Node.js process, as a cold Lambda invocation would. */
-  public invoke(userPoolId: string, env: Record<string, string> = {}, options: InvokeOptions = {}): Promise<Invocation> {
+  public invoke(userPoolId: string | undefined, env: Record<string, string> = {}, options: InvokeOptions = {}): Promise<Invocation> {
     const started = Date.now();
     const child = spawn(process.execPath, [path.join(__dirname, 'invoke-bundle.js'), options.bundle ?? BUNDLE], {
       env: {
@@ -192,7 +192,8 @@ export class Loopback {
         ...(options.clockOffsetMs ? { TEST_CLOCK_OFFSET_MS: String(options.clockOffsetMs) } : {}),
         AWS_CONFIG_FILE: '/dev/null',
         AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        USER_POOL_ID: userPoolId,
+        // Without a pool ID, a fleet: USER_POOL_IDS or DISCOVER_USER_POOLS in `env`.
+        ...(userPoolId !== undefined ? { USER_POOL_ID: userPoolId } : {}),
         STATE_TABLE_NAME: this.tableName,
         SCHEDULE_SECONDS: '300',
         METRIC_NAMESPACE: 'Cognito/UserImportJobs',

@@ -1,0 +1,108 @@
+/**
+ * Fleets: the bundled handler, in its own process, monitoring many pools from one function against the loopback
+ * servers: a list with one failing pool, and every pool of the region discovered each tick.
+ */
+import { NOT_AUTHORIZED, makeJob } from './support/fake-cognito';
+import { Invocation, loopbackForSuite } from './support/loopback';
+import { datapoints, sumOf } from './support/emf';
+
+const world = loopbackForSuite();
+const MONITOR = 'tenants';
+
+function fleetEnv(extra: Record<string, string>): Record<string, string> {
+  return { MONITOR_NAME: MONITOR, ...extra };
+}
+
+const summaryOf = (run: Invocation) => run.logs.find((l) => l.message === 'Fleet summary');
+const completed = (run: Invocation, pool: string, status: string) => sumOf(run.emf, `JobsCompleted{UserPoolId=${pool},Status=${status}}`);
+const heartbeat = (run: Invocation) => sumOf(run.emf, `Heartbeat{Monitor=${MONITOR}}`);
+const listed = (pool: string) => world.cognito.requests.filter((r) => r.target.endsWith('.ListUserImportJobs') && r.body.UserPoolId === pool).length;
+
+describe('a fleet of listed pools', () => {
+  it('runs every pool, and one that fails is reported and stops none of the others', async () => {
+    const [a, b, bad] = ['eu-west-1_FleetA', 'eu-west-1_FleetB', 'eu-west-1_FleetBad'];
+    const jobsA = [makeJob(1, 'InProgress')];
+    world.cognito.pools.set(a, jobsA);
+    world.cognito.pools.set(b, [makeJob(1, 'Succeeded', { CompletionDate: new Date(Date.now() - 86_400_000) })]);
+    world.cognito.pools.set(bad, []);
+    world.cognito.poolErrors.set(bad, NOT_AUTHORIZED);
+    const env = fleetEnv({ USER_POOL_IDS: [a, bad, b].join(','), AWS_MAX_ATTEMPTS: '1' });
+
+    const first = await world.invoke(undefined, env);
+    expect(first.exitCode).toBe(0);
+    expect(summaryOf(first)).toMatchObject({ pools: 3, due: 3, ran: 3, deferred: 0, failed: [{ userPoolId: bad, error: expect.stringMatching(/^NotAuthorizedException/) }] });
+    expect(first.logs).toContainEqual(expect.objectContaining({ level: 'ERROR', message: 'Pool run failed; the other pools go on', userPoolId: bad }));
+    expect(sumOf(first.emf, `PoolRunsFailed{UserPoolId=${bad}}`)).toBe(1);
+    expect(sumOf(first.emf, `PoolsMonitored{Monitor=${MONITOR}}`)).toBe(3);
+    expect(heartbeat(first)).toBe(0);
+    expect(world.eventBridge.events.filter((e) => e.detailType === 'Cognito User Import Monitor Pool Run Failed').map((e) => e.detail)).toEqual([
+      expect.objectContaining({ userPoolId: bad, monitor: MONITOR, errorName: 'NotAuthorizedException', operation: 'ListUserImportJobs page 1' }),
+    ]);
+
+    // The others went on: A's job ends and is counted; B, quiet, publishes nothing of its own.
+    world.cognito.poolErrors.delete(bad);
+    jobsA[0] = makeJob(1, 'Failed', { CompletionDate: new Date(), ImportedUsers: 3 });
+    const second = await world.invoke(undefined, env);
+    expect(summaryOf(second)).toMatchObject({ ran: 3, failed: [] });
+    expect(completed(second, a, 'Failed')).toBe(1);
+    expect(heartbeat(second)).toBe(1);
+    const perPool = (pool: string) => datapoints(second.emf).filter((p) => p.key.includes(`UserPoolId=${pool}`));
+    expect(perPool(b).map((p) => p.key)).toEqual([`Jobs{UserPoolId=${b},Status=Succeeded}`]);
+    expect(perPool(bad)).toEqual([]);
+    expect(perPool(a).every((p) => p.value !== 0)).toBe(true);
+    expect(datapoints(second.emf).some((p) => p.key.startsWith('Heartbeat{UserPoolId'))).toBe(false);
+  });
+
+  it('lists on a tick only the pools that are due, and each pool once', async () => {
+    const pools = ['eu-west-1_DueA', 'eu-west-1_DueB'];
+    world.cognito.pools.set(pools[0], [makeJob(1, 'InProgress')]);
+    world.cognito.pools.set(pools[1], []);
+    const env = fleetEnv({ USER_POOL_IDS: pools.join(',') });
+    expect((await world.invoke(undefined, env)).exitCode).toBe(0);
+    const before = pools.map(listed);
+    const tick = await world.invoke(undefined, { ...env, TEST_EVENT: JSON.stringify({ 'detail-type': 'Scheduled Event' }) }, { clockOffsetMs: 61_000 });
+    // A has a job under way: due a minute on. B is quiet: due after the schedule (5 minutes).
+    expect(summaryOf(tick)).toMatchObject({ pools: 2, due: 1, ran: 1 });
+    expect(pools.map(listed).map((n, i) => n - before[i])).toEqual([1, 0]);
+  });
+});
+
+describe('a fleet of every pool in the region', () => {
+  it('watches a pool created between two ticks, and forgets one deleted', async () => {
+    const pools = ['eu-west-1_DiscA', 'eu-west-1_DiscB', 'eu-west-1_DiscOps', 'us-east-1_DiscOther'];
+    for (const id of pools) world.cognito.pools.set(id, [makeJob(1, 'Created')]);
+    world.cognito.names.set('eu-west-1_DiscOps', 'ops-internal');
+    const env = fleetEnv({ DISCOVER_USER_POOLS: JSON.stringify({ include: ['eu-west-1_Disc*'], exclude: ['ops-*'] }) });
+
+    const first = await world.invoke(undefined, env);
+    expect(summaryOf(first)).toMatchObject({ pools: 2, ran: 2, failed: [] });
+    expect(['eu-west-1_DiscA', 'eu-west-1_DiscB', 'eu-west-1_DiscOps'].map(listed)).toEqual([1, 1, 0]);
+    const listPools = world.cognito.requests.filter((r) => r.target.endsWith('.ListUserPools'));
+    expect(listPools.every((r) => r.body.MaxResults === 60 && r.region === 'eu-west-1')).toBe(true);
+
+    // A tenant's pool is created; another is deleted.
+    world.cognito.pools.set('eu-west-1_DiscNew', [makeJob(1, 'Failed', { CompletionDate: new Date() })]);
+    world.cognito.pools.delete('eu-west-1_DiscB');
+    const second = await world.invoke(undefined, env);
+    expect(summaryOf(second)).toMatchObject({ pools: 2, ran: 2, failed: [] });
+    expect(['eu-west-1_DiscA', 'eu-west-1_DiscB', 'eu-west-1_DiscNew'].map(listed)).toEqual([2, 1, 1]);
+    // The new pool's first run counts the job that failed within the last period.
+    expect(completed(second, 'eu-west-1_DiscNew', 'Failed')).toBe(1);
+  });
+
+  it('follows ListUserPools through every page', async () => {
+    const ids = Array.from({ length: 130 }, (_, i) => `eu-west-1_Page${String(i).padStart(3, '0')}`);
+    for (const id of ids) world.cognito.pools.set(id, []);
+    const run = await world.invoke(undefined, fleetEnv({ DISCOVER_USER_POOLS: '{"include":["eu-west-1_Page*"]}' }));
+    expect(summaryOf(run)).toMatchObject({ pools: 130, ran: 130, failed: [] });
+    for (const id of ids) world.cognito.pools.delete(id);
+  });
+
+  it('fails with the value when the patterns are not JSON lists of patterns', async () => {
+    const run = await world.invoke(undefined, fleetEnv({ DISCOVER_USER_POOLS: '{"include":"tenant-*"}' }));
+    expect(run.exitCode).toBe(1);
+    expect(run.logs.find((l) => l.message === 'Run failed')?.error.message).toBe(
+      'DISCOVER_USER_POOLS must be JSON such as {"include":["tenant-*"],"exclude":[]}, lists of non-empty patterns, got "{\\"include\\":\\"tenant-*\\"}"',
+    );
+  });
+});
