@@ -148,6 +148,8 @@ async function main(): Promise<void> {
       for (const size of [60, 1_000]) await steadyState(world, size, bundles, samples);
     }
 
+    await fleet(world);
+
     // A job's end, through the ticks, to its metric: scaled down to a 4 s active interval and ticks every 250 ms.
     const trace = await traceJobEnd(world, 'eu-west-1_BenchCadence', 4, 250);
     const skippedTick = trace.second;
@@ -158,6 +160,36 @@ async function main(): Promise<void> {
     console.log(`a tick that is not due: ${skippedTick.cpuMs.toFixed(0)} ms handler CPU, 1 DynamoDB read, no Cognito call`);
   } finally {
     await world.stop();
+  }
+}
+
+/**
+ * A fleet of 10, 100 and 1,000 pools of 0 to 60 jobs each (seeded), every pool of the region discovered: the
+ * deployment's run (every pool's first run), then a run with nothing changed, as a fleet's steady state.
+ */
+async function fleet(world: Loopback): Promise<void> {
+  console.log('\nfleet (every pool discovered)   pools  cognito list  ListUserPools  dynamodb  handler cpu ms  wall ms  peak MiB');
+  let seed = 7;
+  const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  for (const size of [10, 100, 1_000]) {
+    const prefix = `eu-west-1_Fleet${size}x`;
+    for (let p = 0; p < size; p++) {
+      const jobs = Array.from({ length: Math.floor(random() * 61) }, (_, i) => makeJob(i, JOB_STATUSES[Math.floor(random() * 8)], { ImportedUsers: i }));
+      world.cognito.pools.set(`${prefix}${String(p).padStart(4, '0')}`, jobs);
+    }
+    const env = { MONITOR_NAME: `bench${size}`, DISCOVER_USER_POOLS: JSON.stringify({ include: [`${prefix}*`] }), TEST_TIMEOUT_MS: '900000' };
+    for (const label of ['first run of every pool', 'nothing changed']) {
+      const count = (suffix: string) => world.cognito.requests.filter((r) => r.target.endsWith(suffix)).length;
+      const [lists, pools, dynamo] = [count('.ListUserImportJobs'), count('.ListUserPools'), world.dynamoRequests];
+      const run = await world.invoke(undefined, env);
+      if (run.exitCode !== 0) throw new Error(`fleet run failed: ${run.stderr}`);
+      console.log(
+        `${label.padEnd(30)} ${String(size).padStart(6)} ${String(count('.ListUserImportJobs') - lists).padStart(13)} ` +
+          `${String(count('.ListUserPools') - pools).padStart(14)} ${String(world.dynamoRequests - dynamo).padStart(9)} ` +
+          `${run.cpuMs.toFixed(0).padStart(15)} ${String(run.wallMs).padStart(8)} ${run.maxRssMb.toFixed(0).padStart(9)}`,
+      );
+    }
+    for (const id of [...world.cognito.pools.keys()]) if (id.startsWith(prefix)) world.cognito.pools.delete(id);
   }
 }
 

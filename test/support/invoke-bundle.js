@@ -22,7 +22,7 @@ const deadline = Date.now() + Number(process.env.TEST_TIMEOUT_MS || 60000);
 const cpu = process.cpuUsage();
 const report = () => {
   const used = process.cpuUsage(cpu);
-  process.stderr.write(`\n${JSON.stringify({ loadMs, cpuMs: (used.user + used.system) / 1000 })}\n`);
+  process.stderr.write(`\n${JSON.stringify({ loadMs, cpuMs: (used.user + used.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
 };
 const context = process.env.TEST_NO_CONTEXT ? undefined : { getRemainingTimeInMillis: () => deadline - Date.now() };
 // TEST_EVENT is the invocation's event, e.g. EventBridge's scheduled tick; without it, {} (as the deployment run).

@@ -31,6 +31,8 @@ export interface Invocation {
   readonly cpuMs: number;
   /** Wall-clock time of the whole process, in milliseconds. */
   readonly wallMs: number;
+  /** The process's peak resident memory, in MiB. */
+  readonly maxRssMb: number;
 }
 
 export interface InvokeOptions {
@@ -220,6 +222,7 @@ export class Loopback {
           stderr,
           loadMs: report.loadMs ?? NaN,
           cpuMs: report.cpuMs ?? NaN,
+          maxRssMb: report.maxRssMb ?? NaN,
           wallMs: Date.now() - started,
         });
       });

@@ -1,0 +1,117 @@
+/** A fleet's tick, with mocked clients: which pools it selects, in which order it runs them, how many at once. */
+import {
+  CognitoIdentityProviderClient,
+  ListUserImportJobsCommand,
+  ListUserPoolsCommand,
+  NotAuthorizedException,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { FleetConfig, isSelected, readFleetConfig, runFleet } from '../lambda';
+import { MemoryTable } from './support/memory-table';
+
+const cognitoMock = mockClient(CognitoIdentityProviderClient);
+const dynamoMock = mockClient(DynamoDBDocumentClient);
+const cognito = new CognitoIdentityProviderClient({ region: 'eu-west-1' });
+const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+const ENV = { STATE_TABLE_NAME: 'state', SCHEDULE_SECONDS: '300', MONITOR_NAME: 'tenants' };
+const log = { info: () => {}, warn: () => {}, error: () => {} };
+let table: MemoryTable;
+
+beforeEach(() => {
+  cognitoMock.reset();
+  dynamoMock.reset();
+  table = new MemoryTable();
+  dynamoMock.on(QueryCommand).callsFake((input) => table.query(input));
+  dynamoMock.on(PutCommand).callsFake((input) => table.put(input));
+  dynamoMock.on(UpdateCommand).callsFake((input) => table.update(input));
+  dynamoMock.on(GetCommand).callsFake((input) => table.get(input));
+  jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+});
+afterEach(() => jest.restoreAllMocks());
+
+function tick(fleet: FleetConfig, options: { scheduled?: boolean; deadlineMs?: number } = {}) {
+  const deadline = options.deadlineMs === undefined ? undefined : { at: new Date(Date.now() + options.deadlineMs), signal: new AbortController().signal };
+  return runFleet({ clients: { dynamodb }, cognitoFor: () => cognito, fleet, log, deadline, scheduled: options.scheduled ?? false });
+}
+
+describe('isSelected', () => {
+  const select = (include: string[], exclude: string[] = []) =>
+    ['eu-west-1_Aa1', 'eu-west-1_Bb2', 'eu-west-1_Cc3'].filter((id, i) => isSelected(id, ['tenant-a', 'tenant-b', 'ops.internal'][i], { include, exclude }));
+
+  it('selects every pool without patterns', () => expect(select([])).toEqual(['eu-west-1_Aa1', 'eu-west-1_Bb2', 'eu-west-1_Cc3']));
+  it('matches a pattern against the ID or the name', () => expect(select(['tenant-*', '*_Cc3'])).toEqual(['eu-west-1_Aa1', 'eu-west-1_Bb2', 'eu-west-1_Cc3']));
+  it('lets an exclude pattern win', () => expect(select(['*'], ['tenant-b'])).toEqual(['eu-west-1_Aa1', 'eu-west-1_Cc3']));
+  it('takes every character but * literally', () => expect(select(['ops?internal', 'ops.*'])).toEqual(['eu-west-1_Cc3']));
+  it('matches the whole ID or name, not a part', () => expect(select(['tenant'])).toEqual([]));
+});
+
+describe('readFleetConfig', () => {
+  it('reads a list, once each, and the shared settings', () => {
+    const fleet = readFleetConfig({ ...ENV, USER_POOL_IDS: 'eu-west-1_A1, us-east-1_B2,eu-west-1_A1' });
+    expect(fleet).toMatchObject({ monitorName: 'tenants', source: { kind: 'list', userPoolIds: ['eu-west-1_A1', 'us-east-1_B2'] } });
+    expect(fleet.settings).toMatchObject({ tableName: 'state', periodMs: 300_000 });
+  });
+
+  it.each([
+    [{ USER_POOL_IDS: 'eu-west-1_A1,not-a-pool' }, 'USER_POOL_IDS must list user pool IDs such as eu-west-1_AbC123, separated by commas, got "not-a-pool"'],
+    [{ USER_POOL_IDS: 'eu-west-1_A1', DISCOVER_USER_POOLS: '{}' }, 'exactly one of USER_POOL_ID, USER_POOL_IDS and DISCOVER_USER_POOLS must be set'],
+    [{ USER_POOL_IDS: 'eu-west-1_A1', USER_POOL_ID: 'eu-west-1_A1' }, 'exactly one of USER_POOL_ID, USER_POOL_IDS and DISCOVER_USER_POOLS must be set'],
+    [{ DISCOVER_USER_POOLS: '{"exclude":[""]}' }, 'DISCOVER_USER_POOLS must be JSON such as {"include":["tenant-*"],"exclude":[]}, lists of non-empty patterns, got "{\\"exclude\\":[\\"\\"]}"'],
+    [{ DISCOVER_USER_POOLS: '{}', MONITOR_NAME: '' }, 'MONITOR_NAME must name the monitor, got ""'],
+  ])('fails on %j, naming the value', (env, message) => {
+    expect(() => readFleetConfig({ ...ENV, ...env })).toThrow(message);
+  });
+});
+
+describe('runFleet', () => {
+  const pools = Array.from({ length: 6 }, (_, i) => `eu-west-1_P${i}`);
+
+  it('runs at most four pools at once, and goes on past a pool that fails', async () => {
+    let running = 0;
+    let most = 0;
+    cognitoMock.on(ListUserImportJobsCommand).callsFake(async (input) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      running--;
+      if (input.UserPoolId === 'eu-west-1_P1') throw new NotAuthorizedException({ message: 'not authorized', $metadata: {} });
+      return { UserImportJobs: [] };
+    });
+    const summary = await tick(readFleetConfig({ ...ENV, USER_POOL_IDS: pools.join(',') }));
+    expect(most).toBe(4);
+    expect(summary).toMatchObject({ pools: 6, ran: 6, failed: [{ userPoolId: 'eu-west-1_P1', error: expect.stringMatching(/^NotAuthorizedException/) }] });
+    expect(table.items.has('#cadence|eu-west-1_P5')).toBe(true);
+    expect(table.items.has('#cadence|eu-west-1_P1')).toBe(false); // still due: the next tick tries it again
+  });
+
+  it('leaves the pools it has no time for to the next tick, which starts with them', async () => {
+    const order: string[] = [];
+    cognitoMock.on(ListUserImportJobsCommand).callsFake(async (input) => {
+      order.push(input.UserPoolId!);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return { UserImportJobs: [] };
+    });
+    const fleet = readFleetConfig({ ...ENV, USER_POOL_IDS: pools.join(',') });
+    // 10.2 s left: four pools start; when they end, less than the 10 s a pool needs is left.
+    const first = await tick(fleet, { deadlineMs: 10_200 });
+    expect(first).toMatchObject({ due: 6, ran: 4, deferred: 2 });
+    order.length = 0;
+    const next = await tick(fleet, { scheduled: true });
+    expect(next).toMatchObject({ due: 2, ran: 2 });
+    expect(order).toEqual(['eu-west-1_P4', 'eu-west-1_P5']);
+  });
+
+  it('discovers the pools of its region through every page of ListUserPools', async () => {
+    cognitoMock.on(ListUserPoolsCommand).callsFake((input) => {
+      const start = Number(input.NextToken ?? 0);
+      const page = Array.from({ length: 130 }, (_, i) => ({ Id: `eu-west-1_D${i}`, Name: i % 2 ? 'tenant' : 'ops' })).slice(start, start + input.MaxResults!);
+      return { UserPools: page, NextToken: start + input.MaxResults! < 130 ? String(start + input.MaxResults!) : undefined };
+    });
+    cognitoMock.on(ListUserImportJobsCommand).resolves({ UserImportJobs: [] });
+    const summary = await tick(readFleetConfig({ ...ENV, DISCOVER_USER_POOLS: '{"include":["tenant"]}' }));
+    expect(cognitoMock.commandCalls(ListUserPoolsCommand).map((c) => c.args[0].input.MaxResults)).toEqual([60, 60, 60]);
+    expect(summary).toMatchObject({ pools: 65, ran: 65 });
+  });
+});
