@@ -100,8 +100,28 @@ export interface Clients {
  * on TooManyRequestsException, and their client-side rate limit is shared by every call made with the client:
  * a fleet's pools in one region share one client, so they slow down together under the account's quota.
  */
-export function cognitoClient(region: string | undefined, maxAttempts: number): CognitoIdentityProviderClient {
-  return new CognitoIdentityProviderClient({ region, retryMode: 'adaptive', maxAttempts, requestHandler: TIMEOUTS });
+export function cognitoClient(region: string | undefined, maxAttempts: number, requestsPerSecond?: number): CognitoIdentityProviderClient {
+  const client = new CognitoIdentityProviderClient({ region, retryMode: 'adaptive', maxAttempts, requestHandler: TIMEOUTS });
+  if (requestsPerSecond !== undefined) {
+    const wait = rateLimiter(requestsPerSecond);
+    // At the build step: once a call, before its attempts (the adaptive retries pace those).
+    client.middlewareStack.add((next) => async (args) => {
+      await wait();
+      return next(args);
+    }, { step: 'build', name: 'importJobMonitorRateLimit' });
+  }
+  return client;
+}
+
+/** Spaces the calls of everyone who awaits it out to at most `perSecond`, first come first served. */
+export function rateLimiter(perSecond: number): () => Promise<void> {
+  let free = 0;
+  return () => {
+    const now = Date.now();
+    const at = Math.max(now, free);
+    free = at + 1000 / perSecond;
+    return at > now ? new Promise((resolve) => setTimeout(resolve, at - now)) : Promise.resolve();
+  };
 }
 
 export function createClients(config: Settings & { userPoolRegion?: string }): Clients {

@@ -12,6 +12,7 @@ import {
   ENV_USER_POOL_IDS,
   ENV_DISCOVER_USER_POOLS,
   ENV_MONITOR_NAME,
+  ENV_COGNITO_REQUESTS_PER_SECOND,
   userPoolRegion,
 } from '../lib/contract';
 import {
@@ -49,6 +50,8 @@ export type PoolSource =
 
 export interface FleetConfig {
   readonly source: PoolSource;
+  /** Cognito calls a second at most, per region, across the fleet's pools. */
+  readonly cognitoRequestsPerSecond: number;
   /** The `Monitor` dimension of the fleet's own metrics. */
   readonly monitorName: string;
   readonly settings: Settings;
@@ -59,6 +62,11 @@ const ENV_MAX_ATTEMPTS = 'AWS_MAX_ATTEMPTS';
 // Adaptive retries need room to back off under throttling: Cognito's request quotas are per account and region,
 // shared with every other caller of the same category of operations, not per pool.
 const DEFAULT_MAX_ATTEMPTS = 8;
+
+// ListUserImportJobs, DescribeUserPool and ListUserPools read user pools: Cognito's quotas page puts such operations
+// in the UserPoolRead category, 15 requests a second per account and region, not adjustable, shared with every
+// other caller. A fleet keeps to two thirds of it, leaving the rest to the console, the CLI and deployments.
+const DEFAULT_COGNITO_REQUESTS_PER_SECOND = 10;
 
 // The construct's default for both warning limits, 12 hours.
 const DEFAULT_WARNING_SECONDS = 12 * 3600;
@@ -111,7 +119,11 @@ export function readFleetConfig(env: NodeJS.ProcessEnv): FleetConfig {
   } else {
     source = { kind: 'discover', ...readPatterns(discover!) };
   }
-  return { source, monitorName, settings: readSettings(env) };
+  const rate = env[ENV_COGNITO_REQUESTS_PER_SECOND] === undefined ? DEFAULT_COGNITO_REQUESTS_PER_SECOND : Number(env[ENV_COGNITO_REQUESTS_PER_SECOND]);
+  if (!(rate > 0 && rate <= 1000)) {
+    throw new Error(`${ENV_COGNITO_REQUESTS_PER_SECOND} must be a number of calls a second above 0, got ${JSON.stringify(env[ENV_COGNITO_REQUESTS_PER_SECOND])}`);
+  }
+  return { source, monitorName, cognitoRequestsPerSecond: rate, settings: readSettings(env) };
 }
 
 function readPatterns(json: string): { include: string[]; exclude: string[] } {

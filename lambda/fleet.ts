@@ -21,9 +21,9 @@ import { publish } from './metrics';
 import { runOnce } from './run';
 import { readAllNextRunAt, writeNextRunAt } from './state';
 
-// Pools run at once. Cognito's request quotas are per account and region and shared with every other caller;
-// four pools at a time, each listing its pages one after another, stay near 4 requests at a time, and the shared
-// adaptive client slows all of them down when Cognito throttles.
+// Pools run at once. Cognito's request quotas are per account and region and shared with every other caller: the
+// pools of a region share one client, which spaces its calls out (COGNITO_REQUESTS_PER_SECOND, 10 by default) and
+// whose adaptive retries slow all of them down when Cognito throttles all the same.
 const POOL_CONCURRENCY = 4;
 // A pool is started only with this much of the run's time left: enough for a pool of a few thousand jobs. The
 // pools left are still due, and overdue ones go first, so the next tick resumes where this one stopped.

@@ -70,7 +70,7 @@ async function fleetHandler(event: unknown, context?: Context): Promise<FleetSum
     return await runFleet({
       clients,
       cognitoFor: (region = process.env.AWS_REGION) => {
-        if (!cognitoClients.has(region)) cognitoClients.set(region, cognitoClient(region, fleet.settings.maxAttempts));
+        if (!cognitoClients.has(region)) cognitoClients.set(region, cognitoClient(region, fleet.settings.maxAttempts, fleet.cognitoRequestsPerSecond));
         return cognitoClients.get(region)!;
       },
       fleet,

@@ -125,6 +125,8 @@ export const EVENT_DETAIL_TYPE = 'Cognito User Import Job State Change';
  */
 export const ENV_USER_POOL_IDS = 'USER_POOL_IDS';
 export const ENV_DISCOVER_USER_POOLS = 'DISCOVER_USER_POOLS';
+/** Cognito calls a second at most, per region, across a fleet's pools (default 10). */
+export const ENV_COGNITO_REQUESTS_PER_SECOND = 'COGNITO_REQUESTS_PER_SECOND';
 /** The fleet's name, the `Monitor` dimension of its fleet-wide metrics: unique per namespace, account and region. */
 export const ENV_MONITOR_NAME = 'MONITOR_NAME';
 export const DIMENSION_MONITOR = 'Monitor';

@@ -9,6 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { FleetConfig, isSelected, readFleetConfig, runFleet } from '../lambda';
+import { rateLimiter } from '../lambda/aws';
 import { MemoryTable } from './support/memory-table';
 
 const cognitoMock = mockClient(CognitoIdentityProviderClient);
@@ -52,6 +53,7 @@ describe('readFleetConfig', () => {
     const fleet = readFleetConfig({ ...ENV, USER_POOL_IDS: 'eu-west-1_A1, us-east-1_B2,eu-west-1_A1' });
     expect(fleet).toMatchObject({ monitorName: 'tenants', source: { kind: 'list', userPoolIds: ['eu-west-1_A1', 'us-east-1_B2'] } });
     expect(fleet.settings).toMatchObject({ tableName: 'state', periodMs: 300_000 });
+    expect(fleet.cognitoRequestsPerSecond).toBe(10);
   });
 
   it.each([
@@ -60,6 +62,7 @@ describe('readFleetConfig', () => {
     [{ USER_POOL_IDS: 'eu-west-1_A1', USER_POOL_ID: 'eu-west-1_A1' }, 'exactly one of USER_POOL_ID, USER_POOL_IDS and DISCOVER_USER_POOLS must be set'],
     [{ DISCOVER_USER_POOLS: '{"exclude":[""]}' }, 'DISCOVER_USER_POOLS must be JSON such as {"include":["tenant-*"],"exclude":[]}, lists of non-empty patterns, got "{\\"exclude\\":[\\"\\"]}"'],
     [{ DISCOVER_USER_POOLS: '{}', MONITOR_NAME: '' }, 'MONITOR_NAME must name the monitor, got ""'],
+    [{ DISCOVER_USER_POOLS: '{}', COGNITO_REQUESTS_PER_SECOND: '0' }, 'COGNITO_REQUESTS_PER_SECOND must be a number of calls a second above 0, got "0"'],
   ])('fails on %j, naming the value', (env, message) => {
     expect(() => readFleetConfig({ ...ENV, ...env })).toThrow(message);
   });
@@ -113,5 +116,19 @@ describe('runFleet', () => {
     const summary = await tick(readFleetConfig({ ...ENV, DISCOVER_USER_POOLS: '{"include":["tenant"]}' }));
     expect(cognitoMock.commandCalls(ListUserPoolsCommand).map((c) => c.args[0].input.MaxResults)).toEqual([60, 60, 60]);
     expect(summary).toMatchObject({ pools: 65, ran: 65 });
+  });
+});
+
+describe('rateLimiter', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('lets calls through at most the given number a second, in the order they came', async () => {
+    jest.useFakeTimers({ now: 0 });
+    const wait = rateLimiter(10);
+    const released: number[] = [];
+    const calls = Array.from({ length: 5 }, (_, i) => wait().then(() => released.push(i * 1000 + Date.now())));
+    await jest.advanceTimersByTimeAsync(1_000);
+    await Promise.all(calls);
+    expect(released).toEqual([0, 1100, 2200, 3300, 4400]);
   });
 });
