@@ -1,5 +1,16 @@
 import { Aws, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
-import { COMPLETED_STATUSES, ImportJobStatus } from './contract';
+import {
+  COMPLETED_STATUSES,
+  ImportJobStatus,
+  JOB_STATUSES,
+  METRIC_FAILED_USERS,
+  METRIC_IMPORTED_USERS,
+  METRIC_JOBS,
+  METRIC_JOBS_COMPLETED,
+  METRIC_POOL_RUNS_FAILED,
+  METRIC_SKIPPED_USERS,
+} from './contract';
+import { InsightsQuery } from './fleet';
 
 /** The metric accessors the graphs draw; the construct is one. */
 export interface MetricSource {
@@ -18,6 +29,20 @@ export interface WidgetSource {
   readonly logGroupName: string;
   readonly alarms: cloudwatch.IAlarm[];
   readonly metrics: MetricSource;
+  /** A fleet's: its graphs are Metrics Insights queries with a series per pool. */
+  readonly fleet?: FleetWidgetSource;
+}
+
+/** What a fleet's widgets need besides. */
+export interface FleetWidgetSource {
+  readonly monitorName: string;
+  /** Which pools, in a line of markdown. */
+  readonly pools: string;
+  /** The pools' regions (tokens for the stack's). */
+  readonly regions: string[];
+  /** The query as a graph's metric, with the monitor's namespace and period. */
+  query(q: InsightsQuery, label?: string): cloudwatch.IMetric;
+  readonly poolsMonitored: cloudwatch.IMetric;
 }
 
 const IN_FLIGHT = [ImportJobStatus.CREATED, ImportJobStatus.PENDING, ImportJobStatus.IN_PROGRESS, ImportJobStatus.STOPPING];
@@ -47,6 +72,25 @@ export function headerWidget(source: WidgetSource): cloudwatch.IWidget {
       `\`/aws/cognito/userpools/${source.userPoolId}/<pool name>\`, stream \`<job ID>/<job name>\``,
     width: 24,
     height: 2,
+  });
+}
+
+/** A fleet's header: its name, which pools, and links to its pools, its log group and Cognito's import logs. */
+export function fleetHeaderWidget(source: WidgetSource): cloudwatch.IWidget {
+  const fleet = source.fleet!;
+  const logsRegion = Aws.REGION;
+  const consoles = fleet.regions
+    .map((region) => `[User pools in ${region}](https://${region}.console.aws.amazon.com/cognito/v2/idp/user-pools?region=${region})`)
+    .join(' · ');
+  return new cloudwatch.TextWidget({
+    markdown:
+      `### Cognito user import jobs: fleet ${fleet.monitorName}\n` +
+      `Pools: ${fleet.pools}. ${consoles} · [Monitor's log group](https://${logsRegion}.console.aws.amazon.com/cloudwatch/home?region=` +
+      `${logsRegion}#logsV2:log-groups/log-group/${source.logGroupName}) · Cognito's import logs: ` +
+      '`/aws/cognito/userpools/<pool ID>/<pool name>`, stream `<job ID>/<job name>`. The graphs draw a line per pool with news: ' +
+      'a fleet publishes no zeros.',
+    width: 24,
+    height: 3,
   });
 }
 
@@ -92,13 +136,68 @@ export function countWidgets(source: WidgetSource): cloudwatch.IWidget[] {
   return [completed, users];
 }
 
+const IN_FLIGHT_STATUSES: readonly string[] = IN_FLIGHT;
+
+/** A fleet's jobs in flight: a line per pool and status, for the pools with jobs in flight only. */
+export function fleetInFlightWidget(source: WidgetSource): cloudwatch.IWidget {
+  const ended = JOB_STATUSES.filter((status) => !IN_FLIGHT_STATUSES.includes(status));
+  return new cloudwatch.GraphWidget({
+    title: 'Jobs in flight, by pool and status',
+    left: [
+      source.fleet!.query({ fn: 'MAX', metricName: METRIC_JOBS, withStatus: true, excludeStatuses: ended, byPool: true, byStatus: true }),
+    ],
+    leftYAxis: { min: 0, showUnits: false },
+    width: 8,
+  });
+}
+
+/** A fleet's counts per period: jobs completed by pool and status, users over the fleet, failed users by pool. */
+export function fleetCountWidgets(source: WidgetSource): cloudwatch.IWidget[] {
+  const fleet = source.fleet!;
+  const total = (metricName: string, label: string) => fleet.query({ fn: 'SUM', metricName, withStatus: false, byPool: false }, label);
+  const completed = new cloudwatch.GraphWidget({
+    title: 'Jobs completed, by pool and status',
+    left: [fleet.query({ fn: 'SUM', metricName: METRIC_JOBS_COMPLETED, withStatus: true, byPool: true, byStatus: true })],
+    leftYAxis: { min: 0, showUnits: false },
+    width: 8,
+  });
+  const users = new cloudwatch.GraphWidget({
+    title: 'Users, all pools',
+    left: [total(METRIC_IMPORTED_USERS, 'Imported'), total(METRIC_SKIPPED_USERS, 'Skipped'), total(METRIC_FAILED_USERS, 'Failed')],
+    leftYAxis: { min: 0, showUnits: false },
+    width: 8,
+  });
+  const failedUsers = new cloudwatch.GraphWidget({
+    title: 'Failed users, by pool',
+    left: [fleet.query({ fn: 'SUM', metricName: METRIC_FAILED_USERS, withStatus: false, byPool: true })],
+    leftYAxis: { min: 0, showUnits: false },
+    width: 8,
+  });
+  return [completed, users, failedUsers];
+}
+
+/** A fleet's pools: how many each tick knew of, and the failed runs of each pool. */
+export function fleetPoolsWidget(source: WidgetSource): cloudwatch.IWidget {
+  const fleet = source.fleet!;
+  return new cloudwatch.GraphWidget({
+    title: 'Pools monitored, and failed runs by pool',
+    left: [fleet.poolsMonitored],
+    right: [fleet.query({ fn: 'SUM', metricName: METRIC_POOL_RUNS_FAILED, withStatus: false, byPool: true })],
+    leftYAxis: { min: 0, showUnits: false, label: 'Pools' },
+    rightYAxis: { min: 0, showUnits: false, label: 'Failed runs' },
+    width: 16,
+  });
+}
+
 export function transitionsWidget(source: WidgetSource): cloudwatch.IWidget {
+  // A fleet's log lines carry the pool too.
+  const fields = source.fleet ? ['userPoolId', ...TRANSITION_FIELDS] : TRANSITION_FIELDS;
   return new cloudwatch.LogQueryWidget({
     title: 'Latest job transitions',
     logGroupNames: [source.logGroupName],
     view: cloudwatch.LogQueryVisualizationType.TABLE,
     queryLines: [
-      `fields @timestamp, ${TRANSITION_FIELDS.join(', ')}`,
+      `fields @timestamp, ${fields.join(', ')}`,
       'filter message = "Import job completed" or message = "Import job status changed"',
       'sort @timestamp desc',
       'limit 50',

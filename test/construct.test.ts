@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import {
   App,
   Duration,
@@ -11,6 +13,7 @@ import {
   aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Construct } from 'constructs';
 import { ImportJobMonitor, ImportJobMonitorProps, ImportJobStatus } from '../lib';
 import { JOB_STATUSES } from '../lib/contract';
 
@@ -768,5 +771,487 @@ describe('validation', () => {
   it('accepts the edges of the schedule range', () => {
     expect(() => synth({ schedule: Duration.minutes(1) })).not.toThrow();
     expect(() => synth({ schedule: Duration.days(1) })).not.toThrow();
+  });
+});
+
+describe('fleets', () => {
+  const ENV = { account: '123456789012', region: 'eu-west-1' };
+
+  /** `n` pools imported by ID, alternating between eu-west-1 and us-east-1 (eu-west-1 alone with `oneRegion`). */
+  function poolsIn(stack: Stack, n: number, oneRegion = false): cognito.IUserPool[] {
+    return Array.from({ length: n }, (_, i) => {
+      const region = oneRegion || i % 2 === 0 ? 'eu-west-1' : 'us-east-1';
+      return cognito.UserPool.fromUserPoolId(stack, `Pool${i}`, `${region}_Pool${String(i).padStart(4, '0')}`);
+    });
+  }
+
+  function fleet(props: Partial<ImportJobMonitorProps> | ((stack: Stack) => Partial<ImportJobMonitorProps>), env: typeof ENV | 'agnostic' = ENV) {
+    const stack = new Stack(new App(), 'Test', { env: env === 'agnostic' ? undefined : env });
+    const monitor = new ImportJobMonitor(stack, 'Monitor', typeof props === 'function' ? props(stack) : props);
+    return { stack, monitor, template: Template.fromStack(stack) };
+  }
+
+  const listed = (n: number, oneRegion = false) => (stack: Stack) => ({ userPools: poolsIn(stack, n, oneRegion) });
+
+  function counts(template: Template) {
+    const types = Object.values(template.toJSON().Resources).map((r: any) => r.Type as string);
+    const of = (type: string) => types.filter((t) => t === type).length;
+    return {
+      resources: types.length,
+      alarms: of('AWS::CloudWatch::Alarm'),
+      functions: of('AWS::Lambda::Function'),
+      tables: of('AWS::DynamoDB::Table'),
+      rules: of('AWS::Events::Rule'),
+      policies: of('AWS::IAM::Policy'),
+    };
+  }
+
+  const handlerOf = (template: Template) =>
+    (Object.values(template.findResources('AWS::Lambda::Function')) as any[]).find((f) => f.Properties.Handler === 'index.handler').Properties;
+
+  const allPools = (region: string) => ({
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:cognito-idp:${region}:123456789012:userpool/*`]],
+  });
+
+  it('deploys as many resources for 1,000 pools as for 3, one more alarm than for one pool, in one function, table and schedule', () => {
+    const one = counts(synth().template);
+    const three = counts(fleet(listed(3)).template);
+    const thousand = counts(fleet(listed(1000)).template);
+    const discovered = counts(fleet({ discoverUserPools: {} }).template);
+    expect(one).toEqual({ resources: 18, alarms: 6, functions: 2, tables: 1, rules: 1, policies: 1 });
+    // The fleet's own: the alarm on pools whose runs fail.
+    expect(three).toEqual({ ...one, resources: 19, alarms: 7 });
+    expect(thousand).toEqual(three);
+    expect(discovered).toEqual(three);
+  });
+
+  it('names the listed pools and the monitor to the function, and keeps USER_POOL_ID for single pools only', () => {
+    const { template, monitor } = fleet(listed(3));
+    expect(handlerOf(template).Environment.Variables).toMatchObject({
+      USER_POOL_IDS: 'eu-west-1_Pool0000,us-east-1_Pool0001,eu-west-1_Pool0002',
+      MONITOR_NAME: 'Test-Monitor',
+      STATE_TABLE_NAME: { Ref: expect.stringMatching(/^MonitorState/) },
+    });
+    expect(handlerOf(template).Environment.Variables.USER_POOL_ID).toBeUndefined();
+    expect(handlerOf(template).Environment.Variables.DISCOVER_USER_POOLS).toBeUndefined();
+    expect(monitor.monitorName).toBe('Test-Monitor');
+    expect(synth().monitor.monitorName).toBeUndefined();
+  });
+
+  it('tells the function what to discover as JSON, every pool by default', () => {
+    const all = handlerOf(fleet({ discoverUserPools: {} }).template).Environment.Variables;
+    expect(JSON.parse(all.DISCOVER_USER_POOLS)).toEqual({ include: ['*'], exclude: [] });
+    expect(all.USER_POOL_IDS).toBeUndefined();
+    const some = handlerOf(fleet({ discoverUserPools: { include: ['tenant-*', 'eu-west-1_AbC123'], exclude: ['*-sandbox'] } }).template);
+    expect(JSON.parse(some.Environment.Variables.DISCOVER_USER_POOLS)).toEqual({ include: ['tenant-*', 'eu-west-1_AbC123'], exclude: ['*-sandbox'] });
+  });
+
+  it("ships a list too long for Lambda's 4 KB environment as a file beside the handler, and names the file", () => {
+    const { stack, template } = fleet(listed(1000));
+    const variables = handlerOf(template).Environment.Variables;
+    expect(variables.USER_POOL_IDS).toBeUndefined();
+    expect(variables.USER_POOL_IDS_FILE).toBe('user-pools.json');
+    expect(JSON.stringify(variables).length).toBeLessThan(4096);
+    const outdir = (stack.node.root as App).synth().directory;
+    const asset = handlerOf(template).Code.S3Key.replace('.zip', '');
+    const list = JSON.parse(fs.readFileSync(path.join(outdir, `asset.${asset}`, 'user-pools.json'), 'utf8'));
+    expect(list).toHaveLength(1000);
+    expect(list).toContain('us-east-1_Pool0999');
+    expect(fs.readFileSync(path.join(outdir, `asset.${asset}`, 'index.js'))).toEqual(fs.readFileSync(path.join(__dirname, '..', 'assets', 'handler', 'index.js')));
+  });
+
+  it('keeps a list of about 100 pools in the environment', () => {
+    expect(handlerOf(fleet(listed(100)).template).Environment.Variables.USER_POOL_IDS.split(',')).toHaveLength(100);
+  });
+
+  it('fails when a list too long for the environment holds pools created in the app, whose IDs are not known at synth', () => {
+    expect(() => fleet((stack) => ({ userPools: [...poolsIn(stack, 200), new cognito.UserPool(stack, 'New')] }))).toThrow(
+      /^userPools lists 201 pools, too many for the function's environment, and 1 of them are created in this app/,
+    );
+  });
+
+  it('may list the jobs of each listed pool and describe it, on its own ARN in its own region, and nothing on a wildcard', () => {
+    const cognitoStatements = statementsOf(fleet(listed(3)).template).filter((s) => actionsOf(s).some((a) => a.startsWith('cognito-idp:')));
+    const arn = (id: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:cognito-idp:${id.split('_')[0]}:123456789012:userpool/${id}`]],
+    });
+    expect(cognitoStatements).toEqual([
+      { Action: LIST_AND_DESCRIBE, Effect: 'Allow', Resource: ['eu-west-1_Pool0000', 'us-east-1_Pool0001', 'eu-west-1_Pool0002'].map(arn) },
+    ]);
+    expect(JSON.stringify(statementsOf(fleet(listed(20)).template))).not.toContain('*');
+  });
+
+  it("may list the jobs of the account's pools in each region of a list beyond 20 pools, and nothing else on a wildcard", () => {
+    const { template } = fleet(listed(1000));
+    const statements = statementsOf(template);
+    expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('cognito-idp:')))).toEqual([
+      { Action: LIST_AND_DESCRIBE, Effect: 'Allow', Resource: [allPools('eu-west-1'), allPools('us-east-1')] },
+    ]);
+    expect(statements.filter((s) => JSON.stringify(s.Resource).includes('*') && !actionsOf(s).includes('cognito-idp:ListUserImportJobs'))).toEqual([]);
+    const oneRegion = statementsOf(fleet(listed(21, true)).template).find((s) => actionsOf(s).includes('cognito-idp:ListUserImportJobs'));
+    expect(oneRegion.Resource).toEqual(allPools('eu-west-1'));
+  });
+
+  it("may list the account's pools (ListUserPools takes no resource) and their jobs in the stack's region only, when it discovers them", () => {
+    const statements = statementsOf(fleet({ discoverUserPools: { include: ['tenant-*'] } }).template);
+    expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('cognito-idp:')))).toEqual([
+      { Action: 'cognito-idp:ListUserPools', Effect: 'Allow', Resource: '*' },
+      { Action: LIST_AND_DESCRIBE, Effect: 'Allow', Resource: allPools('eu-west-1') },
+    ]);
+    expect(statements.filter((s) => s.Resource === '*').flatMap(actionsOf)).toEqual(['cognito-idp:ListUserPools']);
+  });
+
+  it('discovers through pseudo parameters in an environment-agnostic stack', () => {
+    const statement = statementsOf(fleet({ discoverUserPools: {} }, 'agnostic').template).find((s) => actionsOf(s).includes('cognito-idp:ListUserImportJobs'));
+    expect(statement.Resource).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cognito-idp:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':userpool/*']],
+    });
+  });
+
+  it('asks for no DescribeUserPool and no bus with jobEvents false', () => {
+    const statements = statementsOf(fleet({ discoverUserPools: {}, jobEvents: false }).template);
+    expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('cognito-idp:') || a.startsWith('events:')))).toEqual([
+      { Action: 'cognito-idp:ListUserPools', Effect: 'Allow', Resource: '*' },
+      { Action: 'cognito-idp:ListUserImportJobs', Effect: 'Allow', Resource: allPools('eu-west-1') },
+    ]);
+  });
+
+  it('tells cdk-nag why each wildcard is there, one finding at a time, and says nothing for a short list', () => {
+    const policyOf = (template: Template) => Object.values(template.findResources('AWS::IAM::Policy'))[0] as any;
+    const discovered = policyOf(fleet({ discoverUserPools: {} }).template).Metadata.cdk_nag.rules_to_suppress;
+    expect(discovered.map((r: any) => [r.id, r.applies_to])).toEqual([
+      ['AwsSolutions-IAM5', ['Resource::*']],
+      ['AwsSolutions-IAM5', ['Resource::arn:<AWS::Partition>:cognito-idp:eu-west-1:123456789012:userpool/*']],
+    ]);
+    expect(discovered[0].reason).toMatch(/ListUserPools has no resource-level permissions/);
+    const long = policyOf(fleet(listed(1000)).template).Metadata.cdk_nag.rules_to_suppress;
+    expect(long.map((r: any) => r.applies_to[0])).toEqual([
+      'Resource::arn:<AWS::Partition>:cognito-idp:eu-west-1:123456789012:userpool/*',
+      'Resource::arn:<AWS::Partition>:cognito-idp:us-east-1:123456789012:userpool/*',
+    ]);
+    expect(long[0].reason).toMatch(/1,000 listed pools: one ARN each would outgrow IAM's size limit/);
+    expect(policyOf(fleet(listed(3)).template).Metadata).toBeUndefined();
+  });
+
+  it.each([
+    ['FailedJobsAlarm', 'JobFailed', "SELECT SUM(JobsCompleted) FROM SCHEMA(\"Cognito/UserImportJobs\", Status, UserPoolId) WHERE Status = 'Failed' GROUP BY UserPoolId ORDER BY SUM() DESC", 60, 5],
+    ['ExpiredJobsAlarm', 'JobExpired', "SELECT SUM(JobsCompleted) FROM SCHEMA(\"Cognito/UserImportJobs\", Status, UserPoolId) WHERE Status = 'Expired' GROUP BY UserPoolId ORDER BY SUM() DESC", 60, 5],
+    ['ExpiringJobsAlarm', 'JobAwaitingStart', 'SELECT MAX(JobsAwaitingStart) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId) GROUP BY UserPoolId ORDER BY MAX() DESC', 300, 1],
+    ['StuckJobsAlarm', 'JobStuck', 'SELECT MAX(JobsStuck) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId) GROUP BY UserPoolId ORDER BY MAX() DESC', 300, 1],
+    ['FailedUsersAlarm', 'UsersFailed', 'SELECT SUM(FailedUsers) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId) GROUP BY UserPoolId ORDER BY SUM() DESC', 60, 5],
+    ['PoolRunsFailedAlarm', 'PoolRunsFailed', 'SELECT SUM(PoolRunsFailed) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId) GROUP BY UserPoolId ORDER BY SUM() DESC', 300, 3],
+  ])('alarms in %s on a Metrics Insights query with a contributor per pool, the same for 3 pools, 1,000 and discovery', (id, suffix, expression, period, evaluationPeriods) => {
+    for (const props of [listed(3), listed(1000), () => ({ discoverUserPools: {} })]) {
+      const { template } = fleet(props);
+      const [alarm, ...others] = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([key]) => key.startsWith(`Monitor${id}`));
+      expect(others).toEqual([]);
+      expect(alarm[1].Properties).toMatchObject({
+        AlarmName: `ImportJobs-Test-Monitor-${suffix}`,
+        Metrics: [{ Id: 'expr_1', Expression: expression, Period: period, ReturnData: true }],
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        EvaluationPeriods: evaluationPeriods,
+        DatapointsToAlarm: id === 'PoolRunsFailedAlarm' ? 3 : 1,
+        // A fleet publishes no zeros: no data is a pool with nothing to report, and its contributor returns to OK.
+        TreatMissingData: 'notBreaching',
+      });
+      expect(alarm[1].Properties.MetricName).toBeUndefined();
+    }
+  });
+
+  it('pages when no tick of the fleet completed for three periods, on its own heartbeat', () => {
+    const { template, monitor } = fleet(listed(3));
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'ImportJobs-Test-Monitor-MonitorSilent',
+      Metrics: [
+        Match.objectLike({ Expression: 'FILL(heartbeat, 0)' }),
+        Match.objectLike({
+          Id: 'heartbeat',
+          MetricStat: { Metric: { Namespace: 'Cognito/UserImportJobs', MetricName: 'Heartbeat', Dimensions: [{ Name: 'Monitor', Value: 'Test-Monitor' }] }, Period: 300, Stat: 'Sum' },
+        }),
+      ],
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 3,
+      TreatMissingData: 'breaching',
+    });
+    expect(monitor.alarms).toEqual([
+      monitor.failedJobsAlarm,
+      monitor.expiredJobsAlarm,
+      monitor.expiringJobsAlarm,
+      monitor.stuckJobsAlarm,
+      monitor.failedUsersAlarm,
+      monitor.poolRunsFailedAlarm,
+      monitor.monitorHealthAlarm,
+    ]);
+    expect(monitor.alarms.every((a) => a !== undefined)).toBe(true);
+  });
+
+  it('says in each alarm description that the pool is among its contributors, what to do, in at most 1024 characters', () => {
+    const { template } = fleet({ discoverUserPools: {} });
+    const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => {
+      const d = a.Properties.AlarmDescription;
+      return typeof d === 'string' ? d : d['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : 'x'.repeat(200))).join('');
+    });
+    expect(descriptions).toHaveLength(7);
+    for (const d of descriptions) {
+      expect(d.length).toBeLessThanOrEqual(1024);
+      expect(d).toContain('fleet Test-Monitor');
+      expect(d).toMatch(/To do: |check that the schedule rule/);
+    }
+    for (const d of descriptions.slice(0, 6)) expect(d).toContain("this alarm's contributors");
+    expect(descriptions[0]).toContain('filter message = "Import job completed" and status = "Failed"');
+    expect(descriptions[0]).toContain('fields @timestamp, userPoolId, jobId');
+    expect(descriptions[6]).toMatch(/completed no tick that ran every due user pool without error in 3 of 3 periods of 5 minutes/);
+  });
+
+  it('names the alarms with the prefix given, and switches each one off on request, the pool runs alarm too', () => {
+    const { template, monitor } = fleet((stack) => ({ ...listed(3)(stack), poolRunsFailedAlarmOptions: { enabled: false }, alarmNamePrefix: 'Tenants' }));
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    expect(monitor.poolRunsFailedAlarm).toBeUndefined();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'Tenants-JobFailed' });
+  });
+
+  it('gives the pool runs alarm periods of the active schedule, five minutes at least', () => {
+    const { template } = fleet((stack) => ({ ...listed(3)(stack), schedule: Duration.minutes(30), activeSchedule: Duration.minutes(10) }));
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'ImportJobs-Test-Monitor-PoolRunsFailed',
+      Metrics: [Match.objectLike({ Period: 600 })],
+      EvaluationPeriods: 3,
+    });
+  });
+
+  it('fails when a fleet alarm would look back more than the 3 hours Metrics Insights alarms evaluate', () => {
+    expect(() => fleet((stack) => ({ ...listed(3)(stack), failedJobsAlarmOptions: { period: Duration.hours(1), evaluationPeriods: 4 } }))).toThrow(
+      "failedJobsAlarmOptions: a fleet's alarms are Metrics Insights queries, which evaluate the latest 3 hours only, so period times " +
+        'evaluationPeriods may be at most 3 hours, got 4 x 1 hour',
+    );
+    expect(() => synth({ failedJobsAlarmOptions: { period: Duration.hours(1), evaluationPeriods: 4 } })).not.toThrow();
+  });
+
+  it.each([
+    [{}, 'none'],
+    [{ discoverUserPools: {}, userPools: [] }, 'userPools and discoverUserPools'],
+  ] as [Partial<ImportJobMonitorProps>, string][])('fails unless exactly one source of pools is given: %j', (props, got) => {
+    expect(() => new ImportJobMonitor(new Stack(), 'Monitor', props as ImportJobMonitorProps)).toThrow(
+      'exactly one of userPool (one pool), userPools (a fleet listed) and discoverUserPools (a fleet of every pool of the ' +
+        `account and region) must be given, got ${got}`,
+    );
+  });
+
+  it('fails when userPool comes with a fleet, naming both', () => {
+    const stack = new Stack();
+    const userPool = cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123');
+    expect(() => new ImportJobMonitor(stack, 'Monitor', { userPool, discoverUserPools: {} })).toThrow(/got userPool and discoverUserPools$/);
+  });
+
+  it('fails when userPools is empty', () => {
+    expect(() => fleet({ userPools: [] })).toThrow(
+      'userPools must list at least one user pool, got []: use discoverUserPools to watch every pool of the account',
+    );
+  });
+
+  it('fails when userPools lists a pool twice, naming it', () => {
+    expect(() => fleet((stack) => {
+      const [a, b] = poolsIn(stack, 2);
+      return { userPools: [a, b, cognito.UserPool.fromUserPoolId(stack, 'Again', a.userPoolId)] };
+    })).toThrow('userPools lists user pool eu-west-1_Pool0000 twice: each pool once, or its jobs would be counted twice');
+    const stack = new Stack();
+    const created = new cognito.UserPool(stack, 'Created');
+    expect(() => new ImportJobMonitor(stack, 'Monitor', { userPools: [created, created] })).toThrow(/^userPools lists user pool Default\/Created twice/);
+  });
+
+  it('fails when userPools holds a pool with a bad ID, or one of another account', () => {
+    expect(() => fleet((stack) => ({ userPools: [cognito.UserPool.fromUserPoolId(stack, 'Bad', 'not a pool')] }))).toThrow(
+      'userPools must hold user pools with IDs like eu-west-1_AbC123 (its region, an underscore, letters and digits), got "not a pool"',
+    );
+    expect(() => fleet((stack) => ({
+      userPools: [cognito.UserPool.fromUserPoolArn(stack, 'Other', 'arn:aws:cognito-idp:eu-west-1:999999999999:userpool/eu-west-1_AbC123')],
+    }))).toThrow("userPools must all be in the stack's account 123456789012, where the function lists its jobs, got a pool in account 999999999999");
+  });
+
+  it('monitors pools created in the same stack through their own ARNs', () => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const created = new cognito.UserPool(stack, 'Created');
+    new ImportJobMonitor(stack, 'Monitor', { userPools: [created, cognito.UserPool.fromUserPoolId(stack, 'Imported', 'us-east-1_AbC123')] });
+    const template = Template.fromStack(stack);
+    expect(handlerOf(template).Environment.Variables.USER_POOL_IDS).toEqual({
+      'Fn::Join': ['', [{ Ref: stack.getLogicalId(created.node.defaultChild as any) }, ',us-east-1_AbC123']],
+    });
+    const statement = statementsOf(template).find((s) => actionsOf(s).includes('cognito-idp:ListUserImportJobs'));
+    expect(statement.Resource[0]).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(created.node.defaultChild as any), 'Arn'] });
+  });
+
+  it.each([
+    [{ include: [] }, 'discoverUserPools.include must name at least one pattern when given, got []: leave it out to watch every pool'],
+    [{ include: [''] }, 'discoverUserPools.include takes patterns of 1 to 128 letters, digits, spaces or + = , . @ - _ with * for any run of characters, got ""'],
+    [{ exclude: ['   '] }, 'discoverUserPools.exclude takes patterns of 1 to 128 letters, digits, spaces or + = , . @ - _ with * for any run of characters, got "   "'],
+    [{ exclude: ['tenant/*'] }, 'discoverUserPools.exclude takes patterns of 1 to 128 letters, digits, spaces or + = , . @ - _ with * for any run of characters, got "tenant/*"'],
+  ])('fails on a bad discovery pattern: %j', (discoverUserPools, message) => {
+    expect(() => fleet({ discoverUserPools })).toThrow(message);
+  });
+
+  it.each([
+    ['', 'monitorName must be 1 to 64 letters, digits or . _ -, got ""'],
+    ['has space', 'monitorName must be 1 to 64 letters, digits or . _ -, got "has space"'],
+    ['x'.repeat(65), `monitorName must be 1 to 64 letters, digits or . _ -, got "${'x'.repeat(65)}"`],
+  ])('fails when the monitor name is %j', (monitorName, message) => {
+    expect(() => fleet({ discoverUserPools: {}, monitorName })).toThrow(message);
+  });
+
+  it('takes the monitor name given for its heartbeat and its alarms', () => {
+    const { template, monitor } = fleet({ discoverUserPools: {}, monitorName: 'tenants' });
+    expect(handlerOf(template).Environment.Variables.MONITOR_NAME).toBe('tenants');
+    expect(monitor.metricHeartbeat().dimensions).toEqual({ Monitor: 'tenants' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'ImportJobs-tenants-JobFailed' });
+  });
+
+  it('names a nested monitor after its stack and path, within 64 characters, the same on every synth', () => {
+    const name = () => {
+      const stack = new Stack(new App(), 'Identity-Production-EuropeWest', { env: ENV });
+      const parent = new Construct(new Construct(stack, 'TenantsOfTheWholeOrganization'), 'ImportJobMonitoring');
+      return new ImportJobMonitor(parent, 'Fleet', { discoverUserPools: {} }).monitorName!;
+    };
+    expect(name()).toMatch(/^Identity-Production-EuropeWest-TenantsOfTheWholeOrganiz-[0-9a-f]{8}$/);
+    expect(name()).toHaveLength(64);
+    expect(name()).toBe(name());
+    const stack = new Stack(new App(), 'Id', { stackName: 'identity-prod' });
+    expect(new ImportJobMonitor(stack, 'Fleet', { discoverUserPools: {} }).monitorName).toBe('identity-prod-Fleet');
+  });
+
+  it.each([
+    [{ monitorName: 'x' }, 'monitorName is for fleets (userPools or discoverUserPools), got it with userPool: drop it'],
+    [{ poolRunsFailedAlarmOptions: { enabled: false } }, 'poolRunsFailedAlarmOptions is for fleets (userPools or discoverUserPools), got it with userPool: drop it'],
+  ] as [Partial<ImportJobMonitorProps>, string][])('fails when a fleet prop comes with userPool: %j', (props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+
+  it("fails when a fleet and another monitor in one app publish into one namespace, since the fleet's alarms query all of it", () => {
+    const app = new App();
+    const first = new Stack(app, 'First');
+    new ImportJobMonitor(first, 'Single', { userPool: cognito.UserPool.fromUserPoolId(first, 'Pool', 'eu-west-1_AbC123') });
+    const second = new Stack(app, 'Second');
+    expect(() => new ImportJobMonitor(second, 'Fleet', { discoverUserPools: {} })).toThrow(
+      'Second/Fleet is a fleet, whose alarms query every pool in its namespace Cognito/UserImportJobs, where First/Single publishes ' +
+        'too: they would page on its pools as well. Give one of them another metricNamespace',
+    );
+    new ImportJobMonitor(second, 'Tenants', { discoverUserPools: {}, metricNamespace: 'Tenants/Imports' });
+    expect(() => new ImportJobMonitor(second, 'Late', { userPool: cognito.UserPool.fromUserPoolId(second, 'Pool', 'eu-west-1_Other1'), metricNamespace: 'Tenants/Imports' })).toThrow(
+      'Second/Late would publish into namespace Tenants/Imports, where the fleet Second/Tenants alarms on every pool: give one of them another metricNamespace',
+    );
+  });
+
+  it("fails when a fleet's per-pool metric accessor is asked for, pointing at the fleet's query", () => {
+    const { monitor } = fleet(listed(3));
+    expect(() => monitor.metricJobs(ImportJobStatus.FAILED)).toThrow(
+      "metricJobs gives one pool's metric, and this monitor watches a fleet (userPools): use metricFleetJobs, a Metrics Insights query with a series per pool",
+    );
+    for (const call of [
+      () => monitor.metricJobsCompleted(ImportJobStatus.FAILED),
+      () => monitor.metricImportedUsers(),
+      () => monitor.metricSkippedUsers(),
+      () => monitor.metricFailedUsers(),
+      () => monitor.metricJobsAwaitingStart(),
+      () => monitor.metricJobsStuck(),
+    ]) {
+      expect(call).toThrow(/gives one pool's metric, and this monitor watches a fleet \(userPools\): use metricFleet/);
+    }
+  });
+
+  it("gives the fleet's metrics as Metrics Insights queries, by pool unless asked for the whole fleet", () => {
+    const { monitor } = fleet({ discoverUserPools: {}, schedule: Duration.minutes(10) });
+    const byPool = monitor.metricFleetJobsCompleted(ImportJobStatus.FAILED);
+    expect(byPool.expression).toBe(
+      "SELECT SUM(JobsCompleted) FROM SCHEMA(\"Cognito/UserImportJobs\", Status, UserPoolId) WHERE Status = 'Failed' GROUP BY UserPoolId ORDER BY SUM() DESC",
+    );
+    expect(byPool.period.toMinutes()).toBe(10);
+    const total = monitor.metricFleetImportedUsers({ byPool: false, period: Duration.hours(1), label: 'Imported' });
+    expect(total.expression).toBe('SELECT SUM(ImportedUsers) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId)');
+    expect([total.period.toHours(), total.label]).toEqual([1, 'Imported']);
+    expect(monitor.metricFleetJobs(ImportJobStatus.IN_PROGRESS).expression).toBe(
+      "SELECT MAX(Jobs) FROM SCHEMA(\"Cognito/UserImportJobs\", Status, UserPoolId) WHERE Status = 'InProgress' GROUP BY UserPoolId ORDER BY MAX() DESC",
+    );
+    expect(monitor.metricFleetPoolRunsFailed().expression).toContain('SELECT SUM(PoolRunsFailed)');
+    expect(monitor.metricFleetSkippedUsers().expression).toContain('SELECT SUM(SkippedUsers)');
+    expect(monitor.metricFleetFailedUsers().expression).toContain('SELECT SUM(FailedUsers)');
+    expect(monitor.metricFleetJobsAwaitingStart().expression).toContain('SELECT MAX(JobsAwaitingStart)');
+    expect(monitor.metricFleetJobsStuck().expression).toContain('SELECT MAX(JobsStuck)');
+    expect(() => monitor.metricFleetJobsCompleted(ImportJobStatus.PENDING)).toThrow(
+      'metricFleetJobsCompleted takes a status among Succeeded, Failed, Stopped, Expired, got "Pending"',
+    );
+    const pools = monitor.metricPoolsMonitored();
+    expect([pools.metricName, pools.dimensions, pools.statistic]).toEqual(['PoolsMonitored', { Monitor: 'Test-Monitor' }, 'Maximum']);
+    expect(monitor.metricHeartbeat().dimensions).toEqual({ Monitor: 'Test-Monitor' });
+  });
+
+  it("scopes the fleet queries to a single pool's monitor, which has no pools monitored nor pool runs", () => {
+    const { monitor } = synth();
+    expect(monitor.metricFleetJobsCompleted(ImportJobStatus.FAILED, { byPool: false }).expression).toBe(
+      "SELECT SUM(JobsCompleted) FROM SCHEMA(\"Cognito/UserImportJobs\", Status, UserPoolId) WHERE UserPoolId = 'eu-west-1_AbC123' AND Status = 'Failed'",
+    );
+    expect(() => monitor.metricPoolsMonitored()).toThrow(
+      'metricPoolsMonitored is for fleets (userPools or discoverUserPools): a single pool publishes no PoolsMonitored',
+    );
+    expect(() => monitor.metricFleetPoolRunsFailed()).toThrow(/^metricFleetPoolRunsFailed is for fleets/);
+  });
+
+  it('routes the job events of a short list from its pools and account, by status if asked', () => {
+    const { stack, monitor } = (() => {
+      const s = new Stack(new App(), 'Test', { env: ENV });
+      return { stack: s, monitor: new ImportJobMonitor(s, 'Monitor', { userPools: poolsIn(s, 2) }) };
+    })();
+    monitor.onJobStateChange('Failed', { statuses: [ImportJobStatus.FAILED] });
+    monitor.onPoolRunFailed('PoolFailed', { target: new targets.SnsTopic(new sns.Topic(stack, 'Topic')) });
+    const rules = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule')).map((r: any) => r.Properties).filter((p: any) => p.EventPattern);
+    expect(rules.map((r: any) => r.EventPattern)).toEqual([
+      {
+        source: ['import-job-monitor'],
+        'detail-type': ['Cognito User Import Job State Change'],
+        account: ['123456789012'],
+        detail: { userPoolId: ['eu-west-1_Pool0000', 'us-east-1_Pool0001'], status: ['Failed'] },
+      },
+      {
+        source: ['import-job-monitor'],
+        'detail-type': ['Cognito User Import Monitor Pool Run Failed'],
+        account: ['123456789012'],
+        detail: { userPoolId: ['eu-west-1_Pool0000', 'us-east-1_Pool0001'] },
+      },
+    ]);
+    expect(rules[1].Targets).toHaveLength(1);
+  });
+
+  it("routes every job event of a discovered fleet's account", () => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    new ImportJobMonitor(stack, 'Monitor', { discoverUserPools: {} }).onJobStateChange('All');
+    const [rule] = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule')).map((r: any) => r.Properties).filter((p: any) => p.EventPattern);
+    expect(rule.EventPattern).toEqual({ source: ['import-job-monitor'], 'detail-type': ['Cognito User Import Job State Change'], account: ['123456789012'] });
+  });
+
+  it('fails when onPoolRunFailed is asked of a single pool, or without job events', () => {
+    expect(() => synth().monitor.onPoolRunFailed('Rule')).toThrow(/^onPoolRunFailed is for fleets/);
+    const stack = new Stack();
+    expect(() => new ImportJobMonitor(stack, 'Monitor', { discoverUserPools: {}, jobEvents: false }).onPoolRunFailed('Rule')).toThrow(
+      'onPoolRunFailed needs the job events, but jobEvents is false: leave jobEvents on to route them',
+    );
+  });
+
+  it("sends the job events to a central bus in another account, and may put events on it and no other", () => {
+    const central = 'arn:aws:events:eu-west-1:999999999999:event-bus/central';
+    const { template, monitor } = fleet((stack) => ({ discoverUserPools: {}, eventBus: events.EventBus.fromEventBusArn(stack, 'Central', central) }));
+    expect(handlerOf(template).Environment.Variables.EVENT_BUS_NAME).toBe(central);
+    expect(statementsOf(template).filter((s) => actionsOf(s).some((a) => a.startsWith('events:')))).toEqual([
+      { Action: 'events:PutEvents', Effect: 'Allow', Resource: central },
+    ]);
+    expect(monitor.eventBus!.eventBusArn).toBe(central);
+  });
+
+  it("sends them to a bus in another region, which the function calls in that bus's own region", () => {
+    const central = 'arn:aws:events:us-east-1:999999999999:event-bus/central';
+    const { template } = fleet((stack) => ({ discoverUserPools: {}, eventBus: events.EventBus.fromEventBusArn(stack, 'Central', central) }));
+    expect(handlerOf(template).Environment.Variables.EVENT_BUS_NAME).toBe(central);
+    expect(statementsOf(template).filter((s) => actionsOf(s).includes('events:PutEvents'))).toEqual([
+      { Action: 'events:PutEvents', Effect: 'Allow', Resource: central },
+    ]);
+    // A single pool's monitor takes one as well.
+    expect(() => synth({ eventBus: events.EventBus.fromEventBusArn(new Stack(), 'Bus', central) })).not.toThrow();
   });
 });
