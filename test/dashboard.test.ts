@@ -5,6 +5,7 @@ import { ImportJobMonitor, ImportJobMonitorProps } from '../lib';
 import {
   COMPLETED_STATUSES,
   DEFAULT_METRIC_NAMESPACE,
+  DIMENSION_MONITOR,
   DIMENSION_STATUS,
   DIMENSION_USER_POOL_ID,
   JOB_STATUSES,
@@ -12,7 +13,11 @@ import {
   METRIC_HEARTBEAT,
   METRIC_IMPORTED_USERS,
   METRIC_JOBS,
+  METRIC_JOBS_AWAITING_START,
   METRIC_JOBS_COMPLETED,
+  METRIC_JOBS_STUCK,
+  METRIC_POOL_RUNS_FAILED,
+  METRIC_POOLS_MONITORED,
   METRIC_SKIPPED_USERS,
 } from '../lib/contract';
 import { TRANSITION_FIELDS } from '../lib/dashboard';
@@ -141,5 +146,115 @@ describe('dashboards', () => {
     expect(dashboards.filter((d) => d.includes('Latest job transitions') && d.includes('Jobs completed'))).toHaveLength(1);
     expect(dashboards.filter((d) => d.includes('Jobs in flight') && !d.includes('Latest job transitions'))).toHaveLength(1);
     expect(dashboards.filter((d) => d.includes('"alarm"') || d.includes('Alarms'))).toHaveLength(3);
+  });
+});
+
+describe("a fleet's dashboards", () => {
+  /** What a fleet publishes: each metric's exact set of dimensions (Metrics Insights' SCHEMA matches only those). */
+  const FLEET_SCHEMAS: Record<string, string[]> = {
+    [METRIC_JOBS]: [DIMENSION_STATUS, DIMENSION_USER_POOL_ID],
+    [METRIC_JOBS_COMPLETED]: [DIMENSION_STATUS, DIMENSION_USER_POOL_ID],
+    [METRIC_IMPORTED_USERS]: [DIMENSION_USER_POOL_ID],
+    [METRIC_SKIPPED_USERS]: [DIMENSION_USER_POOL_ID],
+    [METRIC_FAILED_USERS]: [DIMENSION_USER_POOL_ID],
+    [METRIC_JOBS_AWAITING_START]: [DIMENSION_USER_POOL_ID],
+    [METRIC_JOBS_STUCK]: [DIMENSION_USER_POOL_ID],
+    [METRIC_POOL_RUNS_FAILED]: [DIMENSION_USER_POOL_ID],
+  };
+  const QUERY = /^SELECT (SUM|MAX)\((\w+)\) FROM SCHEMA\("([^"]+)", ([\w, ]+)\)(?: WHERE (.+?))?(?: GROUP BY ([\w, ]+) ORDER BY (SUM|MAX)\(\) DESC)?$/;
+
+  function fleetIn(props: Partial<ImportJobMonitorProps>) {
+    const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+    const monitor = new ImportJobMonitor(stack, 'Monitor', {
+      userPools: ['eu-west-1_AbC123', 'us-east-1_Def456', 'us-east-1_Ghi789'].map((id) => cognito.UserPool.fromUserPoolId(stack, id, id)),
+      ...props,
+    });
+    return { stack, monitor };
+  }
+
+  /** Every Metrics Insights query of a dashboard body. */
+  function queriesOf(dashboardBody: any): string[] {
+    return dashboardBody.widgets.flatMap((w: any) => (w.properties.metrics ?? []).filter((e: any[]) => typeof e[0] === 'object').map((e: any[]) => e[0].expression));
+  }
+
+  it('renders a valid dashboard in which every query and metric names what the handler publishes for a fleet', () => {
+    const { stack, monitor } = fleetIn({ createDashboard: true });
+    const [dashboard] = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
+    const rendered = body(dashboard);
+    const titles = rendered.widgets.map((w: any) => w.properties.title ?? w.properties.markdown?.split('\n')[0]);
+    expect(titles).toEqual([
+      '### Cognito user import jobs: fleet Test-Monitor',
+      'Alarms',
+      'Jobs in flight, by pool and status',
+      'Jobs completed, by pool and status',
+      'Users, all pools',
+      'Failed users, by pool',
+      'Pools monitored, and failed runs by pool',
+      'Latest job transitions',
+    ]);
+    const queries = queriesOf(rendered);
+    expect(queries).toHaveLength(7);
+    for (const query of queries) {
+      const match = QUERY.exec(query);
+      expect(match).not.toBeNull();
+      const [, fn, name, namespace, dims, where, groups, orderFn] = match!;
+      expect(namespace).toBe(DEFAULT_METRIC_NAMESPACE);
+      expect(FLEET_SCHEMAS[name]).toBeDefined();
+      expect(dims.split(', ').sort()).toEqual([...FLEET_SCHEMAS[name]].sort());
+      for (const condition of where?.split(' AND ') ?? []) {
+        const [, key, status] = /^(\w+) !?= '(\w+)'$/.exec(condition)!;
+        expect(key).toBe(DIMENSION_STATUS);
+        expect(name === METRIC_JOBS ? JOB_STATUSES : COMPLETED_STATUSES).toContain(status);
+      }
+      if (groups !== undefined) {
+        expect(groups.split(', ').every((g) => FLEET_SCHEMAS[name].includes(g))).toBe(true);
+        expect(orderFn).toBe(fn);
+      }
+    }
+    // Jobs in flight: the four statuses a job is in before it ends, left as they are.
+    expect(queries[0]).toBe(
+      "SELECT MAX(Jobs) FROM SCHEMA(\"Cognito/UserImportJobs\", Status, UserPoolId) WHERE Status != 'Expired' AND Status != 'Stopped' " +
+        "AND Status != 'Failed' AND Status != 'Succeeded' GROUP BY UserPoolId, Status ORDER BY MAX() DESC",
+    );
+    // The one plain metric: the pools each tick knew of, under the fleet's own dimension.
+    expect(metricsOf(rendered)).toEqual([{ namespace: DEFAULT_METRIC_NAMESPACE, name: METRIC_POOLS_MONITORED, dimensions: { [DIMENSION_MONITOR]: 'Test-Monitor' } }]);
+    expect(monitor.summaryWidgets()).toHaveLength(3);
+  });
+
+  it('says in the header which pools it watches and links to them in each region', () => {
+    const text = (monitor: ImportJobMonitor, stack: Stack) => {
+      const resolved = stack.resolve((monitor.widgets()[0].toJson()[0] as any).properties.markdown);
+      return typeof resolved === 'string' ? resolved : resolved['Fn::Join'][1].filter((p: unknown) => typeof p === 'string').join('');
+    };
+    const listed = fleetIn({});
+    const listedText = text(listed.monitor, listed.stack);
+    expect(listedText).toContain('Pools: 3 user pools listed (`eu-west-1_AbC123`, `us-east-1_Def456`, `us-east-1_Ghi789`)');
+    expect(listedText).toContain('[User pools in eu-west-1](https://eu-west-1.console.aws.amazon.com/cognito/v2/idp/user-pools?region=eu-west-1)');
+    expect(listedText).toContain('[User pools in us-east-1](https://us-east-1.console.aws.amazon.com/cognito/v2/idp/user-pools?region=us-east-1)');
+    const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const discovered = new ImportJobMonitor(stack, 'Monitor', { discoverUserPools: { include: ['tenant-*'], exclude: ['*-sandbox'] } });
+    expect(text(discovered, stack)).toContain(
+      'Pools: every user pool of the account in this region, discovered on each run, matching `tenant-*`, except `*-sandbox`.',
+    );
+  });
+
+  it("shows the pool of each transition in a fleet's table", () => {
+    const { stack, monitor } = fleetIn({});
+    const table = monitor.widgets().at(-1)!.toJson()[0] as any;
+    expect(JSON.stringify(stack.resolve(table.properties.query))).toContain(`fields @timestamp, userPoolId, ${TRANSITION_FIELDS.join(', ')}`);
+  });
+
+  it('is a segment that cdk-monitoring-constructs adds to its dashboards', () => {
+    const { stack, monitor } = fleetIn({});
+    const dashboardFactory = new DefaultDashboardFactory(stack, 'Dashboards', {
+      dashboardNamePrefix: 'Imports',
+      createDashboard: true,
+      createSummaryDashboard: true,
+      createAlarmDashboard: true,
+    });
+    new MonitoringFacade(stack, 'Facade', { dashboardFactory }).addSegment(monitor);
+    const dashboards = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard')).map((d) => JSON.stringify(body(d)));
+    expect(dashboards).toHaveLength(3);
+    expect(dashboards.filter((d) => d.includes('Jobs in flight, by pool and status') && d.includes('SELECT MAX(Jobs)'))).toHaveLength(2);
   });
 });
