@@ -18,14 +18,16 @@ describe('the jsii assembly', () => {
   });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  it('exports the construct, its props, the alarm options, the status enum and the event rule options, and nothing internal', () => {
+  it('exports the construct, its props, the alarm options, the status enum, the event rule options and the fleet structs, and nothing internal', () => {
     const assembly = JSON.parse(fs.readFileSync(path.join(ROOT, '.jsii'), 'utf8'));
     expect(Object.keys(assembly.types).sort()).toEqual([
+      'import-job-monitor.FleetMetricOptions',
       'import-job-monitor.ImportJobAlarmOptions',
       'import-job-monitor.ImportJobMonitor',
       'import-job-monitor.ImportJobMonitorProps',
       'import-job-monitor.ImportJobStatus',
       'import-job-monitor.OnJobStateChangeOptions',
+      'import-job-monitor.UserPoolDiscovery',
     ]);
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     expect({ name: assembly.name, version: assembly.version, license: assembly.license }).toEqual({
@@ -54,7 +56,7 @@ describe('the jsii assembly', () => {
     const report = execFileSync('python3', ['-c', PYTHON_SIGNATURES, module], { encoding: 'utf8' });
     expect(JSON.parse(report)).toEqual({
       ImportJobMonitor: expect.objectContaining({
-        __init__: expect.objectContaining({ positional: ['self', 'scope', 'id'], keywords: expect.arrayContaining(['user_pool', 'schedule', 'metric_namespace', 'removal_policy']) }),
+        __init__: expect.objectContaining({ positional: ['self', 'scope', 'id'], keywords: expect.arrayContaining(['user_pool', 'user_pools', 'discover_user_pools', 'monitor_name', 'schedule', 'metric_namespace', 'removal_policy']) }),
         metric_jobs: { positional: ['self', 'status'], annotation: 'ImportJobStatus', keywords: expect.arrayContaining(['period', 'statistic']) },
         metric_jobs_completed: expect.objectContaining({ annotation: 'ImportJobStatus' }),
       }),
