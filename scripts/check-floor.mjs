@@ -38,7 +38,16 @@ const monitor = new ImportJobMonitor(stack, 'Monitor', {
 });
 monitor.metricJobs(ImportJobStatus.FAILED);
 monitor.onJobStateChange('FailedJobs', { target: new targets.SnsTopic(new sns.Topic(stack, 'Failures')), statuses: [ImportJobStatus.FAILED] });
-const template = app.synth().getStackByName('Floor').template;
+// Fleets: every pool of the account and region, and a list too long for the function's environment.
+const fleetStack = new Stack(app, 'Fleet', { env: { account: '123456789012', region: 'eu-west-1' } });
+new ImportJobMonitor(fleetStack, 'Tenants', { discoverUserPools: { exclude: ['*-sandbox'] }, metricNamespace: 'Tenants/Imports' });
+new ImportJobMonitor(fleetStack, 'Listed', {
+  userPools: Array.from({ length: 1000 }, (_, i) => cognito.UserPool.fromUserPoolId(fleetStack, 'Pool' + i, 'eu-west-1_Pool' + i)),
+  metricNamespace: 'Listed/Imports',
+});
+const assembly = app.synth();
+const template = assembly.getStackByName('Floor').template;
+const fleetResources = Object.values(assembly.getStackByName('Fleet').template.Resources) as { Type: string; Properties: any }[];
 const resources = Object.values(template.Resources) as { Type: string; Properties: any }[];
 const functions = resources.filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.handler');
 const table = resources.find((r) => r.Type === 'AWS::DynamoDB::Table');
@@ -52,6 +61,9 @@ console.log(JSON.stringify({
   alarms: resources.filter((r) => r.Type.startsWith('AWS::CloudWatch::') && r.Type.endsWith('Alarm')).length,
   eventBusEnv: functions[0]?.Properties.Environment?.Variables?.EVENT_BUS_NAME !== undefined,
   jobEventRules: resources.filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern?.detail?.status?.[0] === 'Failed' && r.Properties.Targets?.length === 1).length,
+  fleetQueryAlarms: fleetResources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && /^SELECT .* GROUP BY UserPoolId/.test(r.Properties.Metrics?.[0]?.Expression ?? '') && r.Properties.Metrics[0].Period > 0).length,
+  fleetFunctions: fleetResources.filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.handler').length,
+  poolsFiles: fs.readdirSync('cdk.out').filter((d) => d.startsWith('asset.') && fs.existsSync('cdk.out/' + d + '/user-pools.json')).length,
   handlerAssets: fs.readdirSync('cdk.out').filter((d) => {
     const file = 'cdk.out/' + d + '/index.js';
     return d.startsWith('asset.') && fs.existsSync(file) && fs.readFileSync(file).equals(fs.readFileSync(require.resolve('import-job-monitor/assets/handler/index.js')));
@@ -92,7 +104,10 @@ try {
     throw new Error(`the app does not type-check against aws-cdk-lib ${cdkVersion}:\n${error.stdout}${error.stderr}`);
   }
   const out = JSON.parse(run(process.execPath, ['out/app.js']));
-  const expected = { runtime: 'nodejs24.x', ownLogGroup: true, pointInTimeRecovery: true, alarms: 6, deployRuns: 1, dashboards: 1, handlerAssets: 1, eventBusEnv: true, jobEventRules: 1 };
+  const expected = {
+    runtime: 'nodejs24.x', ownLogGroup: true, pointInTimeRecovery: true, alarms: 6, deployRuns: 1, dashboards: 1, handlerAssets: 2, eventBusEnv: true,
+    jobEventRules: 1, fleetQueryAlarms: 12, fleetFunctions: 2, poolsFiles: 1,
+  };
   for (const [key, value] of Object.entries(expected)) {
     if (out[key] !== value) throw new Error(`on aws-cdk-lib ${cdkVersion}, ${key} is ${out[key]}, expected ${value}`);
   }
