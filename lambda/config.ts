@@ -1,4 +1,6 @@
 /** The handler's settings, read from the environment the construct sets. */
+import * as fs from 'fs';
+import * as path from 'path';
 import {
   DEFAULT_METRIC_NAMESPACE,
   ENV_METRIC_NAMESPACE,
@@ -10,6 +12,7 @@ import {
   ENV_STUCK_SECONDS,
   ENV_EVENT_BUS_NAME,
   ENV_USER_POOL_IDS,
+  ENV_USER_POOL_IDS_FILE,
   ENV_DISCOVER_USER_POOLS,
   ENV_MONITOR_NAME,
   ENV_COGNITO_REQUESTS_PER_SECOND,
@@ -80,9 +83,9 @@ function wholeSeconds(env: NodeJS.ProcessEnv, name: string, fallback: number): n
   return value;
 }
 
-/** Whether the environment is a fleet's: `USER_POOL_IDS` or `DISCOVER_USER_POOLS` rather than `USER_POOL_ID`. */
+/** Whether the environment is a fleet's: a list of pools, or `DISCOVER_USER_POOLS`, rather than `USER_POOL_ID`. */
 export function isFleet(env: NodeJS.ProcessEnv): boolean {
-  return env[ENV_USER_POOL_IDS] !== undefined || env[ENV_DISCOVER_USER_POOLS] !== undefined;
+  return [ENV_USER_POOL_IDS, ENV_USER_POOL_IDS_FILE, ENV_DISCOVER_USER_POOLS].some((name) => env[name] !== undefined);
 }
 
 /** Reads a single pool's settings, failing with the name and value of the first bad one. */
@@ -100,11 +103,14 @@ export function poolConfig(settings: Settings, userPoolId: string, sparseMetrics
 }
 
 /** Reads a fleet's settings, failing with the name and value of the first bad one. */
-export function readFleetConfig(env: NodeJS.ProcessEnv): FleetConfig {
-  const list = env[ENV_USER_POOL_IDS];
+export function readFleetConfig(env: NodeJS.ProcessEnv, dir = __dirname): FleetConfig {
+  const list = env[ENV_USER_POOL_IDS] ?? listFile(env, dir);
   const discover = env[ENV_DISCOVER_USER_POOLS];
-  if ((list === undefined) === (discover === undefined) || env[ENV_USER_POOL_ID] !== undefined) {
-    throw new Error(`exactly one of ${ENV_USER_POOL_ID}, ${ENV_USER_POOL_IDS} and ${ENV_DISCOVER_USER_POOLS} must be set`);
+  const given = [ENV_USER_POOL_ID, ENV_USER_POOL_IDS, ENV_USER_POOL_IDS_FILE, ENV_DISCOVER_USER_POOLS].filter((name) => env[name] !== undefined);
+  if (given.length !== 1) {
+    throw new Error(
+      `exactly one of ${ENV_USER_POOL_ID}, ${ENV_USER_POOL_IDS}, ${ENV_USER_POOL_IDS_FILE} and ${ENV_DISCOVER_USER_POOLS} must be set, got ${given.join(', ') || 'none'}`,
+    );
   }
   const monitorName = env[ENV_MONITOR_NAME] ?? '';
   if (monitorName === '') throw new Error(`${ENV_MONITOR_NAME} must name the monitor, got ${JSON.stringify(env[ENV_MONITOR_NAME])}`);
@@ -124,6 +130,22 @@ export function readFleetConfig(env: NodeJS.ProcessEnv): FleetConfig {
     throw new Error(`${ENV_COGNITO_REQUESTS_PER_SECOND} must be a number of calls a second above 0, got ${JSON.stringify(env[ENV_COGNITO_REQUESTS_PER_SECOND])}`);
   }
   return { source, monitorName, cognitoRequestsPerSecond: rate, settings: readSettings(env) };
+}
+
+/** The pools listed in the file `USER_POOL_IDS_FILE` names, beside the bundle, as a `USER_POOL_IDS` value. */
+function listFile(env: NodeJS.ProcessEnv, dir: string): string | undefined {
+  const name = env[ENV_USER_POOL_IDS_FILE];
+  if (name === undefined) return undefined;
+  let ids: unknown;
+  try {
+    ids = JSON.parse(fs.readFileSync(path.join(dir, path.basename(name)), 'utf8'));
+  } catch (error) {
+    throw new Error(`${ENV_USER_POOL_IDS_FILE} must name a JSON file beside the handler, got ${JSON.stringify(name)}: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) {
+    throw new Error(`${ENV_USER_POOL_IDS_FILE} must name a JSON array of user pool IDs, got ${JSON.stringify(name)}`);
+  }
+  return ids.join(',');
 }
 
 function readPatterns(json: string): { include: string[]; exclude: string[] } {

@@ -26,7 +26,8 @@ export type PublishedFigures = RunFigures & { readonly warnings: Warnings };
 /**
  * Writes the run's figures as embedded metric format: one record per status (Jobs, and JobsCompleted for the
  * completed statuses), one for the user counts and warnings. A single pool publishes all 15 metrics every run,
- * zeros included; a fleet's pool (`sparseMetrics`) only those that are not zero, so that a quiet pool costs nothing.
+ * zeros included; a fleet's pool (`sparseMetrics`) only those that are not zero (and of the gauges, only those of
+ * jobs in flight), so that a quiet pool costs nothing.
  */
 export function publishMetrics(config: Config, now: Date, figures: PublishedFigures): void {
   const metrics = new Metrics({ namespace: config.namespace });
@@ -38,7 +39,9 @@ export function publishMetrics(config: Config, now: Date, figures: PublishedFigu
     return 1;
   };
   for (const status of JOB_STATUSES) {
-    let added = add(METRIC_JOBS, figures.jobs[status]);
+    // A fleet's ended jobs stay listed for ever: their gauges never go back to zero, and nothing of a fleet's reads
+    // them, so a fleet's pool publishes the gauges of jobs in flight only.
+    let added = config.sparseMetrics && isCompletedStatus(status) ? 0 : add(METRIC_JOBS, figures.jobs[status]);
     if (isCompletedStatus(status)) added += add(METRIC_JOBS_COMPLETED, figures.jobsCompleted[status]);
     if (added > 0) publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId, [DIMENSION_STATUS]: status });
   }

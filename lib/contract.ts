@@ -124,6 +124,11 @@ export const EVENT_DETAIL_TYPE = 'Cognito User Import Job State Change';
  * run of characters). Exactly one of `USER_POOL_ID`, `USER_POOL_IDS` and `DISCOVER_USER_POOLS` is set.
  */
 export const ENV_USER_POOL_IDS = 'USER_POOL_IDS';
+/**
+ * Instead of `USER_POOL_IDS` when the list does not fit in the function's environment (Lambda's limit is 4 KB for
+ * every variable together): the name of a JSON file beside the handler bundle holding the array of pool IDs.
+ */
+export const ENV_USER_POOL_IDS_FILE = 'USER_POOL_IDS_FILE';
 export const ENV_DISCOVER_USER_POOLS = 'DISCOVER_USER_POOLS';
 /** Cognito calls a second at most, per region, across a fleet's pools (default 10). */
 export const ENV_COGNITO_REQUESTS_PER_SECOND = 'COGNITO_REQUESTS_PER_SECOND';

@@ -55,12 +55,7 @@ export interface FleetMetricOptions {
   readonly color?: string;
 }
 
-/**
- * The file, beside the handler bundle, that lists a fleet's pools when they do not fit in the function's
- * environment (Lambda's limit is 4 KB for every variable together). Its name is the variable's value.
- * Proposed for lib/contract.ts; defined here until the handler reads it.
- */
-export const ENV_USER_POOL_IDS_FILE = 'USER_POOL_IDS_FILE';
+/** The name of the file beside the handler bundle that lists a fleet's pools (see `ENV_USER_POOL_IDS_FILE`). */
 export const USER_POOL_IDS_FILE_NAME = 'user-pools.json';
 
 /** Characters of `USER_POOL_IDS` kept in the environment; the other variables take at most about 1 KB. */

@@ -64,10 +64,10 @@ import {
   METRIC_SKIPPED_USERS,
   TABLE_PARTITION_KEY,
   TABLE_SORT_KEY,
+  ENV_USER_POOL_IDS_FILE,
   userPoolRegion,
 } from './contract';
 import {
-  ENV_USER_POOL_IDS_FILE,
   FleetMetricOptions,
   InsightsQuery,
   MAX_INSIGHTS_ALARM_RANGE,

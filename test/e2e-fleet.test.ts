@@ -2,6 +2,11 @@
  * Fleets: the bundled handler, in its own process, monitoring many pools from one function against the loopback
  * servers: a list with one failing pool, and every pool of the region discovered each tick.
  */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Stack, aws_cognito as cognito } from 'aws-cdk-lib';
+import { ImportJobMonitor } from '../lib';
 import { NOT_AUTHORIZED, makeJob } from './support/fake-cognito';
 import { Invocation, loopbackForSuite } from './support/loopback';
 import { datapoints, sumOf } from './support/emf';
@@ -47,7 +52,9 @@ describe('a fleet of listed pools', () => {
     expect(completed(second, a, 'Failed')).toBe(1);
     expect(heartbeat(second)).toBe(1);
     const perPool = (pool: string) => datapoints(second.emf).filter((p) => p.key.includes(`UserPoolId=${pool}`));
-    expect(perPool(b).map((p) => p.key)).toEqual([`Jobs{UserPoolId=${b},Status=Succeeded}`]);
+    // B has only an ended job: its gauge would never go back to zero, and a fleet reads none of it.
+    expect(perPool(b)).toEqual([]);
+    expect(perPool(a).map((p) => p.key)).toContain(`JobsCompleted{UserPoolId=${a},Status=Failed}`);
     expect(perPool(bad)).toEqual([]);
     expect(perPool(a).every((p) => p.value !== 0)).toBe(true);
     expect(datapoints(second.emf).some((p) => p.key.startsWith('Heartbeat{UserPoolId'))).toBe(false);
@@ -93,7 +100,8 @@ describe('a fleet of every pool in the region', () => {
   it('follows ListUserPools through every page', async () => {
     const ids = Array.from({ length: 130 }, (_, i) => `eu-west-1_Page${String(i).padStart(3, '0')}`);
     for (const id of ids) world.cognito.pools.set(id, []);
-    const run = await world.invoke(undefined, fleetEnv({ DISCOVER_USER_POOLS: '{"include":["eu-west-1_Page*"]}' }));
+    // Quicker than the 10 calls a second a fleet keeps to by default, which the unit tests cover.
+    const run = await world.invoke(undefined, fleetEnv({ DISCOVER_USER_POOLS: '{"include":["eu-west-1_Page*"]}', COGNITO_REQUESTS_PER_SECOND: '1000' }));
     expect(summaryOf(run)).toMatchObject({ pools: 130, ran: 130, failed: [] });
     for (const id of ids) world.cognito.pools.delete(id);
   });
@@ -104,5 +112,35 @@ describe('a fleet of every pool in the region', () => {
     expect(run.logs.find((l) => l.message === 'Run failed')?.error.message).toBe(
       'DISCOVER_USER_POOLS must be JSON such as {"include":["tenant-*"],"exclude":[]}, lists of non-empty patterns, got "{\\"include\\":\\"tenant-*\\"}"',
     );
+  });
+});
+
+describe('a fleet listed by the construct', () => {
+  it('reads a list too long for the environment from the file the construct ships beside the bundle', async () => {
+    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-synth-')) });
+    const stack = new Stack(app, 'Fleet', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const ids = Array.from({ length: 150 }, (_, i) => `eu-west-1_Long${String(i).padStart(3, '0')}`);
+    new ImportJobMonitor(stack, 'Monitor', {
+      userPools: ids.map((id, i) => cognito.UserPool.fromUserPoolId(stack, `Pool${i}`, id)),
+      runOnDeploy: false,
+    });
+    const assembly = app.synth();
+    const functions = Object.values(assembly.getStackByName('Fleet').template.Resources as Record<string, any>).filter(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.USER_POOL_IDS_FILE,
+    );
+    expect(functions).toHaveLength(1);
+    const { Code, Environment } = functions[0].Properties;
+    expect(Environment.Variables.USER_POOL_IDS).toBeUndefined();
+    const assetDir = path.join(assembly.directory, `asset.${String(Code.S3Key).replace(/\.zip$/, '')}`);
+    for (const id of ids) world.cognito.pools.set(id, id.endsWith('149') ? [makeJob(1, 'Failed', { CompletionDate: new Date() })] : []);
+
+    const run = await world.invoke(
+      undefined,
+      { USER_POOL_IDS_FILE: Environment.Variables.USER_POOL_IDS_FILE, MONITOR_NAME: Environment.Variables.MONITOR_NAME, COGNITO_REQUESTS_PER_SECOND: '1000' },
+      { bundle: path.join(assetDir, 'index.js') },
+    );
+    expect(summaryOf(run)).toMatchObject({ pools: 150, ran: 150, failed: [] });
+    expect(ids.map(listed).every((n) => n === 1)).toBe(true);
+    expect(completed(run, 'eu-west-1_Long149', 'Failed')).toBe(1);
   });
 });

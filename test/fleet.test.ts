@@ -1,4 +1,7 @@
 /** A fleet's tick, with mocked clients: which pools it selects, in which order it runs them, how many at once. */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import {
   CognitoIdentityProviderClient,
   ListUserImportJobsCommand,
@@ -56,10 +59,29 @@ describe('readFleetConfig', () => {
     expect(fleet.cognitoRequestsPerSecond).toBe(10);
   });
 
+  it('reads a list too long for the environment from the file beside the handler', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pools-'));
+    const ids = Array.from({ length: 1_000 }, (_, i) => `eu-west-1_Tenant${i}`);
+    fs.writeFileSync(path.join(dir, 'user-pools.json'), JSON.stringify(ids));
+    const fleet = readFleetConfig({ ...ENV, USER_POOL_IDS_FILE: 'user-pools.json' }, dir);
+    expect(fleet.source).toEqual({ kind: 'list', userPoolIds: ids });
+    fs.writeFileSync(path.join(dir, 'user-pools.json'), JSON.stringify({ ids }));
+    expect(() => readFleetConfig({ ...ENV, USER_POOL_IDS_FILE: 'user-pools.json' }, dir)).toThrow(
+      'USER_POOL_IDS_FILE must name a JSON array of user pool IDs, got "user-pools.json"',
+    );
+  });
+
   it.each([
     [{ USER_POOL_IDS: 'eu-west-1_A1,not-a-pool' }, 'USER_POOL_IDS must list user pool IDs such as eu-west-1_AbC123, separated by commas, got "not-a-pool"'],
-    [{ USER_POOL_IDS: 'eu-west-1_A1', DISCOVER_USER_POOLS: '{}' }, 'exactly one of USER_POOL_ID, USER_POOL_IDS and DISCOVER_USER_POOLS must be set'],
-    [{ USER_POOL_IDS: 'eu-west-1_A1', USER_POOL_ID: 'eu-west-1_A1' }, 'exactly one of USER_POOL_ID, USER_POOL_IDS and DISCOVER_USER_POOLS must be set'],
+    [
+      { USER_POOL_IDS: 'eu-west-1_A1', DISCOVER_USER_POOLS: '{}' },
+      'exactly one of USER_POOL_ID, USER_POOL_IDS, USER_POOL_IDS_FILE and DISCOVER_USER_POOLS must be set, got USER_POOL_IDS, DISCOVER_USER_POOLS',
+    ],
+    [
+      { USER_POOL_IDS: 'eu-west-1_A1', USER_POOL_ID: 'eu-west-1_A1' },
+      'exactly one of USER_POOL_ID, USER_POOL_IDS, USER_POOL_IDS_FILE and DISCOVER_USER_POOLS must be set, got USER_POOL_ID, USER_POOL_IDS',
+    ],
+    [{ USER_POOL_IDS_FILE: 'missing.json' }, 'USER_POOL_IDS_FILE must name a JSON file beside the handler, got "missing.json"'],
     [{ DISCOVER_USER_POOLS: '{"exclude":[""]}' }, 'DISCOVER_USER_POOLS must be JSON such as {"include":["tenant-*"],"exclude":[]}, lists of non-empty patterns, got "{\\"exclude\\":[\\"\\"]}"'],
     [{ DISCOVER_USER_POOLS: '{}', MONITOR_NAME: '' }, 'MONITOR_NAME must name the monitor, got ""'],
     [{ DISCOVER_USER_POOLS: '{}', COGNITO_REQUESTS_PER_SECOND: '0' }, 'COGNITO_REQUESTS_PER_SECOND must be a number of calls a second above 0, got "0"'],
