@@ -65,6 +65,7 @@ import {
   TABLE_PARTITION_KEY,
   TABLE_SORT_KEY,
   ENV_USER_POOL_IDS_FILE,
+  ENV_COGNITO_REQUESTS_PER_SECOND,
   userPoolRegion,
 } from './contract';
 import {
@@ -120,6 +121,15 @@ export interface ImportJobMonitorProps {
    * @default - `<stack name>-<the monitor's construct path in its stack>`, shortened with a hash beyond 64 characters
    */
   readonly monitorName?: string;
+
+  /**
+   * A fleet's Cognito calls a second at most, in each region, across its pools. `ListUserImportJobs`,
+   * `DescribeUserPool` and `ListUserPools` share Cognito's UserPoolRead quota (15 a second per account and region,
+   * not adjustable) with every other caller; the default keeps two thirds of it. A tick that cannot list every due
+   * pool in its time leaves the rest to the next tick, which starts with them. Only for fleets.
+   * @default 10
+   */
+  readonly cognitoRequestsPerSecond?: number;
 
   /**
    * How often the pool's import jobs are listed while none is unfinished: a whole number of minutes from 1 to
@@ -397,7 +407,7 @@ export class ImportJobMonitor extends Construct {
     if (userPool !== undefined) {
       validateUserPoolId(userPool.userPoolId);
       validateAccount(this, userPool);
-      for (const fleetOnly of ['monitorName', 'poolRunsFailedAlarmOptions'] as const) {
+      for (const fleetOnly of ['monitorName', 'poolRunsFailedAlarmOptions', 'cognitoRequestsPerSecond'] as const) {
         if (props[fleetOnly] !== undefined) {
           throw new Error(`${fleetOnly} is for fleets (userPools or discoverUserPools), got it with userPool: drop it`);
         }
@@ -405,6 +415,10 @@ export class ImportJobMonitor extends Construct {
     } else {
       this.monitorName = props.monitorName ?? defaultMonitorName(this);
       validateMonitorName(this.monitorName);
+      const rate = props.cognitoRequestsPerSecond;
+      if (rate !== undefined && !Token.isUnresolved(rate) && !(rate > 0 && rate <= 1000)) {
+        throw new Error(`cognitoRequestsPerSecond must be above 0 and at most 1000, got ${rate}`);
+      }
       this.fleet = resolveFleet(this, props, this.monitorName);
     }
     validateLogRetention(props.logRetention);
@@ -496,6 +510,7 @@ export class ImportJobMonitor extends Construct {
       maxEventAge: clampDuration(this.activeSchedule, MAX_EVENT_AGE.min, MAX_EVENT_AGE.max),
       environment: {
         ...(fleet ? fleet.environment : { [ENV_USER_POOL_ID]: this.userPoolId! }),
+        ...(props.cognitoRequestsPerSecond !== undefined ? { [ENV_COGNITO_REQUESTS_PER_SECOND]: String(props.cognitoRequestsPerSecond) } : {}),
         [ENV_STATE_TABLE_NAME]: table.tableName,
         [ENV_METRIC_NAMESPACE]: this.metricNamespace,
         [ENV_SCHEDULE_SECONDS]: String(this.schedule.toSeconds()),

@@ -793,6 +793,16 @@ describe('fleets', () => {
 
   const listed = (n: number, oneRegion = false) => (stack: Stack) => ({ userPools: poolsIn(stack, n, oneRegion) });
 
+  it("passes the rate of Cognito calls to the function, and refuses one that is not a rate, or a single pool's", () => {
+    const { template } = fleet((stack) => ({ ...listed(3)(stack), cognitoRequestsPerSecond: 4 }));
+    const variables = Object.values(template.findResources('AWS::Lambda::Function')).map((f: any) => f.Properties.Environment?.Variables ?? {});
+    expect(variables.map((v) => v.COGNITO_REQUESTS_PER_SECOND).filter(Boolean)).toEqual(['4']);
+    expect(() => fleet((stack) => ({ ...listed(3)(stack), cognitoRequestsPerSecond: 0 }))).toThrow(
+      'cognitoRequestsPerSecond must be above 0 and at most 1000, got 0',
+    );
+    expect(() => synth({ cognitoRequestsPerSecond: 4 })).toThrow('cognitoRequestsPerSecond is for fleets (userPools or discoverUserPools)');
+  });
+
   function counts(template: Template) {
     const types = Object.values(template.toJSON().Resources).map((r: any) => r.Type as string);
     const of = (type: string) => types.filter((t) => t === type).length;
