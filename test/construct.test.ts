@@ -41,6 +41,14 @@ function statementsOf(template: Template): any[] {
 
 const actionsOf = (statement: any): string[] => [statement.Action].flat();
 
+/** Each alarm's description, a token in it (a log group's generated name, under 200 characters) as 200 characters. */
+function alarmDescriptions(template: Template): string[] {
+  return Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => {
+    const d = a.Properties.AlarmDescription;
+    return typeof d === 'string' ? d : d['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : 'x'.repeat(200))).join('');
+  });
+}
+
 const WARNINGS_OFF = {
   expiringJobsAlarmOptions: { enabled: false },
   stuckJobsAlarmOptions: { enabled: false },
@@ -396,11 +404,7 @@ describe('ImportJobMonitor', () => {
 
   it('says in each description what happened, in which pool, where to look and what to do, in at most 1024 characters', () => {
     const { template } = synth();
-    const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => {
-      const d = a.Properties.AlarmDescription;
-      // A log group's generated name is under 200 characters, with a long stack name.
-      return typeof d === 'string' ? d : d['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : 'x'.repeat(200))).join('');
-    });
+    const descriptions = alarmDescriptions(template);
     expect(descriptions).toHaveLength(6);
     for (const d of descriptions) {
       expect(d.length).toBeLessThanOrEqual(1024);
@@ -998,10 +1002,7 @@ describe('fleets', () => {
 
   it('says in each alarm description that the pool is among its contributors, what to do, in at most 1024 characters', () => {
     const { template } = fleet({ discoverUserPools: {} });
-    const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => {
-      const d = a.Properties.AlarmDescription;
-      return typeof d === 'string' ? d : d['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : 'x'.repeat(200))).join('');
-    });
+    const descriptions = alarmDescriptions(template);
     expect(descriptions).toHaveLength(7);
     for (const d of descriptions) {
       expect(d.length).toBeLessThanOrEqual(1024);

@@ -53,6 +53,18 @@ function metricsOf(dashboardBody: any): { namespace: string; name: string; dimen
   return out;
 }
 
+
+/** Adds the monitor to a cdk-monitoring-constructs facade making its three dashboards. */
+function addToFacade(stack: Stack, monitor: ImportJobMonitor): void {
+  const dashboardFactory = new DefaultDashboardFactory(stack, 'Dashboards', {
+    dashboardNamePrefix: 'Imports',
+    createDashboard: true,
+    createSummaryDashboard: true,
+    createAlarmDashboard: true,
+  });
+  new MonitoringFacade(stack, 'Facade', { dashboardFactory }).addSegment(monitor);
+}
+
 describe('dashboards', () => {
   it('creates no dashboard unless asked, since one costs money', () => {
     const { stack, monitor } = monitorIn();
@@ -131,13 +143,7 @@ describe('dashboards', () => {
 
   it('is a segment that cdk-monitoring-constructs adds to its dashboards', () => {
     const { stack, monitor } = monitorIn();
-    const dashboardFactory = new DefaultDashboardFactory(stack, 'Dashboards', {
-      dashboardNamePrefix: 'Imports',
-      createDashboard: true,
-      createSummaryDashboard: true,
-      createAlarmDashboard: true,
-    });
-    new MonitoringFacade(stack, 'Facade', { dashboardFactory }).addSegment(monitor);
+    addToFacade(stack, monitor);
     const dashboards = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard')).map((d) =>
       JSON.stringify(body(d)),
     );
@@ -246,13 +252,7 @@ describe("a fleet's dashboards", () => {
 
   it('is a segment that cdk-monitoring-constructs adds to its dashboards', () => {
     const { stack, monitor } = fleetIn({});
-    const dashboardFactory = new DefaultDashboardFactory(stack, 'Dashboards', {
-      dashboardNamePrefix: 'Imports',
-      createDashboard: true,
-      createSummaryDashboard: true,
-      createAlarmDashboard: true,
-    });
-    new MonitoringFacade(stack, 'Facade', { dashboardFactory }).addSegment(monitor);
+    addToFacade(stack, monitor);
     const dashboards = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard')).map((d) => JSON.stringify(body(d)));
     expect(dashboards).toHaveLength(3);
     expect(dashboards.filter((d) => d.includes('Jobs in flight, by pool and status') && d.includes('SELECT MAX(Jobs)'))).toHaveLength(2);
