@@ -25,8 +25,9 @@ import { readAllNextRunAt, writeNextRunAt } from './state';
 // pools of a region share one client, which spaces its calls out (COGNITO_REQUESTS_PER_SECOND, 10 by default) and
 // whose adaptive retries slow all of them down when Cognito throttles all the same.
 const POOL_CONCURRENCY = 4;
-// A pool is started only with this much of the run's time left: enough for a pool of a few thousand jobs. The
-// pools left are still due, and overdue ones go first, so the next tick resumes where this one stopped.
+// A pool is started only with this much of the run's time left, and of the tick's own interval (so that a tick
+// seldom overlaps the next one, which would list the same pools again): enough for a pool of a few thousand jobs.
+// The pools left are still due, and the most overdue go first, so the next tick resumes where this one stopped.
 const POOL_BUDGET_MS = 10_000;
 // ListUserPools takes at most 60 a page.
 const POOLS_PAGE = 60;
@@ -73,6 +74,8 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
     .filter((id) => !deps.scheduled || isDue(now, dueAt.get(id), cadence))
     .sort((a, b) => (dueAt.get(a)?.getTime() ?? 0) - (dueAt.get(b)?.getTime() ?? 0));
 
+  // Pools are started until the run's deadline or the next tick is near, whichever comes first.
+  const stopAt = Math.min(deps.deadline?.at.getTime() ?? Infinity, now.getTime() + fleet.settings.activeMs) - POOL_BUDGET_MS;
   const failed: { userPoolId: string; error: Error }[] = [];
   let ran = 0;
   let incomplete = 0;
@@ -81,7 +84,7 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
   const worker = async () => {
     while (next < due.length) {
       const userPoolId = due[next++];
-      if (deps.deadline && deps.deadline.at.getTime() - Date.now() < POOL_BUDGET_MS) {
+      if (Date.now() > stopAt) {
         deferred++;
         continue;
       }
@@ -102,12 +105,20 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
       } catch (error) {
         failed.push({ userPoolId, error: error as Error });
         log.error('Pool run failed; the other pools go on', { userPoolId, error });
+        // Due again at the next tick, but behind the pools that waited longer: a pool that fails slowly, tick after
+        // tick, must not take every tick's time from the others. Best effort: if this write fails too, the pool is
+        // simply due at once.
+        await writeNextRunAt(pool, new Date(pool.now.getTime() + cadence.activeMs)).catch(() => undefined);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(POOL_CONCURRENCY, due.length) }, worker));
 
-  publishFleetMetrics(fleet, now, pools.length, failed, failed.length === 0 && incomplete === 0);
+  // The heartbeat says the fleet works: the tick listed its pools and ran every due one, and not all of them failed.
+  // A pool that keeps failing is the PoolRunsFailed alarm's to report, not a silent monitor.
+  // (A pool whose run ended without publishing everything, such as events the bus refused, counts as failed here.)
+  const working = deferred === 0 && !(ran > 0 && failed.length + incomplete === ran);
+  publishFleetMetrics(fleet, now, pools.length, failed, working);
   await reportFailures(own, failed);
   const summary: FleetSummary = {
     monitor: fleet.monitorName,
@@ -163,7 +174,7 @@ export function isSelected(id: string, name: string, patterns: { include: readon
 
 /**
  * `PoolRunsFailed` (1) for each pool whose run failed, and, with the monitor's name as dimension, the pools known
- * and the heartbeat: 1 when every pool that ran listed, stored and published everything.
+ * and the heartbeat (1 when the fleet works, see above).
  */
 function publishFleetMetrics(
   fleet: FleetConfig,
@@ -182,6 +193,7 @@ function publishFleetMetrics(
   if (complete) metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, 1);
   publish(metrics, now, { [DIMENSION_MONITOR]: fleet.monitorName });
 }
+
 
 /** An event for each pool whose run failed, to the job events' bus: best effort, the log line and metric are kept. */
 async function reportFailures(deps: RunDependencies, failed: readonly { userPoolId: string; error: Error }[]): Promise<void> {

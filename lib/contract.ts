@@ -138,7 +138,7 @@ export const DIMENSION_MONITOR = 'Monitor';
 /**
  * A fleet publishes only what carries news: per pool, `JobsCompleted`, the user counts, `JobsAwaitingStart`,
  * `JobsStuck` and the `Jobs` gauges only when not zero, and `PoolRunsFailed` (1) for a pool whose run failed.
- * Per fleet, with the `Monitor` dimension: `Heartbeat` (1 per tick that ran every due pool without error) and
+ * Per fleet, with the `Monitor` dimension: `Heartbeat` (1 per tick that ran every due pool, not all of them failing) and
  * `PoolsMonitored` (the pools the tick knew of).
  */
 export const METRIC_POOL_RUNS_FAILED = 'PoolRunsFailed';

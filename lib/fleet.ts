@@ -148,8 +148,9 @@ export function poolIdsLength(ids: string[]): number {
 }
 
 /**
- * A copy of the handler bundle with the list of pools beside it, in a directory named after its content (so the
- * asset's hash, and the function, change only when the list or the bundle does).
+ * A copy of the handler bundle with the list of pools beside it, in a new directory of this synth's own (private to
+ * its user, so that nobody else on a shared build host can put code there). The asset is hashed by its content, so
+ * the function changes only when the list or the bundle does.
  */
 export function stageBundleWithPools(bundleDir: string, ids: string[]): string {
   const tokens = ids.filter((id) => Token.isUnresolved(id));
@@ -159,16 +160,9 @@ export function stageBundleWithPools(bundleDir: string, ids: string[]): string {
         'in this app, whose IDs are not known at synth: import them by ID (UserPool.fromUserPoolId), or monitor them apart',
     );
   }
-  const bundle = fs.readFileSync(path.join(bundleDir, 'index.js'));
-  const list = JSON.stringify([...ids].sort());
-  const hash = crypto.createHash('sha256').update(bundle).update(list).digest('hex').slice(0, 16);
-  const dir = path.join(os.tmpdir(), `import-job-monitor-${hash}`);
-  if (!fs.existsSync(path.join(dir, USER_POOL_IDS_FILE_NAME))) {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'index.js'), bundle);
-    // Last, so that a directory with the list holds the bundle too.
-    fs.writeFileSync(path.join(dir, USER_POOL_IDS_FILE_NAME), list);
-  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'import-job-monitor-'));
+  fs.copyFileSync(path.join(bundleDir, 'index.js'), path.join(dir, 'index.js'));
+  fs.writeFileSync(path.join(dir, USER_POOL_IDS_FILE_NAME), JSON.stringify([...ids].sort()));
   return dir;
 }
 

@@ -441,9 +441,12 @@ export class ImportJobMonitor extends Construct {
     const stuckOptions = resolveAlarmOptions('stuckJobsAlarmOptions', props.stuckJobsAlarmOptions, WARNING_ALARM_DEFAULTS);
     const failedUsersOptions = resolveAlarmOptions('failedUsersAlarmOptions', props.failedUsersAlarmOptions, JOB_ALARM_DEFAULTS);
     // A pool whose run failed stays due, so it is run (and fails) again every tick: three periods of at least a tick.
+    // A failed pool stays due, so it fails once a tick: a period of two ticks holds one failure at least, whatever the
+    // ticks' drift; 2 of 3 such periods page, and the 3 periods stay within the 3 hours a Metrics Insights alarm reads.
     const poolRunsFailedOptions = resolveAlarmOptions('poolRunsFailedAlarmOptions', props.poolRunsFailedAlarmOptions, {
-      period: Duration.minutes(Math.max(this.activeSchedule.toMinutes(), MIN_HEALTH_PERIOD.toMinutes())),
+      period: Duration.minutes(Math.min(60, Math.max(2 * this.activeSchedule.toMinutes(), MIN_HEALTH_PERIOD.toMinutes()))),
       evaluationPeriods: SILENT_PERIODS,
+      datapointsToAlarm: 2,
       threshold: 1,
     });
     if (this.fleet) {
@@ -1202,12 +1205,13 @@ function fleetAlarmDescriptions(name: string, logGroupName: string, awaitingStar
 function fleetHealthDescription(fleet: Fleet, options: ResolvedAlarmOptions, logGroupName: string): string {
   const periods = `${options.datapointsToAlarm} of ${options.evaluationPeriods} periods of ${options.period.toHumanString()}`;
   const ticks = options.threshold === 1 ? 'no tick' : `fewer than ${options.threshold} ticks`;
-  return `The import job monitor of fleet ${fleet.monitorName} (${fleet.source}) completed ${ticks} that ran every due user pool ` +
-    `without error in ${periods}, so failed or expired imports may go unnoticed. A pool whose runs keep failing is named by ` +
-    `the fleet's PoolRunsFailed alarm. Look in log group ${logGroupName} for "Run failed": its error names the call, the pool ` +
-    'and the cause (ResourceNotFoundException: a pool is gone; NotAuthorizedException or AccessDenied: permissions; TimeoutError ' +
-    'or a deadline: Cognito or DynamoDB did not answer; "could not store": the state table refuses writes; "could not send ... ' +
-    'job events": the event bus refuses them). No such line: check that the schedule rule is enabled and the function exists.';
+  return `The import job monitor of fleet ${fleet.monitorName} (${fleet.source}) completed ${ticks} in ${periods} that ran ` +
+    'every due user pool in time, not all failing, so failed or expired imports may go unnoticed. A pool that keeps ' +
+    `failing is the PoolRunsFailed alarm's. Look in log group ${logGroupName} for "Run failed" and "Pool run failed": the ` +
+    'error names the call, pool and cause (ResourceNotFoundException: pool gone; NotAuthorizedException or AccessDenied: ' +
+    'permissions; TimeoutError or a deadline: Cognito or DynamoDB did not answer; "could not store": table refuses writes; ' +
+    '"could not send ... job events": bus refuses them). "Fleet summary" with "deferred" above 0: more due pools than a ' +
+    'tick lists; raise cognitoRequestsPerSecond or the schedule. No such line: check the schedule rule and the function.';
 }
 
 /** Metrics Insights alarms evaluate the latest 3 hours only. */
@@ -1257,9 +1261,9 @@ function validateWarning(prop: string, value: Duration, max: Duration): void {
 
 function validateAlarmNamePrefix(prefix: string): void {
   if (Token.isUnresolved(prefix)) return;
-  // The longest suffix is "-MonitorSilent" (14); CloudWatch takes names of up to 255 characters.
-  if (prefix.length < 1 || prefix.length > 241) {
-    throw new Error(`alarmNamePrefix must be 1 to 241 characters, got ${JSON.stringify(prefix)}`);
+  // The longest suffix is "-JobAwaitingStart" (17); CloudWatch takes names of up to 255 characters.
+  if (prefix.length < 1 || prefix.length > 238) {
+    throw new Error(`alarmNamePrefix must be 1 to 238 characters, got ${JSON.stringify(prefix)}`);
   }
 }
 

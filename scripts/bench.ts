@@ -8,7 +8,10 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as os from 'os';
+import { App, Stack, aws_cognito as cognito } from 'aws-cdk-lib';
 import { build } from 'esbuild';
+import { ImportJobMonitor } from '../lib';
 import { JOB_STATUSES } from '../lib/contract';
 import { PAGE_SIZE } from '../lambda/logic';
 import { makeJob } from '../test/support/fake-cognito';
@@ -168,7 +171,9 @@ async function main(): Promise<void> {
  * deployment's run (every pool's first run), then a run with nothing changed, as a fleet's steady state.
  */
 async function fleet(world: Loopback): Promise<void> {
-  console.log('\nfleet (every pool discovered)   pools  cognito list  ListUserPools  dynamodb  handler cpu ms  wall ms  peak MiB');
+  synthFleet();
+  console.log('\nfleet (every pool discovered), unpaced (COGNITO_REQUESTS_PER_SECOND=1000), then at the default 10 calls a second');
+  console.log('run                              pools  cognito list  ListUserPools  dynamodb  handler cpu ms  wall ms  peak MiB');
   let seed = 7;
   const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
   for (const size of [10, 100, 1_000]) {
@@ -177,8 +182,11 @@ async function fleet(world: Loopback): Promise<void> {
       const jobs = Array.from({ length: Math.floor(random() * 61) }, (_, i) => makeJob(i, JOB_STATUSES[Math.floor(random() * 8)], { ImportedUsers: i }));
       world.cognito.pools.set(`${prefix}${String(p).padStart(4, '0')}`, jobs);
     }
-    const env = { MONITOR_NAME: `bench${size}`, DISCOVER_USER_POOLS: JSON.stringify({ include: [`${prefix}*`] }), TEST_TIMEOUT_MS: '900000' };
-    for (const label of ['first run of every pool', 'nothing changed']) {
+    const base = { MONITOR_NAME: `bench${size}`, DISCOVER_USER_POOLS: JSON.stringify({ include: [`${prefix}*`] }), TEST_TIMEOUT_MS: '900000' };
+    const unpaced = { ...base, COGNITO_REQUESTS_PER_SECOND: '1000' };
+    const runs: [string, Record<string, string>][] = [['first run of every pool', unpaced], ['nothing changed', unpaced]];
+    if (size === 1_000) runs.push(['nothing changed, paced', base]);
+    for (const [label, env] of runs) {
       const count = (suffix: string) => world.cognito.requests.filter((r) => r.target.endsWith(suffix)).length;
       const [lists, pools, dynamo] = [count('.ListUserImportJobs'), count('.ListUserPools'), world.dynamoRequests];
       const run = await world.invoke(undefined, env);
@@ -191,6 +199,20 @@ async function fleet(world: Loopback): Promise<void> {
     }
     for (const id of [...world.cognito.pools.keys()]) if (id.startsWith(prefix)) world.cognito.pools.delete(id);
   }
+}
+
+/** Synthesizes a monitor of 1,000 listed pools, as a user's `cdk synth` would: its resources, and how long it took. */
+function synthFleet(): void {
+  const started = performance.now();
+  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-')) });
+  const stack = new Stack(app, 'Fleet', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const userPools = Array.from({ length: 1_000 }, (_, i) => cognito.UserPool.fromUserPoolId(stack, `Pool${i}`, `eu-west-1_Tenant${i}`));
+  new ImportJobMonitor(stack, 'Monitor', { userPools });
+  const template = app.synth().getStackByName('Fleet').template;
+  const ms = performance.now() - started;
+  const types = Object.values(template.Resources as Record<string, { Type: string }>).map((r) => r.Type);
+  const alarms = types.filter((t) => t === 'AWS::CloudWatch::Alarm').length;
+  console.log(`\nsynth of a 1,000-pool monitor: ${types.length} resources (${alarms} alarms), ${ms.toFixed(0)} ms in this process`);
 }
 
 /** Changes the run stored (an ended job listed as ended again with other counts is older, not a change). */

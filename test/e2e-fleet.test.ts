@@ -39,7 +39,8 @@ describe('a fleet of listed pools', () => {
     expect(first.logs).toContainEqual(expect.objectContaining({ level: 'ERROR', message: 'Pool run failed; the other pools go on', userPoolId: bad }));
     expect(sumOf(first.emf, `PoolRunsFailed{UserPoolId=${bad}}`)).toBe(1);
     expect(sumOf(first.emf, `PoolsMonitored{Monitor=${MONITOR}}`)).toBe(3);
-    expect(heartbeat(first)).toBe(0);
+    // One pool failing is its own alarm's to report: the fleet works, and says so.
+    expect(heartbeat(first)).toBe(1);
     expect(world.eventBridge.events.filter((e) => e.detailType === 'Cognito User Import Monitor Pool Run Failed').map((e) => e.detail)).toEqual([
       expect.objectContaining({ userPoolId: bad, monitor: MONITOR, errorName: 'NotAuthorizedException', operation: 'ListUserImportJobs page 1' }),
     ]);
@@ -58,6 +59,31 @@ describe('a fleet of listed pools', () => {
     expect(perPool(bad)).toEqual([]);
     expect(perPool(a).every((p) => p.value !== 0)).toBe(true);
     expect(datapoints(second.emf).some((p) => p.key.startsWith('Heartbeat{UserPoolId'))).toBe(false);
+  });
+
+  it('withholds its heartbeat when every pool it ran failed', async () => {
+    const pools = ['eu-west-1_AllBad1', 'eu-west-1_AllBad2'];
+    for (const id of pools) {
+      world.cognito.pools.set(id, []);
+      world.cognito.poolErrors.set(id, NOT_AUTHORIZED);
+    }
+    const run = await world.invoke(undefined, fleetEnv({ USER_POOL_IDS: pools.join(','), AWS_MAX_ATTEMPTS: '1' }));
+    expect(summaryOf(run)).toMatchObject({ ran: 2 });
+    expect(summaryOf(run)?.failed.map((f: { userPoolId: string }) => f.userPoolId).sort()).toEqual(pools);
+    expect(heartbeat(run)).toBe(0);
+    for (const id of pools) world.cognito.poolErrors.delete(id);
+  });
+
+  it('spaces its Cognito calls out to the pace it is given', async () => {
+    const pools = Array.from({ length: 12 }, (_, i) => `eu-west-1_Paced${String(i).padStart(2, '0')}`);
+    for (const id of pools) world.cognito.pools.set(id, []);
+    const before = world.cognito.requests.length;
+    const run = await world.invoke(undefined, fleetEnv({ USER_POOL_IDS: pools.join(','), COGNITO_REQUESTS_PER_SECOND: '20' }));
+    expect(summaryOf(run)).toMatchObject({ ran: 12, failed: [] });
+    const times = world.cognito.requests.slice(before).map((r) => r.at);
+    // 12 calls at 20 a second: the last at least 11 x 50 ms after the first, however fast the machine.
+    expect(times).toHaveLength(12);
+    expect(times[11] - times[0]).toBeGreaterThanOrEqual(540);
   });
 
   it('lists on a tick only the pools that are due, and each pool once', async () => {

@@ -108,24 +108,63 @@ describe('runFleet', () => {
     expect(most).toBe(4);
     expect(summary).toMatchObject({ pools: 6, ran: 6, failed: [{ userPoolId: 'eu-west-1_P1', error: expect.stringMatching(/^NotAuthorizedException/) }] });
     expect(table.items.has('#cadence|eu-west-1_P5')).toBe(true);
-    expect(table.items.has('#cadence|eu-west-1_P1')).toBe(false); // still due: the next tick tries it again
+    // Due again at the next tick, one active interval on.
+    const retry = new Date(table.items.get('#cadence|eu-west-1_P1')!.NextRunAt).getTime() - Date.now();
+    expect(retry).toBeGreaterThan(50_000);
+    expect(retry).toBeLessThanOrEqual(60_000);
   });
 
-  it('leaves the pools it has no time for to the next tick, which starts with them', async () => {
-    const order: string[] = [];
-    cognitoMock.on(ListUserImportJobsCommand).callsFake(async (input) => {
-      order.push(input.UserPoolId!);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      return { UserImportJobs: [] };
+  describe('on a clock of its own', () => {
+    afterEach(() => jest.useRealTimers());
+
+    /** Runs a tick to its end on fake timers: `ms` of (fake) time pass at most. */
+    async function tickOnFakeTime(fleet: FleetConfig, options: { scheduled?: boolean; deadlineMs?: number }, ms = 200_000) {
+      const result = tick(fleet, options);
+      await jest.advanceTimersByTimeAsync(ms);
+      return result;
+    }
+
+    it('leaves the pools it has no time for to the next tick, which starts with them', async () => {
+      jest.useFakeTimers({ now: new Date('2026-11-25T12:00:00Z') });
+      const order: string[] = [];
+      cognitoMock.on(ListUserImportJobsCommand).callsFake(async (input) => {
+        order.push(input.UserPoolId!);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return { UserImportJobs: [] };
+      });
+      const fleet = readFleetConfig({ ...ENV, USER_POOL_IDS: pools.join(',') });
+      // 10.2 s left: four pools start; when they end, 300 ms on, less than the 10 s a pool needs is left.
+      const first = await tickOnFakeTime(fleet, { deadlineMs: 10_200 });
+      expect(first).toMatchObject({ due: 6, ran: 4, deferred: 2 });
+      order.length = 0;
+      jest.setSystemTime(Date.now() + 60_000);
+      const next = await tickOnFakeTime(fleet, { scheduled: true });
+      expect(next).toMatchObject({ due: 2, ran: 2 });
+      expect(order).toEqual(['eu-west-1_P4', 'eu-west-1_P5']);
     });
-    const fleet = readFleetConfig({ ...ENV, USER_POOL_IDS: pools.join(',') });
-    // 10.2 s left: four pools start; when they end, less than the 10 s a pool needs is left.
-    const first = await tick(fleet, { deadlineMs: 10_200 });
-    expect(first).toMatchObject({ due: 6, ran: 4, deferred: 2 });
-    order.length = 0;
-    const next = await tick(fleet, { scheduled: true });
-    expect(next).toMatchObject({ due: 2, ran: 2 });
-    expect(order).toEqual(['eu-west-1_P4', 'eu-west-1_P5']);
+
+    it('runs the pools that waited before those that failed, so pools failing slowly starve no other', async () => {
+      jest.useFakeTimers({ now: new Date('2026-11-25T12:00:00Z') });
+      const ran: string[][] = [];
+      cognitoMock.on(ListUserImportJobsCommand).callsFake(async (input) => {
+        ran[ran.length - 1].push(input.UserPoolId!);
+        // P0 to P3 hang for 46 s, then fail; P4 and P5 answer at once.
+        if (Number(input.UserPoolId!.slice(-1)) < 4) {
+          await new Promise((resolve) => setTimeout(resolve, 46_000));
+          throw new NotAuthorizedException({ message: 'not authorized', $metadata: {} });
+        }
+        return { UserImportJobs: [] };
+      });
+      const fleet = readFleetConfig({ ...ENV, USER_POOL_IDS: pools.join(',') });
+      ran.push([]);
+      const first = await tickOnFakeTime(fleet, { deadlineMs: 55_000 });
+      expect(first).toMatchObject({ ran: 4, deferred: 2 });
+      ran.push([]);
+      // A later tick: the failing pools are due again, but the two that waited go first.
+      const second = await tickOnFakeTime(fleet, { scheduled: true, deadlineMs: 55_000 });
+      expect(ran[1].slice(0, 2)).toEqual(['eu-west-1_P4', 'eu-west-1_P5']);
+      expect(second).toMatchObject({ ran: 6, deferred: 0 });
+    });
   });
 
   it('discovers the pools of its region through every page of ListUserPools', async () => {

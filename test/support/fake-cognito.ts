@@ -35,7 +35,7 @@ export class FakeCognito {
   /** Jobs per pool, in the order Cognito lists them. */
   public readonly pools = new Map<string, FakeJob[]>();
   /** Every request received, errors included, with the region its signature is scoped to. */
-  public readonly requests: { target: string; body: any; region?: string }[] = [];
+  public readonly requests: { target: string; body: any; region?: string; at: number }[] = [];
   /** Tokens to hand out instead of the real next one, to break pagination on purpose. */
   public tokenOverride?: (page: number) => string | undefined;
   /** While set, requests are read and never answered, as by an endpoint that accepts and then hangs. */
@@ -95,7 +95,7 @@ export class FakeCognito {
 
   private answer(target: string, raw: string, res: http.ServerResponse, region?: string): void {
     const body = raw ? JSON.parse(raw) : {};
-    this.requests.push({ target, body, region });
+    this.requests.push({ target, body, region, at: Date.now() });
     if (this.hang) {
       this.hung.push(res);
       return;
