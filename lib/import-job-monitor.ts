@@ -504,7 +504,9 @@ export class ImportJobMonitor extends Construct {
       handler: 'index.handler',
       role,
       logGroup,
-      memorySize: 256,
+      // A fleet's tick holds a listing at a time per worker and its pools' clients: 1,000 pools peak at about 210 MB
+      // (npm run bench), too near 256.
+      memorySize: fleet ? 512 : 256,
       timeout: Duration.minutes(2),
       // No retries: a failed run leaves the pool due, so the next tick, one active interval later, runs it again;
       // a retry would only run beside that tick. For the same reason an invocation that waited longer than one

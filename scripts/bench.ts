@@ -182,7 +182,14 @@ async function fleet(world: Loopback): Promise<void> {
       const jobs = Array.from({ length: Math.floor(random() * 61) }, (_, i) => makeJob(i, JOB_STATUSES[Math.floor(random() * 8)], { ImportedUsers: i }));
       world.cognito.pools.set(`${prefix}${String(p).padStart(4, '0')}`, jobs);
     }
-    const base = { MONITOR_NAME: `bench${size}`, DISCOVER_USER_POOLS: JSON.stringify({ include: [`${prefix}*`] }), TEST_TIMEOUT_MS: '900000' };
+    // Hour-long ticks, so that one run lists the whole fleet (a tick starts pools within its own interval only).
+    const base = {
+      MONITOR_NAME: `bench${size}`,
+      DISCOVER_USER_POOLS: JSON.stringify({ include: [`${prefix}*`] }),
+      TEST_TIMEOUT_MS: '3600000',
+      SCHEDULE_SECONDS: '3600',
+      ACTIVE_SCHEDULE_SECONDS: '3600',
+    };
     const unpaced = { ...base, COGNITO_REQUESTS_PER_SECOND: '1000' };
     const runs: [string, Record<string, string>][] = [['first run of every pool', unpaced], ['nothing changed', unpaced]];
     if (size === 1_000) runs.push(['nothing changed, paced', base]);

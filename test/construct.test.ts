@@ -797,6 +797,16 @@ describe('fleets', () => {
 
   const listed = (n: number, oneRegion = false) => (stack: Stack) => ({ userPools: poolsIn(stack, n, oneRegion) });
 
+  it('gives a fleet\'s function 512 MB, a single pool\'s 256 MB', () => {
+    const memory = (template: Template) =>
+      Object.values(template.findResources('AWS::Lambda::Function'))
+        .map((f: any) => f.Properties)
+        .filter((p: any) => p.Handler === 'index.handler')
+        .map((p: any) => p.MemorySize);
+    expect(memory(fleet(listed(3)).template)).toEqual([512]);
+    expect(memory(synth().template)).toEqual([256]);
+  });
+
   it("passes the rate of Cognito calls to the function, and refuses one that is not a rate, or a single pool's", () => {
     const { template } = fleet((stack) => ({ ...listed(3)(stack), cognitoRequestsPerSecond: 4 }));
     const variables = Object.values(template.findResources('AWS::Lambda::Function')).map((f: any) => f.Properties.Environment?.Variables ?? {});
