@@ -44,7 +44,8 @@ export interface FleetMetricOptions {
 
   /**
    * The label of the series.
-   * @default - each series is labelled with its pool ID (`byPool`), or with the query
+   * @default - each series is labelled with its pool ID (`byPool`, on aws-cdk-lib versions that render an empty label
+   *   as none), or with the query
    */
   readonly label?: string;
 

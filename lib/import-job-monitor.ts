@@ -941,12 +941,13 @@ export class ImportJobMonitor extends Construct {
     return this.insights({ fn: 'SUM', metricName: METRIC_POOL_RUNS_FAILED, withStatus: false, byPool: options?.byPool ?? true }, options);
   }
 
-  private insights(query: InsightsQuery, options?: FleetMetricOptions): cloudwatch.MathExpression {
+  private insights(query: InsightsQuery, options?: FleetMetricOptions, graphed = true): cloudwatch.MathExpression {
     const expression = insightsQuery(this.metricNamespace, { ...query, userPoolId: this.userPoolId });
     return new cloudwatch.MathExpression({
       expression,
       period: options?.period ?? this.schedule,
-      label: options?.label,
+      // An empty label lets a graph name each series by its pool; without one, aws-cdk-lib labels it with the query.
+      label: options?.label ?? (graphed && query.byPool ? '' : undefined),
       color: options?.color,
       usingMetrics: {},
     });
@@ -1026,7 +1027,7 @@ export class ImportJobMonitor extends Construct {
     const add = (key: keyof typeof options, id: string, suffix: string, query: InsightsQuery, description: (o: ResolvedAlarmOptions) => string) => {
       const o = options[key];
       if (o === undefined) return;
-      made[key] = this.atLeastAlarm(id, `${prefix}-${suffix}`, this.insights(query, { period: o.period }), o, notBreaching, description(o));
+      made[key] = this.atLeastAlarm(id, `${prefix}-${suffix}`, this.insights(query, { period: o.period }, false), o, notBreaching, description(o));
     };
     const completed = (status: string): InsightsQuery => ({ fn: 'SUM', metricName: METRIC_JOBS_COMPLETED, withStatus: true, status, byPool: true });
     const perPool = (fn: 'SUM' | 'MAX', metricName: string): InsightsQuery => ({ fn, metricName, withStatus: false, byPool: true });

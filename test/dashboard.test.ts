@@ -183,6 +183,17 @@ describe("a fleet's dashboards", () => {
     return dashboardBody.widgets.flatMap((w: any) => (w.properties.metrics ?? []).filter((e: any[]) => typeof e[0] === 'object').map((e: any[]) => e[0].expression));
   }
 
+  it('names each series of a graph by pool by its pool, not by the query', () => {
+    const { stack } = fleetIn({ createDashboard: true });
+    const [dashboard] = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
+    const grouped = body(dashboard)
+      .widgets.flatMap((w: any) => w.properties.metrics ?? [])
+      .map((e: any[]) => e[0])
+      .filter((o: any) => typeof o === 'object' && /GROUP BY UserPoolId/.test(o.expression));
+    expect(grouped.length).toBeGreaterThan(0);
+    expect(grouped.filter((o: any) => o.label !== undefined)).toEqual([]);
+  });
+
   it('renders a valid dashboard in which every query and metric names what the handler publishes for a fleet', () => {
     const { stack, monitor } = fleetIn({ createDashboard: true });
     const [dashboard] = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
