@@ -504,7 +504,7 @@ export class ImportJobMonitor extends Construct {
       handler: 'index.handler',
       role,
       logGroup,
-      // A fleet's tick holds a listing at a time per worker and its pools' clients: 1,000 pools peak at about 210 MB
+      // A fleet's tick holds a listing at a time per worker and its pools' clients: 1,000 pools peak at about 240 MB
       // (npm run bench), too near 256.
       memorySize: fleet ? 512 : 256,
       timeout: Duration.minutes(2),
