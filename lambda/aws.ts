@@ -29,6 +29,8 @@ export interface RunDependencies {
   readonly now: Date;
   readonly log: Log;
   readonly deadline?: Deadline;
+  /** The pool's name when already known (a fleet's discovery lists it), saving a DescribeUserPool. */
+  readonly userPoolName?: string;
 }
 
 // Leave this long before the function's timeout for logging a run that runs out of time.

@@ -67,7 +67,9 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
     log,
     deadline: deps.deadline,
   };
-  const pools = fleet.source.kind === 'list' ? fleet.source.userPoolIds : await discoverPools(own, fleet.source);
+  // Discovery learns each pool's name too, which a run's events would otherwise ask DescribeUserPool for.
+  const names = new Map<string, string>();
+  const pools = fleet.source.kind === 'list' ? fleet.source.userPoolIds : await discoverPools(own, fleet.source, names);
   const dueAt = await readAllNextRunAt(own);
   const cadence = { activeMs: fleet.settings.activeMs, idleMs: fleet.settings.periodMs };
   const due = pools
@@ -96,6 +98,7 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
         now: new Date(),
         log: withPool(log, userPoolId),
         deadline: deps.deadline,
+        userPoolName: names.get(userPoolId),
       };
       ran++;
       try {
@@ -146,7 +149,11 @@ function withPool(log: Log, userPoolId: string): Log {
 }
 
 /** Every pool of the function's account and region (all pages of ListUserPools) that the patterns select. */
-async function discoverPools(deps: RunDependencies, patterns: { include: readonly string[]; exclude: readonly string[] }): Promise<string[]> {
+async function discoverPools(
+  deps: RunDependencies,
+  patterns: { include: readonly string[]; exclude: readonly string[] },
+  names: Map<string, string>,
+): Promise<string[]> {
   const selected: string[] = [];
   let token: string | undefined;
   let page = 0;
@@ -156,7 +163,10 @@ async function discoverPools(deps: RunDependencies, patterns: { include: readonl
       deps.cognito.send(new ListUserPoolsCommand({ MaxResults: POOLS_PAGE, NextToken: token }), options),
     );
     for (const pool of answer.UserPools ?? []) {
-      if (pool.Id && isSelected(pool.Id, pool.Name ?? '', patterns)) selected.push(pool.Id);
+      if (pool.Id && isSelected(pool.Id, pool.Name ?? '', patterns)) {
+        selected.push(pool.Id);
+        if (pool.Name) names.set(pool.Id, pool.Name);
+      }
     }
     token = answer.NextToken || undefined;
   } while (token !== undefined);

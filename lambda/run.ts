@@ -185,6 +185,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
 async function poolNameIfNeeded(deps: RunDependencies, changes: readonly JobChange[], firstRun: boolean): Promise<string | undefined> {
   const needed = deps.config.eventBusName && changes.some((change) => change.job.CloudWatchLogsRoleArn && isAnnounced(change, firstRun));
   if (!needed) return undefined;
+  if (deps.userPoolName !== undefined) return deps.userPoolName;
   try {
     const answer = await call(deps, 'DescribeUserPool', (options) =>
       deps.cognito.send(new DescribeUserPoolCommand({ UserPoolId: deps.config.userPoolId }), options),

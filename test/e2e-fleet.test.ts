@@ -121,6 +121,12 @@ describe('a fleet of every pool in the region', () => {
     expect(['eu-west-1_DiscA', 'eu-west-1_DiscB', 'eu-west-1_DiscNew'].map(listed)).toEqual([2, 1, 1]);
     // The new pool's first run counts the job that failed within the last period.
     expect(completed(second, 'eu-west-1_DiscNew', 'Failed')).toBe(1);
+    // Its event names its import log by the name discovery listed, without asking DescribeUserPool.
+    expect(world.eventBridge.events.find((e) => e.detail.eventKey === 'eu-west-1_DiscNew/import-0000000001/Failed')?.detail.importLog).toEqual({
+      logGroupName: '/aws/cognito/userpools/eu-west-1_DiscNew/pool-DiscNew',
+      logStreamName: 'import-0000000001/job-1',
+    });
+    expect(world.cognito.requests.filter((r) => r.target.endsWith('.DescribeUserPool') && r.body.UserPoolId.startsWith('eu-west-1_Disc'))).toEqual([]);
   });
 
   it('follows ListUserPools through every page', async () => {
