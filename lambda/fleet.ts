@@ -18,7 +18,7 @@ import { Clients, Deadline, Log, RunDependencies, call } from './aws';
 import { Config, FleetConfig, poolConfig } from './config';
 import { isDue, nextRunAt } from './logic';
 import { publish } from './metrics';
-import { runOnce } from './run';
+import { mapWithConcurrency, runOnce } from './run';
 import { readAllNextRunAt, writeNextRunAt } from './state';
 
 // Pools run at once. Cognito's request quotas are per account and region and shared with every other caller: the
@@ -43,6 +43,9 @@ export type FleetSummary = {
   /** Due pools left for the next tick, for lack of time. */
   readonly deferred: number;
 };
+
+/** How one due pool's run went: left for the next tick, or run (a failed run is a rejected outcome). */
+type PoolOutcome = 'deferred' | 'complete' | 'incomplete';
 
 export interface FleetDependencies {
   readonly clients: Omit<Clients, 'cognito'>;
@@ -78,44 +81,36 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
 
   // Pools are started until the run's deadline or the next tick is near, whichever comes first.
   const stopAt = Math.min(deps.deadline?.at.getTime() ?? Infinity, now.getTime() + fleet.settings.activeMs) - POOL_BUDGET_MS;
-  const failed: { userPoolId: string; error: Error }[] = [];
-  let ran = 0;
-  let incomplete = 0;
-  let deferred = 0;
-  let next = 0;
-  const worker = async () => {
-    while (next < due.length) {
-      const userPoolId = due[next++];
-      if (Date.now() > stopAt) {
-        deferred++;
-        continue;
-      }
-      const config = poolConfig(fleet.settings, userPoolId, true);
-      const pool: RunDependencies = {
-        ...deps.clients,
-        cognito: deps.cognitoFor(config.userPoolRegion),
-        config,
-        now: new Date(),
-        log: withPool(log, userPoolId),
-        deadline: deps.deadline,
-        userPoolName: names.get(userPoolId),
-      };
-      ran++;
-      try {
-        const summary = await runOnce(pool);
-        await writeNextRunAt(pool, nextRunAt(pool.now, summary.figures, cadence, summary.stillOwed > 0));
-        if (!summary.complete) incomplete++;
-      } catch (error) {
-        failed.push({ userPoolId, error: error as Error });
-        log.error('Pool run failed; the other pools go on', { userPoolId, error });
-        // Due again at the next tick, but behind the pools that waited longer: a pool that fails slowly, tick after
-        // tick, must not take every tick's time from the others. Best effort: if this write fails too, the pool is
-        // simply due at once.
-        await writeNextRunAt(pool, new Date(pool.now.getTime() + cadence.activeMs)).catch(() => undefined);
-      }
+  const outcomes = await mapWithConcurrency(due, POOL_CONCURRENCY, async (userPoolId): Promise<PoolOutcome> => {
+    if (Date.now() > stopAt) return 'deferred';
+    const config = poolConfig(fleet.settings, userPoolId, true);
+    const pool: RunDependencies = {
+      ...deps.clients,
+      cognito: deps.cognitoFor(config.userPoolRegion),
+      config,
+      now: new Date(),
+      log: withPool(log, userPoolId),
+      deadline: deps.deadline,
+      userPoolName: names.get(userPoolId),
+    };
+    try {
+      const summary = await runOnce(pool);
+      await writeNextRunAt(pool, nextRunAt(pool.now, summary.figures, cadence, summary.stillOwed > 0));
+      return summary.complete ? 'complete' : 'incomplete';
+    } catch (error) {
+      log.error('Pool run failed; the other pools go on', { userPoolId, error });
+      // Due again at the next tick, but behind the pools that waited longer: a pool that fails slowly, tick after
+      // tick, must not take every tick's time from the others. Best effort: if this write fails too, the pool is
+      // simply due at once.
+      await writeNextRunAt(pool, new Date(pool.now.getTime() + cadence.activeMs)).catch(() => undefined);
+      throw error;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(POOL_CONCURRENCY, due.length) }, worker));
+  });
+  const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ userPoolId: due[i], error: o.reason as Error }] : []));
+  const count = (outcome: PoolOutcome) => outcomes.filter((o) => o.status === 'fulfilled' && o.value === outcome).length;
+  const deferred = count('deferred');
+  const incomplete = count('incomplete');
+  const ran = due.length - deferred;
 
   // The heartbeat says the fleet works: the tick listed its pools and ran every due one, and not all of them failed.
   // A pool that keeps failing is the PoolRunsFailed alarm's to report, not a silent monitor.

@@ -142,6 +142,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     );
   }
 
+  const eventsOwed = due.filter(eventOwed).length;
   const cutOffError = cutOff && due.length > 0 ? new Error(`the run's deadline passed before it published ${due.length} owed entries`) : undefined;
   const failures = [...failedWrites, ...(delivery.error ? [delivery.error] : []), ...(cutOffError ? [cutOffError] : [])];
   const summary: RunSummary = {
@@ -154,7 +155,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     owedPublished: publishing.length,
     leftoversPublished,
     eventsSent: delivery.sent.size,
-    stillOwed: (cutOff ? due.length : due.filter(eventOwed).length) + (outbox.length - leftovers.length) + unclaimed,
+    stillOwed: (cutOff ? due.length : eventsOwed) + (outbox.length - leftovers.length) + unclaimed,
     complete: failures.length === 0 && unclaimed === 0,
     figures,
   };
@@ -170,7 +171,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
       failedWrites.length > 0 &&
         `could not store ${failedWrites.length} of ${plan.changes.length} job changes ${pool} (first: ${failedWrites[0].message}); ` +
           'they will be counted by the next run',
-      delivery.error && `could not send ${due.filter(eventOwed).length} job events ${pool} (${delivery.error.message}); they stay owed`,
+      delivery.error && `could not send ${eventsOwed} job events ${pool} (${delivery.error.message}); they stay owed`,
       cutOffError && `${cutOffError.message} ${pool}: a later run publishes them`,
     ].filter(Boolean);
     throw new AggregateError(failures, what.join('; '), { cause: failures[0] });
@@ -210,7 +211,8 @@ function jobFields(job: UserImportJobType): Record<string, unknown> {
 }
 
 
-async function mapWithConcurrency<T, R>(
+/** Calls `fn` on each item, at most `limit` at a time, in order; each result settled, as Promise.allSettled's. */
+export async function mapWithConcurrency<T, R>(
   items: readonly T[],
   limit: number,
   fn: (item: T) => Promise<R>,
