@@ -109,6 +109,8 @@ async function baseline(): Promise<void> {
 
 const completed = (emf: EmfRecord[], status: string) =>
   sumOf(emf, `JobsCompleted{UserPoolId=${POOL},Status=${status}}`);
+/** The heartbeat datapoints among a run's records. */
+const heartbeats = (emf: EmfRecord[]) => datapoints(emf).filter((p) => p.key.startsWith('Heartbeat'));
 const gauge = (emf: EmfRecord[], status: string) => sumOf(emf, `Jobs{UserPoolId=${POOL},Status=${status}}`);
 
 beforeEach(() => {
@@ -397,7 +399,7 @@ describe('exactly once', () => {
     expect(completed(parseEmf(stdout), 'Failed')).toBe(1);
     expect(table.job(POOL, 'import-0000000002')!.Status).toBe('InProgress');
     // The gauges went out, but no heartbeat: a monitor whose writes keep failing is broken, and must page.
-    expect(datapoints(parseEmf(stdout)).filter((p) => p.key.startsWith('Heartbeat'))).toEqual([]);
+    expect(heartbeats(parseEmf(stdout))).toEqual([]);
   });
 
   it('publishes no heartbeat when a first run cannot mark the pool as seen', async () => {
@@ -408,7 +410,7 @@ describe('exactly once', () => {
     });
     await expect(run()).rejects.toThrow(/PutItem pool marker/);
     expect(gauge(parseEmf(stdout), 'Succeeded')).toBe(1);
-    expect(datapoints(parseEmf(stdout)).filter((p) => p.key.startsWith('Heartbeat'))).toEqual([]);
+    expect(heartbeats(parseEmf(stdout))).toEqual([]);
   });
 });
 
@@ -788,7 +790,7 @@ describe('outbox', () => {
     // The run cannot tell whether it stored the change: it fails without a heartbeat, so the pool stays due.
     await expect(run()).rejects.toThrow(/UpdateItem job import-0000000001: could not tell whether it landed/);
     expect(completed(parseEmf(stdout), 'Succeeded')).toBe(0);
-    expect(datapoints(parseEmf(stdout)).filter((p) => p.key.startsWith('Heartbeat'))).toEqual([]);
+    expect(heartbeats(parseEmf(stdout))).toEqual([]);
 
     const later = await run(LATER);
     expect(completed(later.emf, 'Succeeded')).toBe(1);
@@ -855,7 +857,7 @@ describe('outbox', () => {
     dynamoMock.on(GetCommand).rejectsOnce(new Error('InternalServerError'));
     const unsure = await run(LATER);
     expect(unsure.summary).toMatchObject({ owedPublished: 0, stillOwed: 1 });
-    expect(datapoints(unsure.emf).filter((p) => p.key.startsWith('Heartbeat'))).toEqual([]);
+    expect(heartbeats(unsure.emf)).toEqual([]);
     // Its claim had landed: the entry is published once that claim's lease has ended too.
     const later = await run(new Date(LATER.getTime() + 16 * 60_000));
     expect(completed(later.emf, 'Failed')).toBe(1);
@@ -988,7 +990,7 @@ describe('job events', () => {
     expect(error.message).toMatch(/could not send 1 job events for user pool eu-west-1_AbC123 \(the event bus rejected 1 job events \d+ times\); they stay owed/);
     const published = parseEmf(stdout);
     expect(completed(published, 'Failed')).toBe(1);
-    expect(datapoints(published).filter((p) => p.key.startsWith('Heartbeat'))).toEqual([]);
+    expect(heartbeats(published)).toEqual([]);
     // Only the event is left: the counts went out and were cleared.
     const [owed] = table.owed(POOL);
     expect(owed.entry.Counts).toBeUndefined();
