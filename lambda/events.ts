@@ -5,7 +5,7 @@ import { RunDependencies, call } from './aws';
 import { OutboxEntry } from './state';
 
 // PutEvents takes at most 10 entries a call.
-const BATCH = 10;
+export const PUT_EVENTS_BATCH = 10;
 // Rounds of retries of rejected entries, 100 ms apart and doubling: under 6.5 s in all, less if the run's deadline is sooner.
 const ROUNDS = 7;
 const FIRST_BACKOFF_MS = 100;
@@ -20,12 +20,15 @@ export async function sendEvents(deps: RunDependencies, entries: readonly Outbox
   let pending = entries.filter((entry) => entry.event !== undefined);
   for (let round = 0; pending.length > 0; round++) {
     const rejected: OutboxEntry[] = [];
-    for (let i = 0; i < pending.length; i += BATCH) {
-      const batch = pending.slice(i, i + BATCH);
+    for (let i = 0; i < pending.length; i += PUT_EVENTS_BATCH) {
+      const batch = pending.slice(i, i + PUT_EVENTS_BATCH);
       let answer;
       try {
         answer = await call(deps, `PutEvents of ${batch.length} job events`, (options) =>
-          deps.events!.send(new PutEventsCommand({ Entries: batch.map((entry) => toEvent(deps, entry)) }), options),
+          deps.events!.send(
+            new PutEventsCommand({ Entries: batch.map((entry) => busEntry(deps, EVENT_DETAIL_TYPE, entry.event, new Date(entry.at))) }),
+            options,
+          ),
         );
       } catch (error) {
         return { sent, error: error as Error };
@@ -63,12 +66,7 @@ export interface EventsSent {
   readonly error?: Error;
 }
 
-function toEvent(deps: RunDependencies, entry: OutboxEntry): PutEventsRequestEntry {
-  return {
-    Source: EVENT_SOURCE,
-    DetailType: EVENT_DETAIL_TYPE,
-    Detail: JSON.stringify(entry.event),
-    EventBusName: deps.config.eventBusName,
-    Time: new Date(entry.at),
-  };
+/** One of the monitor's events, for the bus it was given. */
+export function busEntry(deps: RunDependencies, detailType: string, detail: unknown, time?: Date): PutEventsRequestEntry {
+  return { Source: EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail), EventBusName: deps.config.eventBusName, Time: time };
 }

@@ -9,7 +9,6 @@ import {
   DIMENSION_MONITOR,
   DIMENSION_USER_POOL_ID,
   EVENT_DETAIL_TYPE_POOL_RUN_FAILED,
-  EVENT_SOURCE,
   METRIC_HEARTBEAT,
   METRIC_POOLS_MONITORED,
   METRIC_POOL_RUNS_FAILED,
@@ -17,6 +16,7 @@ import {
 import { Clients, Deadline, Log, RunDependencies, call } from './aws';
 import { Config, FleetConfig, poolConfig } from './config';
 import { isDue, nextRunAt } from './logic';
+import { PUT_EVENTS_BATCH, busEntry } from './events';
 import { publish } from './metrics';
 import { mapWithConcurrency, runOnce } from './run';
 import { readAllNextRunAt, writeNextRunAt } from './state';
@@ -203,19 +203,16 @@ function publishFleetMetrics(
 /** An event for each pool whose run failed, to the job events' bus: best effort, the log line and metric are kept. */
 async function reportFailures(deps: RunDependencies, failed: readonly { userPoolId: string; error: Error }[]): Promise<void> {
   if (!deps.events || failed.length === 0) return;
-  for (let i = 0; i < failed.length; i += 10) {
-    const entries = failed.slice(i, i + 10).map(({ userPoolId, error }) => ({
-      Source: EVENT_SOURCE,
-      DetailType: EVENT_DETAIL_TYPE_POOL_RUN_FAILED,
-      EventBusName: deps.config.eventBusName,
-      Detail: JSON.stringify({
+  for (let i = 0; i < failed.length; i += PUT_EVENTS_BATCH) {
+    const entries = failed.slice(i, i + PUT_EVENTS_BATCH).map(({ userPoolId, error }) =>
+      busEntry(deps, EVENT_DETAIL_TYPE_POOL_RUN_FAILED, {
         userPoolId,
         monitor: deps.config.userPoolId.replace(/^monitor /, ''),
         errorName: error.name,
         errorMessage: error.message,
         operation: (error as { operation?: string }).operation,
       }),
-    }));
+    );
     try {
       await call(deps, `PutEvents of ${entries.length} pool failures`, (options) =>
         deps.events!.send(new PutEventsCommand({ Entries: entries }), options),
