@@ -126,10 +126,15 @@ export function rateLimiter(perSecond: number): () => Promise<void> {
   };
 }
 
-export function createClients(config: Settings & { userPoolRegion?: string }): Clients {
+/** A single pool's clients. */
+export function createClients(config: Config): Clients {
+  // In the pool's region, which may not be the function's: the call is signed for that region too.
+  return { cognito: cognitoClient(config.userPoolRegion, config.maxAttempts), ...storeClients(config) };
+}
+
+/** The clients every pool of a monitor shares: its state table's and its bus's (a fleet makes its Cognito clients per region). */
+export function storeClients(config: Settings): Omit<Clients, 'cognito'> {
   return {
-    // In the pool's region, which may not be the function's: the call is signed for that region too.
-    cognito: cognitoClient(config.userPoolRegion, config.maxAttempts),
     // The state table is the function's own, in its region (AWS_REGION).
     dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: config.maxAttempts, requestHandler: TIMEOUTS })),
     // A bus is sent to in its own region, which its ARN names; a bus given by name is the function's region's.

@@ -9,7 +9,7 @@ import {
   nextRunAt,
 } from './logic';
 import { isFleet, readConfig, readFleetConfig } from './config';
-import { Clients, Deadline, TIMEOUT_MARGIN_MS, cognitoClient, createClients } from './aws';
+import { Clients, Deadline, TIMEOUT_MARGIN_MS, cognitoClient, createClients, storeClients } from './aws';
 import { FleetSummary, runFleet } from './fleet';
 import { RunSummary, runOnce } from './run';
 import { readNextRunAt, writeNextRunAt } from './state';
@@ -57,18 +57,20 @@ async function poolHandler(event: unknown, context?: Context): Promise<RunSummar
   }
 }
 
-// A fleet's Cognito clients, one per region, made as its pools need them and kept with the execution environment.
+// A fleet's clients: its table's and bus's, and its Cognito clients, one per region, made as its pools need them;
+// kept with the execution environment.
+let fleetClients: Omit<Clients, 'cognito'> | undefined;
 const cognitoClients = new Map<string | undefined, ReturnType<typeof cognitoClient>>();
 
 async function fleetHandler(event: unknown, context?: Context): Promise<FleetSummary> {
   try {
     const fleet = readFleetConfig(process.env);
     logger.appendKeys({ monitor: fleet.monitorName });
-    clients ??= createClients(fleet.settings);
+    fleetClients ??= storeClients(fleet.settings);
     const scheduled = isScheduledEvent(event);
     if (scheduled) await jitter(fleet.settings.activeMs);
     return await runFleet({
-      clients,
+      clients: fleetClients,
       cognitoFor: (region = process.env.AWS_REGION) => {
         if (!cognitoClients.has(region)) cognitoClients.set(region, cognitoClient(region, fleet.settings.maxAttempts, fleet.cognitoRequestsPerSecond));
         return cognitoClients.get(region)!;
