@@ -1,4 +1,5 @@
 export * from './import-job-monitor';
-export { ImportJobAlarmOptions } from './alarms';
+export * from './props';
+export { ImportJobAlarmOptions } from './alarm-options';
 export { ImportJobStatus } from './contract';
-export { FleetMetricOptions, UserPoolDiscovery } from './fleet';
+export { FleetMetricOptions, UserPoolDiscovery } from './fleet-options';

@@ -97,7 +97,7 @@ monitor('fleet-listed-150', (s) => ({
   userPools: Array.from({ length: 150 }, (_, i) => pool(s, `${i % 2 ? 'eu-west-1' : 'us-east-1'}_Pool${String(i).padStart(4, '0')}`)),
   monitorName: 'many-pools',
 }));
-monitor('fleet-discovered', (s) => ({
+monitor('fleet-discovered', () => ({
   discoverUserPools: { include: ['tenant-*'], exclude: ['*-sandbox'] },
   schedule: Duration.minutes(60),
   activeSchedule: Duration.minutes(5),

@@ -20,7 +20,7 @@ import {
   METRIC_POOLS_MONITORED,
   METRIC_SKIPPED_USERS,
 } from '../lib/contract';
-import { TRANSITION_FIELDS } from '../lib/dashboard';
+import { TRANSITION_FIELDS } from '../lib/private/widgets';
 
 const POOL = 'eu-west-1_AbC123';
 

@@ -1,3 +1,4 @@
+/** The monitor's dashboard widgets: a pool's metrics, or a fleet's queries with a series per pool. */
 import { Aws, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import {
   COMPLETED_STATUSES,
@@ -9,8 +10,8 @@ import {
   METRIC_JOBS_COMPLETED,
   METRIC_POOL_RUNS_FAILED,
   METRIC_SKIPPED_USERS,
-} from './contract';
-import { InsightsQuery } from './fleet';
+} from '../contract';
+import { InsightsQuery } from './insights';
 
 /** The metric accessors the graphs draw; the construct is one. */
 export interface MetricSource {
@@ -59,7 +60,22 @@ export const TRANSITION_FIELDS = [
   'completionMessage',
 ];
 
-export function headerWidget(source: WidgetSource): cloudwatch.IWidget {
+/** Every widget: the header, the alarms' status, jobs in flight, counts per period and the latest transitions. */
+export function dashboardWidgets(source: WidgetSource): cloudwatch.IWidget[] {
+  if (source.fleet) {
+    return [fleetHeaderWidget(source), ...alarmWidgets(source), fleetInFlightWidget(source), ...fleetCountWidgets(source),
+      fleetPoolsWidget(source), transitionsWidget(source)];
+  }
+  return [headerWidget(source), ...alarmWidgets(source), inFlightWidget(source), ...countWidgets(source), transitionsWidget(source)];
+}
+
+/** The widgets for a summary dashboard: the header, the alarms' status and the jobs in flight. */
+export function summaryWidgets(source: WidgetSource): cloudwatch.IWidget[] {
+  if (source.fleet) return [fleetHeaderWidget(source), ...alarmWidgets(source), fleetInFlightWidget(source)];
+  return [headerWidget(source), ...alarmWidgets(source), inFlightWidget(source)];
+}
+
+function headerWidget(source: WidgetSource): cloudwatch.IWidget {
   const region = source.userPoolRegion;
   const cognitoConsole = `https://${region}.console.aws.amazon.com`;
   const logsRegion = Aws.REGION;
@@ -76,7 +92,7 @@ export function headerWidget(source: WidgetSource): cloudwatch.IWidget {
 }
 
 /** A fleet's header: its name, which pools, and links to its pools, its log group and Cognito's import logs. */
-export function fleetHeaderWidget(source: WidgetSource): cloudwatch.IWidget {
+function fleetHeaderWidget(source: WidgetSource): cloudwatch.IWidget {
   const fleet = source.fleet!;
   const logsRegion = Aws.REGION;
   const consoles = fleet.regions
@@ -103,7 +119,7 @@ export function alarmWidgets(source: WidgetSource): cloudwatch.IWidget[] {
  * Jobs in flight. A gauge has no datapoint in a period without a run: FILL(REPEAT) carries the last count on,
  * so that a quiet period reads as "unchanged", not as a gap or a zero.
  */
-export function inFlightWidget(source: WidgetSource): cloudwatch.IWidget {
+function inFlightWidget(source: WidgetSource): cloudwatch.IWidget {
   return new cloudwatch.GraphWidget({
     title: 'Jobs in flight',
     left: IN_FLIGHT.map((status, i) => filled(`jobs${i}`, 'REPEAT', status, source.metrics.metricJobs(status))),
@@ -113,7 +129,7 @@ export function inFlightWidget(source: WidgetSource): cloudwatch.IWidget {
 }
 
 /** Counts per period: a period with no datapoint had nothing happen in it, so FILL(0). */
-export function countWidgets(source: WidgetSource): cloudwatch.IWidget[] {
+function countWidgets(source: WidgetSource): cloudwatch.IWidget[] {
   const completed = new cloudwatch.GraphWidget({
     title: 'Jobs completed',
     left: COMPLETED_STATUSES.map((status, i) =>
@@ -139,7 +155,7 @@ export function countWidgets(source: WidgetSource): cloudwatch.IWidget[] {
 const IN_FLIGHT_STATUSES: readonly string[] = IN_FLIGHT;
 
 /** A fleet's jobs in flight: a line per pool and status, for the pools with jobs in flight only. */
-export function fleetInFlightWidget(source: WidgetSource): cloudwatch.IWidget {
+function fleetInFlightWidget(source: WidgetSource): cloudwatch.IWidget {
   const ended = JOB_STATUSES.filter((status) => !IN_FLIGHT_STATUSES.includes(status));
   return new cloudwatch.GraphWidget({
     title: 'Jobs in flight, by pool and status',
@@ -152,7 +168,7 @@ export function fleetInFlightWidget(source: WidgetSource): cloudwatch.IWidget {
 }
 
 /** A fleet's counts per period: jobs completed by pool and status, users over the fleet, failed users by pool. */
-export function fleetCountWidgets(source: WidgetSource): cloudwatch.IWidget[] {
+function fleetCountWidgets(source: WidgetSource): cloudwatch.IWidget[] {
   const fleet = source.fleet!;
   const total = (metricName: string, label: string) => fleet.query({ fn: 'SUM', metricName, withStatus: false, byPool: false }, label);
   const completed = new cloudwatch.GraphWidget({
@@ -177,7 +193,7 @@ export function fleetCountWidgets(source: WidgetSource): cloudwatch.IWidget[] {
 }
 
 /** A fleet's pools: how many each tick knew of, and the failed runs of each pool. */
-export function fleetPoolsWidget(source: WidgetSource): cloudwatch.IWidget {
+function fleetPoolsWidget(source: WidgetSource): cloudwatch.IWidget {
   const fleet = source.fleet!;
   return new cloudwatch.GraphWidget({
     title: 'Pools monitored, and failed runs by pool',
@@ -189,7 +205,7 @@ export function fleetPoolsWidget(source: WidgetSource): cloudwatch.IWidget {
   });
 }
 
-export function transitionsWidget(source: WidgetSource): cloudwatch.IWidget {
+function transitionsWidget(source: WidgetSource): cloudwatch.IWidget {
   // A fleet's log lines carry the pool too.
   const fields = source.fleet ? ['userPoolId', ...TRANSITION_FIELDS] : TRANSITION_FIELDS;
   return new cloudwatch.LogQueryWidget({

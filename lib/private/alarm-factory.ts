@@ -1,0 +1,78 @@
+/** Makes every row of the alarm table into an alarm, for a single pool and a fleet alike, with the actions given. */
+import { aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { METRIC_HEARTBEAT } from '../contract';
+import { ImportJobMonitorProps } from '../props';
+import { ALARM_SPECS, AlarmKey, AlarmSpec, Cadence } from './alarm-specs';
+import { DescriptionContext } from './descriptions';
+import { MetricFactory } from './metric-factory';
+import { MonitoredPools } from './pools';
+import { ResolvedAlarmOptions, resolveAlarmOptions, validateHealthAgainstCadence } from './validate';
+
+/** One alarm of the table with its options resolved, and whether it is switched on. */
+export interface PlannedAlarm {
+  readonly spec: AlarmSpec;
+  readonly options: ResolvedAlarmOptions;
+  readonly enabled: boolean;
+}
+
+/**
+ * Every alarm's options with their defaults, checked, switched on or off, before anything is made: options of an
+ * alarm switched off must be valid all the same.
+ */
+export function planAlarms(props: ImportJobMonitorProps, pools: MonitoredPools, cadence: Cadence): PlannedAlarm[] {
+  return ALARM_SPECS.filter((spec) => pools.fleet || !spec.fleetOnly).map((spec) => {
+    const given = props[spec.optionsProp];
+    const options = resolveAlarmOptions(spec.optionsProp, given, spec.defaults(cadence));
+    if (spec.watches === 'silence') validateHealthAgainstCadence(options, cadence.schedule, cadence.activeSchedule);
+    else pools.checkAlarmOptions(spec.optionsProp, options);
+    const enabled = given?.enabled ?? (spec.enableProp !== undefined ? props[spec.enableProp] : undefined) ?? true;
+    return { spec, options, enabled };
+  });
+}
+
+export interface AlarmFactoryProps {
+  readonly props: ImportJobMonitorProps;
+  readonly pools: MonitoredPools;
+  readonly metrics: MetricFactory;
+  readonly alarmNamePrefix: string;
+  readonly context: DescriptionContext;
+}
+
+/** The alarms switched on, in the table's order, by key. */
+export function createAlarms(scope: Construct, planned: PlannedAlarm[], f: AlarmFactoryProps): Map<AlarmKey, cloudwatch.Alarm> {
+  const descriptions = f.pools.descriptions(f.context);
+  const made = new Map<AlarmKey, cloudwatch.Alarm>();
+  for (const { spec, options, enabled } of planned) {
+    if (!enabled) continue;
+    const silence = spec.watches === 'silence';
+    const alarm = new cloudwatch.Alarm(scope, spec.id, {
+      alarmName: `${f.alarmNamePrefix}-${spec.suffix}`,
+      alarmDescription: descriptions[spec.key]!(options),
+      metric: silence
+        // FILL: a period without a heartbeat counts as 0, so that silence breaches in every period it lasts.
+        ? new cloudwatch.MathExpression({
+          expression: 'FILL(heartbeat, 0)',
+          usingMetrics: { heartbeat: f.metrics.metric(METRIC_HEARTBEAT, {}, cloudwatch.Stats.SUM, { period: options.period }) },
+          period: options.period,
+          label: 'Complete runs',
+        })
+        : f.metrics.perPool(spec.watches as Exclude<AlarmSpec['watches'], 'silence'>, options.period),
+      threshold: options.threshold,
+      comparisonOperator: silence
+        ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+        : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: options.evaluationPeriods,
+      datapointsToAlarm: options.datapointsToAlarm,
+      treatMissingData: silence ? cloudwatch.TreatMissingData.BREACHING : f.pools.treatMissingData(spec),
+    });
+    alarm.addAlarmAction(...(f.props.alarmActions ?? []));
+    alarm.addOkAction(...(f.props.okActions ?? []));
+    if (f.props.alarmAction) {
+      alarm.addAlarmAction(f.props.alarmAction);
+      alarm.addOkAction(f.props.alarmAction);
+    }
+    made.set(spec.key, alarm);
+  }
+  return made;
+}

@@ -1,0 +1,268 @@
+/**
+ * The checks of the monitor's props, each naming the prop and the bad value. Tokens are skipped: their values are
+ * known at deploy time only.
+ */
+import { Duration, Stack, Token, aws_cognito as cognito, aws_logs as logs } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { ImportJobAlarmOptions } from '../alarm-options';
+import { JOB_STATUSES, userPoolRegion } from '../contract';
+import { UserPoolDiscovery } from '../fleet-options';
+import { ImportJobMonitorProps } from '../props';
+
+/** An alarm's settings once defaults are applied: what the construct builds the alarm from. */
+export interface ResolvedAlarmOptions {
+  readonly period: Duration;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly threshold: number;
+}
+
+/** The defaults of one alarm; without `datapointsToAlarm`, every evaluated period must breach. */
+export interface AlarmDefaults {
+  readonly period: Duration;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm?: number;
+  readonly threshold: number;
+}
+
+/**
+ * Applies the defaults and checks the result, naming the prop and the bad value.
+ * `prop` is the props field the options came from, e.g. `failedJobsAlarmOptions`.
+ */
+export function resolveAlarmOptions(
+  prop: string,
+  options: ImportJobAlarmOptions | undefined,
+  defaults: AlarmDefaults,
+): ResolvedAlarmOptions {
+  const evaluationPeriods = options?.evaluationPeriods ?? defaults.evaluationPeriods;
+  const resolved: ResolvedAlarmOptions = {
+    period: options?.period ?? defaults.period,
+    evaluationPeriods,
+    datapointsToAlarm: options?.datapointsToAlarm ?? defaults.datapointsToAlarm ?? evaluationPeriods,
+    threshold: options?.threshold ?? defaults.threshold,
+  };
+  const { period, datapointsToAlarm, threshold } = resolved;
+  if (Token.isUnresolved(period.toSeconds()) || Token.isUnresolved(evaluationPeriods)) return resolved;
+  const seconds = period.toSeconds();
+  if (!isWholeMinutes(period)) {
+    throw new Error(`${prop}.period must be a whole number of minutes, got ${period.toHumanString()}`);
+  }
+  if (!Number.isInteger(evaluationPeriods) || evaluationPeriods < 1) {
+    throw new Error(`${prop}.evaluationPeriods must be a whole number, at least 1, got ${evaluationPeriods}`);
+  }
+  if (!Number.isInteger(datapointsToAlarm) || datapointsToAlarm < 1 || datapointsToAlarm > evaluationPeriods) {
+    throw new Error(`${prop}.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (${evaluationPeriods}), got ${datapointsToAlarm}`);
+  }
+  if (!(threshold > 0)) {
+    throw new Error(`${prop}.threshold must be above 0, got ${threshold}`);
+  }
+  const cap = maxAlarmRange(period);
+  if (seconds * evaluationPeriods > cap.toSeconds()) {
+    throw new Error(
+      `${prop}: period times evaluationPeriods may be at most ${cap.toHumanString()} for a period of ${period.toHumanString()}, ` +
+        `got ${evaluationPeriods} x ${period.toHumanString()}`,
+    );
+  }
+  return resolved;
+}
+
+/** Whether a duration is a whole number of minutes, at least one and, when `max` is given, at most `max`. */
+export function isWholeMinutes(value: Duration, max?: Duration): boolean {
+  const ms = value.toMilliseconds();
+  return ms % 60_000 === 0 && ms >= 60_000 && (max === undefined || ms <= max.toMilliseconds());
+}
+
+/** CloudWatch's cap on an alarm's range (PutMetricAlarm): one day below an hour's period, seven days from it. */
+function maxAlarmRange(period: Duration): Duration {
+  return period.toSeconds() >= 3600 ? Duration.days(7) : Duration.days(1);
+}
+
+/** Exactly one of the three ways to say which pools; the name of the one given. */
+export function validateSources(props: ImportJobMonitorProps): 'userPool' | 'userPools' | 'discoverUserPools' {
+  const sources = (['userPool', 'userPools', 'discoverUserPools'] as const).filter((key) => props[key] !== undefined);
+  if (sources.length !== 1) {
+    throw new Error(
+      'exactly one of userPool (one pool), userPools (a fleet listed) and discoverUserPools (a fleet of every pool of the ' +
+        `account and region) must be given, got ${sources.length === 0 ? 'none' : sources.join(' and ')}`,
+    );
+  }
+  return sources[0];
+}
+
+export function validateSchedule(schedule: Duration): void {
+  if (!isWholeMinutes(schedule, Duration.minutes(1440))) {
+    throw new Error(`schedule must be a whole number of minutes between 1 and 1440, got ${schedule.toHumanString()}`);
+  }
+}
+
+export function validateActiveSchedule(active: Duration, schedule: Duration): void {
+  if (!isWholeMinutes(active, schedule)) {
+    throw new Error(
+      `activeSchedule must be a whole number of minutes from 1 to the schedule (${schedule.toHumanString()}), got ${active.toHumanString()}`,
+    );
+  }
+}
+
+export function validateNamespace(namespace: string): void {
+  if (Token.isUnresolved(namespace)) return;
+  if (!/^[a-zA-Z0-9._#:/-]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {
+    throw new Error(
+      'metricNamespace must be 1 to 255 letters, digits or . _ # : / - and must not start with AWS/, ' +
+        `got ${JSON.stringify(namespace)}`,
+    );
+  }
+}
+
+export function validateUserPoolId(id: string): void {
+  if (Token.isUnresolved(id)) return;
+  if (userPoolRegion(id) === undefined) {
+    throw new Error(
+      `userPool must have an ID like eu-west-1_AbC123 (its region, an underscore, letters and digits), got ${JSON.stringify(id)}`,
+    );
+  }
+}
+
+// ListUserImportJobs lists a pool's jobs to its own account only: Cognito has no resource policy to share them.
+export function validateAccount(scope: Construct, userPool: cognito.IUserPool, prop = 'userPool'): void {
+  const stackAccount = Stack.of(scope).account;
+  const poolAccount = userPool.env.account;
+  if (Token.isUnresolved(stackAccount) || Token.isUnresolved(poolAccount) || stackAccount === poolAccount) return;
+  const what = prop === 'userPool' ? 'userPool must be' : `${prop} must all be`;
+  throw new Error(
+    `${what} in the stack's account ${stackAccount}, where the function lists its jobs, got a pool in account ${poolAccount}`,
+  );
+}
+
+/** Props that only a fleet takes, given with `userPool`. */
+export function validateNoFleetProps(props: ImportJobMonitorProps): void {
+  for (const fleetOnly of ['monitorName', 'poolRunsFailedAlarmOptions', 'cognitoRequestsPerSecond'] as const) {
+    if (props[fleetOnly] !== undefined) {
+      throw new Error(`${fleetOnly} is for fleets (userPools or discoverUserPools), got it with userPool: drop it`);
+    }
+  }
+}
+
+export function validateRequestRate(rate: number | undefined): void {
+  if (rate !== undefined && !Token.isUnresolved(rate) && !(rate > 0 && rate <= 1000)) {
+    throw new Error(`cognitoRequestsPerSecond must be above 0 and at most 1000, got ${rate}`);
+  }
+}
+
+const MONITOR_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function validateMonitorName(name: string): void {
+  if (Token.isUnresolved(name)) return;
+  if (!MONITOR_NAME.test(name)) {
+    throw new Error(`monitorName must be 1 to 64 letters, digits or . _ -, got ${JSON.stringify(name)}`);
+  }
+}
+
+// A pool ID or name as Cognito takes them (names: [\w\s+=,.@-]+, at most 128), with * for any run of characters.
+const PATTERN = /^[\w\s+=,.@*-]{1,128}$/;
+
+export function validateDiscovery(discovery: UserPoolDiscovery): void {
+  for (const key of ['include', 'exclude'] as const) {
+    const patterns = discovery[key];
+    if (patterns === undefined || Token.isUnresolved(patterns)) continue;
+    if (key === 'include' && patterns.length === 0) {
+      throw new Error('discoverUserPools.include must name at least one pattern when given, got []: leave it out to watch every pool');
+    }
+    for (const pattern of patterns) {
+      if (Token.isUnresolved(pattern)) continue;
+      if (!PATTERN.test(pattern) || pattern.trim() === '') {
+        throw new Error(
+          `discoverUserPools.${key} takes patterns of 1 to 128 letters, digits, spaces or + = , . @ - _ with * for any run ` +
+            `of characters, got ${JSON.stringify(pattern)}`,
+        );
+      }
+    }
+  }
+}
+
+/** Metrics Insights alarms evaluate the latest 3 hours only. */
+export const MAX_INSIGHTS_ALARM_RANGE = Duration.hours(3);
+
+export function validateInsightsRange(prop: string, options: ResolvedAlarmOptions): void {
+  if (Token.isUnresolved(options.period.toSeconds()) || Token.isUnresolved(options.evaluationPeriods)) return;
+  const range = options.period.toSeconds() * options.evaluationPeriods;
+  if (range > MAX_INSIGHTS_ALARM_RANGE.toSeconds()) {
+    throw new Error(
+      `${prop}: a fleet's alarms are Metrics Insights queries, which evaluate the latest 3 hours only, so period times ` +
+        `evaluationPeriods may be at most 3 hours, got ${options.evaluationPeriods} x ${options.period.toHumanString()}`,
+    );
+  }
+}
+
+// Besides the gap between two runs (the schedule plus a tick), room for one failed run and a late heartbeat.
+const HEALTH_MARGIN = Duration.minutes(5);
+
+/**
+ * The health alarm must not fire while runs come as they should: its breaching periods must span more than the
+ * gap between two runs, and a period must be able to hold `threshold` runs.
+ */
+export function validateHealthAgainstCadence(options: ResolvedAlarmOptions, schedule: Duration, activeSchedule: Duration): void {
+  const gap = schedule.toSeconds() + activeSchedule.toSeconds();
+  const needed = gap + HEALTH_MARGIN.toSeconds();
+  const spanned = options.period.toSeconds() * options.datapointsToAlarm;
+  if (spanned < needed) {
+    throw new Error(
+      `monitorHealthAlarmOptions: period times datapointsToAlarm must be at least the schedule, one tick and 5 minutes ` +
+        `(${needed / 60} minutes), so that one late or failed run does not page, got ${spanned / 60} minutes`,
+    );
+  }
+  const runsPerPeriod = Math.max(1, Math.floor(options.period.toSeconds() / gap));
+  if (options.threshold > runsPerPeriod) {
+    throw new Error(
+      `monitorHealthAlarmOptions.threshold must be at most the runs a period surely holds (${runsPerPeriod}), got ${options.threshold}`,
+    );
+  }
+}
+
+export function validateWarning(prop: string, value: Duration, max: Duration): void {
+  if (!isWholeMinutes(value, max)) {
+    throw new Error(`${prop} must be a whole number of minutes from 1 minute to ${max.toHumanString()}, got ${value.toHumanString()}`);
+  }
+}
+
+export function validateAlarmNamePrefix(prefix: string): void {
+  if (Token.isUnresolved(prefix)) return;
+  // The longest suffix is "-JobAwaitingStart" (17); CloudWatch takes names of up to 255 characters.
+  if (prefix.length < 1 || prefix.length > 238) {
+    throw new Error(`alarmNamePrefix must be 1 to 238 characters, got ${JSON.stringify(prefix)}`);
+  }
+}
+
+// CloudFormation accepts these retention periods and no other; RetentionDays.INFINITE means none is set.
+const RETENTION_DAYS = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
+
+export function validateLogRetention(retention: logs.RetentionDays | undefined): void {
+  if (retention === undefined || Token.isUnresolved(retention) || RETENTION_DAYS.includes(retention)) return;
+  throw new Error(`logRetention must be one of the logs.RetentionDays values (${RETENTION_DAYS.join(', ')}), got ${retention}`);
+}
+
+export function validateEventBus(props: ImportJobMonitorProps): void {
+  if (props.jobEvents === false && props.eventBus !== undefined) {
+    throw new Error(
+      `eventBus is given (${props.eventBus.node.path}) but jobEvents is false, so no event would be sent to it: ` +
+        'drop eventBus, or leave jobEvents on',
+    );
+  }
+}
+
+export function checkStatus(method: string, status: string, allowed: readonly string[]): void {
+  if (!allowed.includes(status)) {
+    throw new Error(`${method} takes a status among ${allowed.join(', ')}, got ${JSON.stringify(status)}`);
+  }
+}
+
+/** `onJobStateChange`'s statuses: at least one when given, each a job status. */
+export function validateStatuses(statuses: string[] | undefined): void {
+  if (statuses === undefined) return;
+  if (statuses.length === 0) {
+    throw new Error('onJobStateChange statuses must name at least one status when given, got []');
+  }
+  const unknown = statuses.filter((status) => !(JOB_STATUSES as readonly string[]).includes(status));
+  if (unknown.length > 0) {
+    throw new Error(`onJobStateChange statuses must be among ${JOB_STATUSES.join(', ')}, got ${JSON.stringify(unknown)}`);
+  }
+}
