@@ -18,19 +18,15 @@ import {
   ENV_COGNITO_REQUESTS_PER_SECOND,
   userPoolRegion,
 } from '../lib/contract';
-import {
-  WarningLimits,
-} from './logic';
+import { Cadence } from './cadence';
+import { WarningLimits } from './figures';
 
-export interface Config {
+export interface Config extends Cadence {
   readonly userPoolId: string;
   /** The pool's region, from its ID: Cognito is called there, wherever the function runs. */
   readonly userPoolRegion: string;
   readonly tableName: string;
   readonly namespace: string;
-  readonly periodMs: number;
-  /** How often to list while a job is unfinished, and how often scheduled ticks come. */
-  readonly activeMs: number;
   readonly warnings: WarningLimits;
   /** Attempts per AWS call, retries included. */
   readonly maxAttempts: number;
@@ -180,8 +176,8 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
       `${ENV_SCHEDULE_SECONDS} must be a whole number of seconds, at least 60, got ${JSON.stringify(env[ENV_SCHEDULE_SECONDS])}`,
     );
   }
-  const activeSeconds = env[ENV_ACTIVE_SCHEDULE_SECONDS] === undefined ? 60 : Number(env[ENV_ACTIVE_SCHEDULE_SECONDS]);
-  if (!Number.isInteger(activeSeconds) || activeSeconds < 1 || activeSeconds > scheduleSeconds) {
+  const activeScheduleSeconds = env[ENV_ACTIVE_SCHEDULE_SECONDS] === undefined ? 60 : Number(env[ENV_ACTIVE_SCHEDULE_SECONDS]);
+  if (!Number.isInteger(activeScheduleSeconds) || activeScheduleSeconds < 1 || activeScheduleSeconds > scheduleSeconds) {
     throw new Error(
       `${ENV_ACTIVE_SCHEDULE_SECONDS} must be a whole number of seconds from 1 to ${ENV_SCHEDULE_SECONDS} (${scheduleSeconds}), ` +
         `got ${JSON.stringify(env[ENV_ACTIVE_SCHEDULE_SECONDS])}`,
@@ -196,8 +192,8 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   return {
     tableName,
     namespace: env[ENV_METRIC_NAMESPACE] || DEFAULT_METRIC_NAMESPACE,
-    periodMs: scheduleSeconds * 1000,
-    activeMs: activeSeconds * 1000,
+    scheduleMs: scheduleSeconds * 1000,
+    activeScheduleMs: activeScheduleSeconds * 1000,
     warnings: { awaitingStartMs: awaitingStartSeconds * 1000, stuckMs: stuckSeconds * 1000 },
     maxAttempts,
     eventBusName: env[ENV_EVENT_BUS_NAME] || undefined,

@@ -1,11 +1,20 @@
-/** Sends the outbox's job events to the event bus, retrying only the entries the bus rejected, within the run's time. */
-import { PutEventsCommand, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../lib/contract';
-import { RunDependencies, call } from './aws';
-import { OutboxEntry } from './state';
+/**
+ * What the monitor sends to its event bus: the outbox's job events, retrying only the entries the bus rejected,
+ * within the run's time; and a fleet's events of failed pool runs.
+ */
+import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { EVENT_DETAIL_TYPE, EVENT_DETAIL_TYPE_POOL_RUN_FAILED, EVENT_SOURCE } from '../lib/contract';
+import { Calls, Log, MonitorSubject } from './calls';
+import { OutboxEntry } from './owed';
+
+/** The bus events go to, by ARN (or name), and its client. */
+export interface Bus {
+  readonly client: EventBridgeClient;
+  readonly name: string;
+}
 
 // PutEvents takes at most 10 entries a call.
-export const PUT_EVENTS_BATCH = 10;
+const PUT_EVENTS_BATCH = 10;
 // Rounds of retries of rejected entries, 100 ms apart and doubling: under 6.5 s in all, less if the run's deadline is sooner.
 const ROUNDS = 7;
 const FIRST_BACKOFF_MS = 100;
@@ -15,7 +24,7 @@ const FIRST_BACKOFF_MS = 100;
  * (`FailedEntryCount`, an `ErrorCode` per entry, e.g. ThrottlingException): only those are sent again. A call
  * that fails as a whole (after the SDK's own retries) ends the sending: what was not accepted stays owed.
  */
-export async function sendEvents(deps: RunDependencies, entries: readonly OutboxEntry[]): Promise<EventsSent> {
+export async function sendJobEvents(bus: Bus, calls: Calls, log: Log, entries: readonly OutboxEntry[]): Promise<EventsSent> {
   const sent = new Set<OutboxEntry>();
   let pending = entries.filter((entry) => entry.event !== undefined);
   for (let round = 0; pending.length > 0; round++) {
@@ -24,9 +33,9 @@ export async function sendEvents(deps: RunDependencies, entries: readonly Outbox
       const batch = pending.slice(i, i + PUT_EVENTS_BATCH);
       let answer;
       try {
-        answer = await call(deps, `PutEvents of ${batch.length} job events`, (options) =>
-          deps.events!.send(
-            new PutEventsCommand({ Entries: batch.map((entry) => busEntry(deps, EVENT_DETAIL_TYPE, entry.event, new Date(entry.at))) }),
+        answer = await calls.send(`PutEvents of ${batch.length} job events`, (options) =>
+          bus.client.send(
+            new PutEventsCommand({ Entries: batch.map((entry) => busEntry(bus, EVENT_DETAIL_TYPE, entry.event, new Date(entry.at))) }),
             options,
           ),
         );
@@ -39,7 +48,7 @@ export async function sendEvents(deps: RunDependencies, entries: readonly Outbox
           sent.add(entry);
         } else {
           rejected.push(entry);
-          deps.log.warn('The event bus rejected a job event', {
+          log.warn('The event bus rejected a job event', {
             eventKey: entry.event!.eventKey,
             errorCode: result?.ErrorCode,
             errorMessage: result?.ErrorMessage,
@@ -50,7 +59,7 @@ export async function sendEvents(deps: RunDependencies, entries: readonly Outbox
     }
     pending = rejected;
     const backoffMs = FIRST_BACKOFF_MS * 2 ** round;
-    const deadline = deps.deadline?.at.getTime() ?? Infinity;
+    const deadline = calls.deadline?.at.getTime() ?? Infinity;
     if (pending.length === 0) break;
     if (round + 1 >= ROUNDS || Date.now() + backoffMs >= deadline) {
       return { sent, error: new Error(`the event bus rejected ${pending.length} job events ${round + 1} times`) };
@@ -66,7 +75,33 @@ export interface EventsSent {
   readonly error?: Error;
 }
 
+/** A pool whose run failed in a fleet's tick. */
+export interface FailedPool {
+  readonly userPoolId: string;
+  readonly error: Error;
+}
+
+/** An event for each pool whose run failed: best effort, the log line and metric are kept. */
+export async function sendPoolRunFailures(bus: Bus, calls: Calls<MonitorSubject>, log: Log, failed: readonly FailedPool[]): Promise<void> {
+  for (let i = 0; i < failed.length; i += PUT_EVENTS_BATCH) {
+    const entries = failed.slice(i, i + PUT_EVENTS_BATCH).map(({ userPoolId, error }) =>
+      busEntry(bus, EVENT_DETAIL_TYPE_POOL_RUN_FAILED, {
+        userPoolId,
+        monitor: calls.subject.monitor,
+        errorName: error.name,
+        errorMessage: error.message,
+        operation: (error as { operation?: string }).operation,
+      }),
+    );
+    try {
+      await calls.send(`PutEvents of ${entries.length} pool failures`, (options) => bus.client.send(new PutEventsCommand({ Entries: entries }), options));
+    } catch (error) {
+      log.warn('Could not send the events of failed pool runs', { error });
+    }
+  }
+}
+
 /** One of the monitor's events, for the bus it was given. */
-export function busEntry(deps: RunDependencies, detailType: string, detail: unknown, time?: Date): PutEventsRequestEntry {
-  return { Source: EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail), EventBusName: deps.config.eventBusName, Time: time };
+function busEntry(bus: Bus, detailType: string, detail: unknown, time?: Date): PutEventsRequestEntry {
+  return { Source: EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail), EventBusName: bus.name, Time: time };
 }

@@ -2,24 +2,16 @@
  * A tick of a fleet: every pool of a list, or of the account and region (discovered each tick), each run on its own
  * as a single pool is, most overdue first, a few at a time; one pool's failure is reported and stops no other.
  */
-import { CognitoIdentityProviderClient, ListUserPoolsCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import {
-  DIMENSION_MONITOR,
-  DIMENSION_USER_POOL_ID,
-  EVENT_DETAIL_TYPE_POOL_RUN_FAILED,
-  METRIC_HEARTBEAT,
-  METRIC_POOLS_MONITORED,
-  METRIC_POOL_RUNS_FAILED,
-} from '../lib/contract';
-import { Clients, Deadline, Log, RunDependencies, call } from './aws';
-import { Config, FleetConfig, poolConfig } from './config';
-import { isDue, nextRunAt } from './logic';
-import { PUT_EVENTS_BATCH, busEntry } from './events';
-import { publish } from './metrics';
-import { mapWithConcurrency, runOnce } from './run';
-import { readAllNextRunAt, writeNextRunAt } from './state';
+import { CognitoIdentityProviderClient, paginateListUserPools } from '@aws-sdk/client-cognito-identity-provider';
+import { isDue } from './cadence';
+import { Calls, Deadline, Log, MonitorSubject } from './calls';
+import { Clients } from './clients';
+import { mapWithConcurrency } from './concurrency';
+import { FleetConfig, poolConfig } from './config';
+import { FailedPool, sendPoolRunFailures } from './events';
+import { publishFleetMetrics } from './metrics';
+import { runPool } from './run';
+import { MonitorStateStore } from './state-store';
 
 // Pools run at once. Cognito's request quotas are per account and region and shared with every other caller: the
 // pools of a region share one client, which spaces its calls out (COGNITO_REQUESTS_PER_SECOND, 10 by default) and
@@ -60,31 +52,24 @@ export interface FleetDependencies {
 
 export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
   const { fleet, log } = deps;
+  const { settings } = fleet;
   const now = new Date();
   // The fleet's own calls are made for the monitor: that is what their errors name.
-  const own: RunDependencies = {
-    ...deps.clients,
-    cognito: deps.cognitoFor(undefined),
-    config: poolless(fleet),
-    now,
-    log,
-    deadline: deps.deadline,
-  };
+  const calls = new Calls<MonitorSubject>({ monitor: fleet.monitorName }, deps.deadline);
   // Discovery learns each pool's name too, which a run's events would otherwise ask DescribeUserPool for.
   const names = new Map<string, string>();
-  const pools = fleet.source.kind === 'list' ? fleet.source.userPoolIds : await discoverPools(own, fleet.source, names);
-  const dueAt = await readAllNextRunAt(own);
-  const cadence = { activeMs: fleet.settings.activeMs, idleMs: fleet.settings.periodMs };
+  const pools = fleet.source.kind === 'list' ? fleet.source.userPoolIds : await discoverPools(deps.cognitoFor(undefined), calls, fleet.source, names);
+  const dueAt = await new MonitorStateStore({ client: deps.clients.dynamodb, tableName: settings.tableName }, calls).readAllNextRunAt();
   const due = pools
-    .filter((id) => !deps.scheduled || isDue(now, dueAt.get(id), cadence))
+    .filter((id) => !deps.scheduled || isDue(now, dueAt.get(id), settings))
     .sort((a, b) => (dueAt.get(a)?.getTime() ?? 0) - (dueAt.get(b)?.getTime() ?? 0));
 
   // Pools are started until the run's deadline or the next tick is near, whichever comes first.
-  const stopAt = Math.min(deps.deadline?.at.getTime() ?? Infinity, now.getTime() + fleet.settings.activeMs) - POOL_BUDGET_MS;
+  const stopAt = Math.min(deps.deadline?.at.getTime() ?? Infinity, now.getTime() + settings.activeScheduleMs) - POOL_BUDGET_MS;
   const outcomes = await mapWithConcurrency(due, POOL_CONCURRENCY, async (userPoolId): Promise<PoolOutcome> => {
     if (Date.now() > stopAt) return 'deferred';
-    const config = poolConfig(fleet.settings, userPoolId, true);
-    const pool: RunDependencies = {
+    const config = poolConfig(settings, userPoolId, true);
+    const pool = {
       ...deps.clients,
       cognito: deps.cognitoFor(config.userPoolRegion),
       config,
@@ -93,20 +78,10 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
       deadline: deps.deadline,
       userPoolName: names.get(userPoolId),
     };
-    try {
-      const summary = await runOnce(pool);
-      await writeNextRunAt(pool, nextRunAt(pool.now, summary.figures, cadence, summary.stillOwed > 0));
-      return summary.complete ? 'complete' : 'incomplete';
-    } catch (error) {
-      log.error('Pool run failed; the other pools go on', { userPoolId, error });
-      // Due again at the next tick, but behind the pools that waited longer: a pool that fails slowly, tick after
-      // tick, must not take every tick's time from the others. Best effort: if this write fails too, the pool is
-      // simply due at once.
-      await writeNextRunAt(pool, new Date(pool.now.getTime() + cadence.activeMs)).catch(() => undefined);
-      throw error;
-    }
+    const summary = await runPool(pool, 'due-next-tick');
+    return summary.complete ? 'complete' : 'incomplete';
   });
-  const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ userPoolId: due[i], error: o.reason as Error }] : []));
+  const failed: FailedPool[] = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ userPoolId: due[i], error: o.reason as Error }] : []));
   const count = (outcome: PoolOutcome) => outcomes.filter((o) => o.status === 'fulfilled' && o.value === outcome).length;
   const deferred = count('deferred');
   const incomplete = count('incomplete');
@@ -116,8 +91,11 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
   // A pool that keeps failing is the PoolRunsFailed alarm's to report, not a silent monitor.
   // (A pool whose run ended without publishing everything, such as events the bus refused, counts as failed here.)
   const working = deferred === 0 && !(ran > 0 && failed.length + incomplete === ran);
-  publishFleetMetrics(fleet, now, pools.length, failed, working);
-  await reportFailures(own, failed);
+  publishFleetMetrics(settings.namespace, fleet.monitorName, now, pools.length, failed, working);
+  // An event for each failed pool, to the job events' bus.
+  if (deps.clients.events && failed.length > 0) {
+    await sendPoolRunFailures({ client: deps.clients.events, name: settings.eventBusName! }, calls, log, failed);
+  }
   const summary: FleetSummary = {
     monitor: fleet.monitorName,
     pools: pools.length,
@@ -130,11 +108,6 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
   return summary;
 }
 
-/** The settings of the fleet's own calls, which are for no one pool. */
-function poolless(fleet: FleetConfig): Config {
-  return { ...fleet.settings, userPoolId: `monitor ${fleet.monitorName}`, userPoolRegion: '', sparseMetrics: true };
-}
-
 function withPool(log: Log, userPoolId: string): Log {
   return {
     info: (message, fields) => log.info(message, { userPoolId, ...fields }),
@@ -145,26 +118,21 @@ function withPool(log: Log, userPoolId: string): Log {
 
 /** Every pool of the function's account and region (all pages of ListUserPools) that the patterns select. */
 async function discoverPools(
-  deps: RunDependencies,
+  cognito: CognitoIdentityProviderClient,
+  calls: Calls,
   patterns: { include: readonly string[]; exclude: readonly string[] },
   names: Map<string, string>,
 ): Promise<string[]> {
   const selected: string[] = [];
-  let token: string | undefined;
-  let page = 0;
-  do {
-    page++;
-    const answer = await call(deps, `ListUserPools page ${page}`, (options) =>
-      deps.cognito.send(new ListUserPoolsCommand({ MaxResults: POOLS_PAGE, NextToken: token }), options),
-    );
+  const pages = calls.pages('ListUserPools', (options) => paginateListUserPools({ client: cognito }, { MaxResults: POOLS_PAGE }, options));
+  for await (const answer of pages) {
     for (const pool of answer.UserPools ?? []) {
       if (pool.Id && isSelected(pool.Id, pool.Name ?? '', patterns)) {
         selected.push(pool.Id);
         if (pool.Name) names.set(pool.Id, pool.Name);
       }
     }
-    token = answer.NextToken || undefined;
-  } while (token !== undefined);
+  }
   return selected;
 }
 
@@ -175,50 +143,4 @@ export function isSelected(id: string, name: string, patterns: { include: readon
     return regex.test(id) || regex.test(name);
   };
   return (patterns.include.length === 0 || patterns.include.some(matches)) && !patterns.exclude.some(matches);
-}
-
-/**
- * `PoolRunsFailed` (1) for each pool whose run failed, and, with the monitor's name as dimension, the pools known
- * and the heartbeat (1 when the fleet works, see above).
- */
-function publishFleetMetrics(
-  fleet: FleetConfig,
-  now: Date,
-  pools: number,
-  failed: readonly { userPoolId: string }[],
-  complete: boolean,
-): void {
-  const metrics = new Metrics({ namespace: fleet.settings.namespace });
-  metrics.clearDefaultDimensions();
-  for (const { userPoolId } of failed) {
-    metrics.addMetric(METRIC_POOL_RUNS_FAILED, MetricUnit.Count, 1);
-    publish(metrics, now, { [DIMENSION_USER_POOL_ID]: userPoolId });
-  }
-  metrics.addMetric(METRIC_POOLS_MONITORED, MetricUnit.Count, pools);
-  if (complete) metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, 1);
-  publish(metrics, now, { [DIMENSION_MONITOR]: fleet.monitorName });
-}
-
-
-/** An event for each pool whose run failed, to the job events' bus: best effort, the log line and metric are kept. */
-async function reportFailures(deps: RunDependencies, failed: readonly { userPoolId: string; error: Error }[]): Promise<void> {
-  if (!deps.events || failed.length === 0) return;
-  for (let i = 0; i < failed.length; i += PUT_EVENTS_BATCH) {
-    const entries = failed.slice(i, i + PUT_EVENTS_BATCH).map(({ userPoolId, error }) =>
-      busEntry(deps, EVENT_DETAIL_TYPE_POOL_RUN_FAILED, {
-        userPoolId,
-        monitor: deps.config.userPoolId.replace(/^monitor /, ''),
-        errorName: error.name,
-        errorMessage: error.message,
-        operation: (error as { operation?: string }).operation,
-      }),
-    );
-    try {
-      await call(deps, `PutEvents of ${entries.length} pool failures`, (options) =>
-        deps.events!.send(new PutEventsCommand({ Entries: entries }), options),
-      );
-    } catch (error) {
-      deps.log.warn('Could not send the events of failed pool runs', { error });
-    }
-  }
 }

@@ -1,24 +1,23 @@
 /**
- * The scheduled handler: on each tick, whether the pool is due; then one run (lists the pool's import jobs, stores
- * what changed with conditional writes, publishes CloudWatch metrics) and when the pool is next due. A fleet's
- * tick does the same for each of its due pools (fleet.ts).
+ * The scheduled handler: on each tick, whether the pool is due; then the pool's run (lists its import jobs, stores
+ * what changed with conditional writes, publishes CloudWatch metrics, writes when it is next due). A fleet's tick
+ * runs each of its due pools the same way (fleet.ts).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import {
-  isDue,
-  nextRunAt,
-} from './logic';
+import { isDue } from './cadence';
+import { Deadline, TIMEOUT_MARGIN_MS } from './calls';
+import { Clients, cognitoClient, createClients, storeClients } from './clients';
 import { isFleet, readConfig, readFleetConfig } from './config';
-import { Clients, Deadline, TIMEOUT_MARGIN_MS, cognitoClient, createClients, storeClients } from './aws';
 import { FleetSummary, runFleet } from './fleet';
-import { RunSummary, runOnce } from './run';
-import { readNextRunAt, writeNextRunAt } from './state';
+import { RunSummary, runPool, stateStore } from './run';
 
 export { Config, FleetConfig, readConfig, readFleetConfig } from './config';
 export { FleetSummary, isSelected, runFleet } from './fleet';
-export { Clients, Deadline, Log, OperationError, RunDependencies, createClients } from './aws';
-export { PublishedFigures, publishMetrics } from './metrics';
-export { RunSummary, runOnce } from './run';
+export { Deadline, Log, OperationError } from './calls';
+export { Clients, createClients } from './clients';
+export { PublishedFigures } from './figures';
+export { publishMetrics } from './metrics';
+export { RunDependencies, RunSummary, runOnce, runPool } from './run';
 
 // Created by the first invocation, once its configuration is read, and reused by every later one:
 // the configuration is the execution environment's and does not change.
@@ -41,16 +40,12 @@ async function poolHandler(event: unknown, context?: Context): Promise<RunSummar
     clients ??= createClients(config);
     const deps = { ...clients, config, now: new Date(), log: logger, deadline: deadlineOf(context) };
     // Only the schedule's ticks wait their turn: the deployment's run, or one started by hand, lists at once.
-    const cadence = { activeMs: config.activeMs, idleMs: config.periodMs };
     if (isScheduledEvent(event)) {
-      const next = await readNextRunAt(deps);
-      if (!isDue(deps.now, next, cadence)) return { skipped: true, nextRunAt: next!.toISOString() };
-      await jitter(config.activeMs);
+      const next = await stateStore(deps).readNextRunAt();
+      if (!isDue(deps.now, next, config)) return { skipped: true, nextRunAt: next!.toISOString() };
+      await jitter(config.activeScheduleMs);
     }
-    const run = { ...deps, now: new Date() };
-    const summary = await runOnce(run);
-    await writeNextRunAt(run, nextRunAt(run.now, summary.figures, cadence, summary.stillOwed > 0));
-    return summary;
+    return await runPool({ ...deps, now: new Date() }, 'due-now');
   } catch (error) {
     logger.error('Run failed', { error });
     throw error;
@@ -68,7 +63,7 @@ async function fleetHandler(event: unknown, context?: Context): Promise<FleetSum
     logger.appendKeys({ monitor: fleet.monitorName });
     fleetClients ??= storeClients(fleet.settings);
     const scheduled = isScheduledEvent(event);
-    if (scheduled) await jitter(fleet.settings.activeMs);
+    if (scheduled) await jitter(fleet.settings.activeScheduleMs);
     return await runFleet({
       clients: fleetClients,
       cognitoFor: (region = process.env.AWS_REGION) => {
@@ -94,8 +89,8 @@ function deadlineOf(context?: Context): Deadline | undefined {
 }
 
 // Monitors ticking at the same second share one account's Cognito quota: spread them a little.
-function jitter(activeMs: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_JITTER_MS, activeMs / 20)));
+function jitter(activeScheduleMs: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_JITTER_MS, activeScheduleMs / 20)));
 }
 
 const MAX_JITTER_MS = 3_000;

@@ -1,6 +1,7 @@
-/** What a run publishes, as CloudWatch embedded metric format. */
+/** Every metric the handler publishes, a pool's and a fleet's, as CloudWatch embedded metric format. */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
+  DIMENSION_MONITOR,
   DIMENSION_STATUS,
   DIMENSION_USER_POOL_ID,
   JOB_STATUSES,
@@ -11,17 +12,13 @@ import {
   METRIC_IMPORTED_USERS,
   METRIC_JOBS,
   METRIC_JOBS_COMPLETED,
+  METRIC_POOLS_MONITORED,
+  METRIC_POOL_RUNS_FAILED,
   METRIC_SKIPPED_USERS,
   isCompletedStatus,
 } from '../lib/contract';
-import {
-  RunFigures,
-  Warnings,
-} from './logic';
-import { Config } from './config';
-
-/** What a run publishes: its counts, and the gauges that warn before a job is lost. */
-export type PublishedFigures = RunFigures & { readonly warnings: Warnings };
+import type { Config } from './config';
+import { PublishedFigures } from './figures';
 
 /**
  * Writes the run's figures as embedded metric format: one record per status (Jobs, and JobsCompleted for the
@@ -55,7 +52,7 @@ export function publishMetrics(config: Config, now: Date, figures: PublishedFigu
 }
 
 /** Writes the metrics added so far as one record, with these dimensions and this time. */
-export function publish(metrics: Metrics, now: Date, dimensions: Record<string, string>): void {
+function publish(metrics: Metrics, now: Date, dimensions: Record<string, string>): void {
   metrics.setTimestamp(now);
   metrics.addDimensions(dimensions);
   metrics.publishStoredMetrics();
@@ -67,4 +64,27 @@ export function publishHeartbeat(config: Config, now: Date): void {
   metrics.clearDefaultDimensions();
   metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, 1);
   publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId });
+}
+
+/**
+ * A fleet's own metrics: `PoolRunsFailed` (1) for each pool whose run failed, and, with the monitor's name as
+ * dimension, the pools known and the heartbeat (1 when the fleet works: see runFleet).
+ */
+export function publishFleetMetrics(
+  namespace: string,
+  monitor: string,
+  now: Date,
+  pools: number,
+  failed: readonly { readonly userPoolId: string }[],
+  working: boolean,
+): void {
+  const metrics = new Metrics({ namespace });
+  metrics.clearDefaultDimensions();
+  for (const { userPoolId } of failed) {
+    metrics.addMetric(METRIC_POOL_RUNS_FAILED, MetricUnit.Count, 1);
+    publish(metrics, now, { [DIMENSION_USER_POOL_ID]: userPoolId });
+  }
+  metrics.addMetric(METRIC_POOLS_MONITORED, MetricUnit.Count, pools);
+  if (working) metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, 1);
+  publish(metrics, now, { [DIMENSION_MONITOR]: monitor });
 }

@@ -1,10 +1,39 @@
-/** One run for one pool, as the README's "How it counts" tells it: list, read the state, store the changes with what they owe, publish, clear. */
-import { DescribeUserPoolCommand, ListUserImportJobsCommand, UserImportJobType } from '@aws-sdk/client-cognito-identity-provider';
-import { JobChange, PAGE_SIZE, computeFigures, countWarnings, isAnnounced, listAllJobs, owedBy, planChanges } from './logic';
-import { RunDependencies, TIMEOUT_MARGIN_MS, call } from './aws';
-import { sendEvents } from './events';
-import { PublishedFigures, publishHeartbeat, publishMetrics } from './metrics';
-import { OutboxEntry, claimEntry, clearEntry, conditionalPut, markerItem, putIfAbsent, readState, storeChange } from './state';
+/**
+ * One pool's run, as the README's "How it counts" tells it: list, read the state, store the changes with what they
+ * owe, publish, clear; then write when the pool is next due. A single pool and each pool of a fleet run the same way.
+ */
+import {
+  CognitoIdentityProviderClient,
+  DescribeUserPoolCommand,
+  ListUserImportJobsCommand,
+  UserImportJobType,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { nextRunAt } from './cadence';
+import { Calls, Deadline, Log, PoolSubject, TIMEOUT_MARGIN_MS } from './calls';
+import { JobChange, planChanges } from './changes';
+import { mapWithConcurrency } from './concurrency';
+import { Config } from './config';
+import { sendJobEvents } from './events';
+import { PublishedFigures, computeFigures, countWarnings } from './figures';
+import { PAGE_SIZE, listAllJobs } from './listing';
+import { publishHeartbeat, publishMetrics } from './metrics';
+import { OutboxEntry, isAnnounced, owedBy } from './owed';
+import { PoolStateStore } from './state-store';
+
+export interface RunDependencies {
+  readonly cognito: CognitoIdentityProviderClient;
+  readonly dynamodb: DynamoDBDocumentClient;
+  /** Set when events are on. */
+  readonly events?: EventBridgeClient;
+  readonly config: Config;
+  readonly now: Date;
+  readonly log: Log;
+  readonly deadline?: Deadline;
+  /** The pool's name when already known (a fleet's discovery lists it), saving a DescribeUserPool. */
+  readonly userPoolName?: string;
+}
 
 // A type, not an interface, so that it can be logged as a record of fields.
 export type RunSummary = {
@@ -33,15 +62,44 @@ const WRITE_CONCURRENCY = 16;
 const DEFAULT_LEASE_MS = 15 * 60_000;
 
 /**
+ * How a pool's failed run is followed up. `due-now`: its due time stays passed, so that the next tick runs it again
+ * (a single pool). `due-next-tick`: the failure is logged as one pool's of many, and the pool is due again at the next
+ * tick, but behind the pools that waited longer: a pool that fails slowly, tick after tick, must not take every
+ * tick's time from the others (a fleet's pool). Best effort: if that write fails too, the pool is simply due at once.
+ */
+export type AfterFailure = 'due-now' | 'due-next-tick';
+
+/**
+ * A pool's run, for a single pool and for each pool of a fleet alike: one run, then when the pool is next due (soon
+ * while a job may still change or anything is still owed, after the schedule otherwise).
+ */
+export async function runPool(deps: RunDependencies, afterFailure: AfterFailure): Promise<RunSummary> {
+  const store = stateStore(deps);
+  try {
+    const summary = await runOnce(deps);
+    await store.writeNextRunAt(nextRunAt(deps.now, summary.figures, deps.config, summary.stillOwed > 0), deps.now);
+    return summary;
+  } catch (error) {
+    if (afterFailure === 'due-next-tick') {
+      deps.log.error('Pool run failed; the other pools go on', { error });
+      await store.writeNextRunAt(new Date(deps.now.getTime() + deps.config.activeScheduleMs), deps.now).catch(() => undefined);
+    }
+    throw error;
+  }
+}
+
+/**
  * One run for one pool. Nothing is stored or published unless the listing is complete; then each change is
  * stored with a conditional write that also puts what it owes (its counts, its event) in the outbox. What this
  * run stored, and what runs that ended before publishing left, is published (events, then metrics), then cleared.
  */
 export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   const { cognito, config, log } = deps;
+  const calls = poolCalls(deps);
+  const store = stateStore(deps);
 
   const { jobs, pages } = await listAllJobs(async (token, page) => {
-    const answer = await call(deps, `ListUserImportJobs page ${page}`, (options) =>
+    const answer = await calls.send(`ListUserImportJobs page ${page}`, (options) =>
       cognito.send(
         new ListUserImportJobsCommand({ UserPoolId: config.userPoolId, MaxResults: PAGE_SIZE, PaginationToken: token }),
         options,
@@ -50,14 +108,14 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     return { jobs: answer.UserImportJobs ?? [], nextToken: answer.PaginationToken };
   });
 
-  const { stored, marker, outbox } = await readState(deps);
-  const firstRun = marker?.FirstRunCompletedAt === undefined;
+  const { stored, marker, outbox } = await store.readState();
+  const firstRun = marker?.firstRunCompletedAt === undefined;
   let historyBefore: string | undefined;
   if (firstRun) {
     // The first run's cut-off between history and news is stored before any job, so that a retry of a first
     // run cut short keeps it, rather than moving it on and filing a recent completion as history.
-    historyBefore = marker?.HistoryBefore ?? new Date(deps.now.getTime() - config.periodMs).toISOString();
-    if (marker === undefined) await putIfAbsent(deps, markerItem(deps, { HistoryBefore: historyBefore }));
+    historyBefore = marker?.historyBefore ?? new Date(deps.now.getTime() - config.scheduleMs).toISOString();
+    if (marker === undefined) await store.markFirstRunStarted(historyBefore);
   }
   const plan = planChanges(jobs, stored, { historyBefore: historyBefore ? new Date(historyBefore) : undefined });
   for (const job of plan.unknownStatus) {
@@ -71,10 +129,10 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   const leaseUntil = new Date(deps.deadline ? deps.deadline.at.getTime() + TIMEOUT_MARGIN_MS : deps.now.getTime() + DEFAULT_LEASE_MS).toISOString();
   const leftovers = outbox.filter((entry) => entry.leaseUntil <= deps.now.toISOString());
   const events = config.eventBusName !== undefined;
-  const owedOptions = { userPoolId: config.userPoolId, events, firstRun, userPoolName: await poolNameIfNeeded(deps, plan.changes, firstRun) };
+  const owedOptions = { userPoolId: config.userPoolId, events, firstRun, userPoolName: await poolNameIfNeeded(deps, calls, plan.changes, firstRun) };
   const [claims, outcomes] = await Promise.all([
-    mapWithConcurrency(leftovers, WRITE_CONCURRENCY, (entry) => claimEntry(deps, entry, leaseUntil)),
-    mapWithConcurrency(plan.changes, WRITE_CONCURRENCY, (change) => storeChange(deps, change, owedBy(change, owedOptions), leaseUntil)),
+    mapWithConcurrency(leftovers, WRITE_CONCURRENCY, (entry) => store.takeOver(entry, leaseUntil)),
+    mapWithConcurrency(plan.changes, WRITE_CONCURRENCY, (change) => store.storeChange(change, owedBy(change, owedOptions), { leaseUntil, at: deps.now })),
   ]);
   const due: OutboxEntry[] = [];
   let unclaimed = 0;
@@ -110,7 +168,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
 
   // Events first, then metrics, then clear: a run killed in between leaves the entries to the next, which
   // publishes them again; so a duplicate needs a kill between publishing and clearing.
-  const delivery = events ? await sendEvents(deps, due) : { sent: new Set<OutboxEntry>() };
+  const delivery = events ? await sendJobEvents({ client: deps.events!, name: config.eventBusName! }, calls, log, due) : { sent: new Set<OutboxEntry>() };
   const eventOwed = (entry: OutboxEntry) => events && entry.event !== undefined && !delivery.sent.has(entry);
   // A run past its deadline can clear nothing (each call is cut off at once): counts it published now would be
   // published again by the run that takes its entries over, so it leaves them all to that run.
@@ -120,7 +178,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   const figures: PublishedFigures = { ...computeFigures(jobs, owedCounts), warnings: countWarnings(jobs, deps.now, config.warnings) };
   publishMetrics(config, deps.now, figures);
   const toClear = publishing.filter((entry) => entry.counts !== undefined || !eventOwed(entry));
-  const clears = await mapWithConcurrency(toClear, WRITE_CONCURRENCY, (entry) => clearEntry(deps, entry, eventOwed(entry)));
+  const clears = await mapWithConcurrency(toClear, WRITE_CONCURRENCY, (entry) => store.clear(entry, eventOwed(entry)));
   clears.forEach((clear, i) => {
     if (clear.status === 'rejected') {
       log.warn('Published, but could not clear it from the outbox; a run after this one ends publishes it again', {
@@ -134,12 +192,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   if (firstRun && failedWrites.length === 0) {
     // Marked after publishing what was stored: a first run cut short is still a first run, so history is
     // never counted as news, and a failed mark loses no count.
-    await conditionalPut(
-      deps,
-      markerItem(deps, { HistoryBefore: historyBefore, FirstRunCompletedAt: deps.now.toISOString() }),
-      'attribute_not_exists(#done)',
-      { '#done': 'FirstRunCompletedAt' },
-    );
+    await store.markFirstRunCompleted(historyBefore, deps.now);
   }
 
   const eventsOwed = due.filter(eventOwed).length;
@@ -183,12 +236,12 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
  * The pool's name, when an event to be sent names a job's own import log (`/aws/cognito/userpools/<id>/<name>`);
  * left out of the events, with a warning, when it cannot be read.
  */
-async function poolNameIfNeeded(deps: RunDependencies, changes: readonly JobChange[], firstRun: boolean): Promise<string | undefined> {
+async function poolNameIfNeeded(deps: RunDependencies, calls: Calls, changes: readonly JobChange[], firstRun: boolean): Promise<string | undefined> {
   const needed = deps.config.eventBusName && changes.some((change) => change.job.CloudWatchLogsRoleArn && isAnnounced(change, firstRun));
   if (!needed) return undefined;
   if (deps.userPoolName !== undefined) return deps.userPoolName;
   try {
-    const answer = await call(deps, 'DescribeUserPool', (options) =>
+    const answer = await calls.send('DescribeUserPool', (options) =>
       deps.cognito.send(new DescribeUserPoolCommand({ UserPoolId: deps.config.userPoolId }), options),
     );
     return answer.UserPool?.Name;
@@ -210,25 +263,12 @@ function jobFields(job: UserImportJobType): Record<string, unknown> {
   };
 }
 
+/** The calls of a pool's run: for that pool, under the run's deadline. */
+function poolCalls(deps: RunDependencies): Calls<PoolSubject> {
+  return new Calls({ userPoolId: deps.config.userPoolId }, deps.deadline);
+}
 
-/** Calls `fn` on each item, at most `limit` at a time, in order; each result settled, as Promise.allSettled's. */
-export async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        results[i] = { status: 'fulfilled', value: await fn(items[i]) };
-      } catch (reason) {
-        results[i] = { status: 'rejected', reason };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+/** The pool's items in the state table, read and written with the calls of its run. */
+export function stateStore(deps: RunDependencies): PoolStateStore {
+  return new PoolStateStore({ client: deps.dynamodb, tableName: deps.config.tableName }, poolCalls(deps));
 }

@@ -13,7 +13,7 @@ import { App, Stack, aws_cognito as cognito } from 'aws-cdk-lib';
 import { build } from 'esbuild';
 import { ImportJobMonitor } from '../lib';
 import { JOB_STATUSES } from '../lib/contract';
-import { PAGE_SIZE } from '../lambda/logic';
+import { PAGE_SIZE } from '../lambda/listing';
 import { makeJob } from '../test/support/fake-cognito';
 import { BUNDLE, Invocation, Loopback } from '../test/support/loopback';
 // @ts-ignore: a plain ES module shared with scripts/build.mjs

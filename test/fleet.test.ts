@@ -12,7 +12,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { FleetConfig, isSelected, readFleetConfig, runFleet } from '../lambda';
-import { rateLimiter } from '../lambda/aws';
+import { rateLimiter } from '../lambda/clients';
 import { MemoryTable } from './support/memory-table';
 
 const cognitoMock = mockClient(CognitoIdentityProviderClient);
@@ -55,7 +55,7 @@ describe('readFleetConfig', () => {
   it('reads a list, once each, and the shared settings', () => {
     const fleet = readFleetConfig({ ...ENV, USER_POOL_IDS: 'eu-west-1_A1, us-east-1_B2,eu-west-1_A1' });
     expect(fleet).toMatchObject({ monitorName: 'tenants', source: { kind: 'list', userPoolIds: ['eu-west-1_A1', 'us-east-1_B2'] } });
-    expect(fleet.settings).toMatchObject({ tableName: 'state', periodMs: 300_000 });
+    expect(fleet.settings).toMatchObject({ tableName: 'state', scheduleMs: 300_000 });
     expect(fleet.cognitoRequestsPerSecond).toBe(10);
   });
 

@@ -26,8 +26,8 @@ const CONFIG: Config = {
   userPoolRegion: 'eu-west-1',
   tableName: 'state',
   namespace: 'Cognito/UserImportJobs',
-  periodMs: 300_000,
-  activeMs: 60_000,
+  scheduleMs: 300_000,
+  activeScheduleMs: 60_000,
   warnings: { awaitingStartMs: 12 * 3_600_000, stuckMs: 12 * 3_600_000 },
   maxAttempts: 8,
   sparseMetrics: false,
@@ -568,15 +568,15 @@ describe('readConfig', () => {
       tableName: 'state',
       namespace: 'Team/Imports',
       sparseMetrics: false,
-      periodMs: 300_000,
-      activeMs: 60_000,
+      scheduleMs: 300_000,
+      activeScheduleMs: 60_000,
       warnings: { awaitingStartMs: 43_200_000, stuckMs: 43_200_000 },
       maxAttempts: 8,
     });
     expect(readConfig({ ...env, AWAITING_START_SECONDS: '3600', STUCK_SECONDS: '7200' }).warnings).toEqual({ awaitingStartMs: 3_600_000, stuckMs: 7_200_000 });
     expect(() => readConfig({ ...env, STUCK_SECONDS: '1.5' })).toThrow('STUCK_SECONDS must be a whole number of seconds, at least 60, got "1.5"');
     expect(readConfig(env).namespace).toBe('Cognito/UserImportJobs');
-    expect(readConfig({ ...env, ACTIVE_SCHEDULE_SECONDS: '120' }).activeMs).toBe(120_000);
+    expect(readConfig({ ...env, ACTIVE_SCHEDULE_SECONDS: '120' }).activeScheduleMs).toBe(120_000);
   });
 
   it.each([

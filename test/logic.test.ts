@@ -1,15 +1,9 @@
 import { UserImportJobType } from '@aws-sdk/client-cognito-identity-provider';
 import { JOB_STATUSES } from '../lib/contract';
-import {
-  IncompleteListingError,
-  StoredJobState,
-  computeFigures,
-  countWarnings,
-  isDue,
-  listAllJobs,
-  nextRunAt,
-  planChanges,
-} from '../lambda/logic';
+import { isDue, nextRunAt } from '../lambda/cadence';
+import { StoredJobState, planChanges } from '../lambda/changes';
+import { computeFigures, countWarnings } from '../lambda/figures';
+import { IncompleteListingError, listAllJobs } from '../lambda/listing';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const PERIOD = 5 * 60_000;
@@ -156,7 +150,7 @@ describe('computeFigures', () => {
 });
 
 describe('cadence', () => {
-  const cadence = { activeMs: 60_000, idleMs: 300_000 };
+  const cadence = { activeScheduleMs: 60_000, scheduleMs: 300_000 };
   const figures = (counts: Partial<Record<string, number>>) =>
     computeFigures(Object.entries(counts).flatMap(([s, n]) => Array.from({ length: n ?? 0 }, (_, i) => job(`${s}${i}`, s))), []);
 
@@ -178,7 +172,7 @@ describe('cadence', () => {
     expect(isDue(NOW, later(30_001), cadence)).toBe(false);
     expect(isDue(NOW, later(240_000), cadence)).toBe(false);
     // A tick of ten minutes still runs no more than 30 s early.
-    expect(isDue(NOW, later(31_000), { activeMs: 600_000, idleMs: 3_600_000 })).toBe(false);
+    expect(isDue(NOW, later(31_000), { activeScheduleMs: 600_000, scheduleMs: 3_600_000 })).toBe(false);
   });
 
   it('does not believe a due time further off than the schedule, or one that is not a date', () => {

@@ -1,84 +1,12 @@
-/** The AWS edges of a run: the clients with their timeouts, and one wrapper that names each call that fails. */
-import {
-  CognitoIdentityProviderClient,
-} from '@aws-sdk/client-cognito-identity-provider';
+/**
+ * The AWS clients of a run, made once per execution environment: each with its timeouts and retries, a Cognito
+ * client per region paced for a fleet, the state table's and the bus's.
+ */
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Config, Settings } from './config';
-
-/** Where a run's log lines go; Powertools' Logger is one. */
-export interface Log {
-  info(message: string, fields: Record<string, unknown>): void;
-  warn(message: string, fields: Record<string, unknown>): void;
-  error(message: string, fields: Record<string, unknown>): void;
-}
-
-/** When a run must end: its AWS calls still under way are aborted then, so that it fails with its cause logged. */
-export interface Deadline {
-  readonly at: Date;
-  readonly signal: AbortSignal;
-}
-
-export interface RunDependencies {
-  readonly cognito: CognitoIdentityProviderClient;
-  readonly dynamodb: DynamoDBDocumentClient;
-  /** Set when events are on. */
-  readonly events?: EventBridgeClient;
-  readonly config: Config;
-  readonly now: Date;
-  readonly log: Log;
-  readonly deadline?: Deadline;
-  /** The pool's name when already known (a fleet's discovery lists it), saving a DescribeUserPool. */
-  readonly userPoolName?: string;
-}
-
-// Leave this long before the function's timeout for logging a run that runs out of time.
-export const TIMEOUT_MARGIN_MS = 5_000;
-
-/**
- * An AWS call of a run failed. It keeps the original error's name (ResourceNotFoundException, TimeoutError,
- * AbortError...), which operators search for, and the original as its cause; its message adds the call, the
- * pool, and the deadline when that is what cut the call off.
- */
-export class OperationError extends Error {
-  public readonly operation: string;
-  public readonly userPoolId: string;
-  /** Set when the run's deadline had passed: the call was cut off rather than failed by AWS. */
-  public readonly deadline?: string;
-
-  constructor(operation: string, userPoolId: string, cause: Error, deadline?: Date) {
-    const attempts = (cause as { $metadata?: { attempts?: number } }).$metadata?.attempts;
-    const how = deadline
-      ? `was cut off by the run's deadline, ${deadline.toISOString()} (${TIMEOUT_MARGIN_MS / 1000} s before the function's timeout)`
-      : attempts
-        ? `failed after ${attempts} attempt${attempts === 1 ? '' : 's'}`
-        : 'failed';
-    // A fleet's own calls (its pools, their due times) are made for the monitor, not for one pool.
-    const subject = userPoolId.startsWith('monitor ') ? userPoolId : `user pool ${userPoolId}`;
-    super(`${operation} for ${subject} ${how}: ${cause.name}: ${cause.message}`, { cause });
-    this.name = cause.name;
-    this.operation = operation;
-    this.userPoolId = userPoolId;
-    if (deadline) this.deadline = deadline.toISOString();
-  }
-}
-
-/** Makes one AWS call of a run under its deadline; a failure says which call it was (see OperationError). */
-export async function call<T>(
-  deps: RunDependencies,
-  operation: string,
-  send: (options: { abortSignal?: AbortSignal }) => Promise<T>,
-): Promise<T> {
-  try {
-    return await send({ abortSignal: deps.deadline?.signal });
-  } catch (error) {
-    const cause = error instanceof Error ? error : new Error(String(error));
-    const deadline = deps.deadline?.signal.aborted ? deps.deadline.at : undefined;
-    throw new OperationError(operation, deps.config.userPoolId, cause, deadline);
-  }
-}
-
 
 /**
  * Per attempt. ListUserImportJobs and DynamoDB's single-item and 1 MB-page calls answer in well under a second,

@@ -1,0 +1,106 @@
+/**
+ * How a run makes its AWS calls: under its deadline, each page of a paginated call on its own, and every failure
+ * naming the call, the page and what it was made for (a user pool, or the monitor itself).
+ */
+
+/** Where a run's log lines go; Powertools' Logger is one. */
+export interface Log {
+  info(message: string, fields: Record<string, unknown>): void;
+  warn(message: string, fields: Record<string, unknown>): void;
+  error(message: string, fields: Record<string, unknown>): void;
+}
+
+/** When a run must end: its AWS calls still under way are aborted then, so that it fails with its cause logged. */
+export interface Deadline {
+  readonly at: Date;
+  readonly signal: AbortSignal;
+}
+
+// Leave this long before the function's timeout for logging a run that runs out of time.
+export const TIMEOUT_MARGIN_MS = 5_000;
+
+/**
+ * What a call is made for: one user pool (its jobs, its state), or the monitor itself (a fleet's own calls: its
+ * pools, their due times, the events of its failed pools).
+ */
+export type Subject = PoolSubject | MonitorSubject;
+
+export interface PoolSubject {
+  readonly userPoolId: string;
+}
+
+export interface MonitorSubject {
+  /** The monitor's name: the `Monitor` dimension of a fleet's own metrics. */
+  readonly monitor: string;
+}
+
+/** How messages name a subject: `user pool eu-west-1_AbC123`, `monitor tenants`. */
+export function describeSubject(subject: Subject): string {
+  return 'monitor' in subject ? `monitor ${subject.monitor}` : `user pool ${subject.userPoolId}`;
+}
+
+/** The options each call's `send` takes: the deadline's signal, which aborts it. */
+export interface SendOptions {
+  readonly abortSignal?: AbortSignal;
+}
+
+/**
+ * An AWS call of a run failed. It keeps the original error's name (ResourceNotFoundException, TimeoutError,
+ * AbortError...), which operators search for, and the original as its cause; its message adds the call, what it
+ * was made for, and the deadline when that is what cut the call off. Its fields are logged with it: the operation,
+ * and the pool (`userPoolId`) or the monitor (`monitor`).
+ */
+export class OperationError extends Error {
+  public readonly operation: string;
+  public readonly userPoolId?: string;
+  public readonly monitor?: string;
+  /** Set when the run's deadline had passed: the call was cut off rather than failed by AWS. */
+  public readonly deadline?: string;
+
+  constructor(operation: string, subject: Subject, cause: Error, deadline?: Date) {
+    const attempts = (cause as { $metadata?: { attempts?: number } }).$metadata?.attempts;
+    const how = deadline
+      ? `was cut off by the run's deadline, ${deadline.toISOString()} (${TIMEOUT_MARGIN_MS / 1000} s before the function's timeout)`
+      : attempts
+        ? `failed after ${attempts} attempt${attempts === 1 ? '' : 's'}`
+        : 'failed';
+    super(`${operation} for ${describeSubject(subject)} ${how}: ${cause.name}: ${cause.message}`, { cause });
+    this.name = cause.name;
+    this.operation = operation;
+    if ('monitor' in subject) this.monitor = subject.monitor;
+    else this.userPoolId = subject.userPoolId;
+    if (deadline) this.deadline = deadline.toISOString();
+  }
+}
+
+/** The calls of one run, or of a fleet's tick, for one subject and under one deadline. */
+export class Calls<S extends Subject = Subject> {
+  constructor(
+    public readonly subject: S,
+    public readonly deadline?: Deadline,
+  ) {}
+
+  /** Makes one AWS call under the deadline; a failure says which call it was (see OperationError). */
+  public async send<T>(operation: string, send: (options: SendOptions) => Promise<T>): Promise<T> {
+    try {
+      return await send({ abortSignal: this.deadline?.signal });
+    } catch (error) {
+      const cause = error instanceof Error ? error : new Error(String(error));
+      const deadline = this.deadline?.signal.aborted ? this.deadline.at : undefined;
+      throw new OperationError(operation, this.subject, cause, deadline);
+    }
+  }
+
+  /**
+   * Every page of a paginated call, from one of the SDK's paginators (which passes the options on to each page's
+   * `send`): a failure names its page, `Query state page 2`, as one call's does.
+   */
+  public async *pages<T>(operation: string, paginate: (options: SendOptions) => AsyncIterable<T>): AsyncGenerator<T> {
+    const iterator = paginate({ abortSignal: this.deadline?.signal })[Symbol.asyncIterator]();
+    for (let page = 1; ; page++) {
+      const next = await this.send(`${operation} page ${page}`, () => iterator.next());
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+}

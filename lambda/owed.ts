@@ -1,0 +1,101 @@
+/**
+ * The outbox, free of I/O: what a stored change owes until it is published (its counts for the metrics, its event
+ * for the bus), and the entry that carries it on the job's item.
+ */
+import { CompletedStatus, JobStatus } from '../lib/contract';
+import { JobChange, UserCounts } from './changes';
+
+/** The counts a stored change owes to the metrics: the status it completed in, if any, and its new users. */
+export interface OwedCounts {
+  readonly completed?: CompletedStatus;
+  readonly newUsers: UserCounts;
+}
+
+/** The `detail` of a job's state change event: the README's "Job events" documents each field. */
+export interface JobStateChangeDetail {
+  readonly eventKey: string;
+  readonly userPoolId: string;
+  readonly jobId: string;
+  readonly jobName?: string;
+  readonly previousStatus: JobStatus | null;
+  readonly status: JobStatus;
+  readonly importedUsers: number;
+  readonly skippedUsers: number;
+  readonly failedUsers: number;
+  readonly completionMessage?: string;
+  readonly creationDate?: string;
+  readonly startDate?: string;
+  readonly completionDate?: string;
+  readonly importLog?: { readonly logGroupName: string; readonly logStreamName: string };
+}
+
+/** What a stored change owes until it is published: counts for the metrics, an event for the bus, or both. */
+export interface Owed {
+  readonly counts?: OwedCounts;
+  readonly event?: JobStateChangeDetail;
+}
+
+export interface OwedOptions {
+  readonly userPoolId: string;
+  /** False when events are switched off. */
+  readonly events: boolean;
+  /** A first run announces only what it counts: the rest is the baseline, perhaps a thousand old jobs. */
+  readonly firstRun: boolean;
+  /** The pool's name, for the location of a job's own import log; left out when unknown. */
+  readonly userPoolName?: string;
+}
+
+/** Whether a change is a status change to announce (and log): a first run's baseline is not. */
+export function isAnnounced(change: JobChange, firstRun: boolean): boolean {
+  const baseline = firstRun && change.previous === undefined && !change.completed;
+  return change.next.status !== change.previous?.status && !baseline;
+}
+
+/** What a change owes once stored, or undefined when it owes nothing (a first run's history, say). */
+export function owedBy(change: JobChange, options: OwedOptions): Owed | undefined {
+  const { newUsers } = change;
+  const counted = change.completed !== undefined || newUsers.importedUsers + newUsers.skippedUsers + newUsers.failedUsers > 0;
+  const counts = counted ? { completed: change.completed, newUsers } : undefined;
+  const event = options.events && isAnnounced(change, options.firstRun) ? eventDetail(change, options) : undefined;
+  return counts || event ? { counts, event } : undefined;
+}
+
+function eventDetail(change: JobChange, options: OwedOptions): JobStateChangeDetail {
+  const { job, next } = change;
+  const logs = job.CloudWatchLogsRoleArn && options.userPoolName !== undefined;
+  return {
+    eventKey: `${options.userPoolId}/${job.JobId}/${next.status}`,
+    userPoolId: options.userPoolId,
+    jobId: job.JobId!,
+    jobName: job.JobName,
+    previousStatus: change.previous?.status ?? null,
+    status: next.status,
+    importedUsers: next.importedUsers,
+    skippedUsers: next.skippedUsers,
+    failedUsers: next.failedUsers,
+    completionMessage: job.CompletionMessage,
+    creationDate: job.CreationDate?.toISOString(),
+    startDate: job.StartDate?.toISOString(),
+    completionDate: job.CompletionDate?.toISOString(),
+    importLog: logs
+      ? { logGroupName: `/aws/cognito/userpools/${options.userPoolId}/${options.userPoolName}`, logStreamName: `${job.JobId}/${job.JobName}` }
+      : undefined,
+  };
+}
+
+/**
+ * An entry of the outbox: what one stored change owes, kept on its job's item, in the write that stored the
+ * change, until it is published. Whoever holds its token publishes it; a run killed or failed before it cleared
+ * the entry leaves it to the first run after `leaseUntil`, the end of the run that holds it.
+ */
+export interface OutboxEntry {
+  readonly jobId: string;
+  /** Where the state store keeps it on the job's item, one for each stored change of the job. */
+  readonly attribute: string;
+  readonly token: string;
+  readonly leaseUntil: string;
+  /** When the change was stored: the event's time. */
+  readonly at: string;
+  readonly counts?: OwedCounts;
+  readonly event?: JobStateChangeDetail;
+}
