@@ -11,20 +11,21 @@ export interface ImportJobAlarmOptions {
   /**
    * The alarm's period: a whole number of minutes.
    * @default - one minute for the job and failed-users alarms; five minutes for the warnings; the schedule, five
-   * minutes at least, for the health alarm
+   * minutes at least, for the health alarm; twice the active schedule, five minutes to an hour, for a fleet's
+   * pool-runs alarm
    */
   readonly period?: Duration;
 
   /**
    * How many periods the alarm looks back over. Period times evaluation periods may not exceed one day for
    * periods under an hour, seven days for longer ones (CloudWatch's own limit).
-   * @default - 5 for the job and failed-users alarms; 1 for the warnings; 3 for the health alarm
+   * @default - 5 for the job and failed-users alarms; 1 for the warnings; 3 for the health and pool-runs alarms
    */
   readonly evaluationPeriods?: number;
 
   /**
    * How many of those periods must breach for the alarm to fire.
-   * @default - 1, except all of them for the health alarm
+   * @default - 1, except all of them for the health alarm and 2 for a fleet's pool-runs alarm
    */
   readonly datapointsToAlarm?: number;
 

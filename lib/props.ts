@@ -133,7 +133,7 @@ export interface ImportJobMonitorProps {
 
   /**
    * How long a job may stay `Created` before it counts in `JobsAwaitingStart` and `expiringJobsAlarm` fires:
-   * whole minutes, under 23 hours, since Cognito deletes a job not started 24 to 48 hours after its creation.
+   * whole minutes, at most 23 hours, since Cognito deletes a job not started 24 to 48 hours after its creation.
    * @default Duration.hours(12)
    */
   readonly awaitingStartWarning?: Duration;
@@ -170,7 +170,7 @@ export interface ImportJobMonitorProps {
    * A fleet's alarm on pools whose runs keep failing (deleted, access denied, throttled for good):
    * `PoolRunsFailed` Sum at or above `threshold` in `datapointsToAlarm` of `evaluationPeriods` periods, one
    * contributor per pool. Only for fleets.
-   * @default - on; periods of the active schedule (five minutes at least), 3 of 3, threshold 1
+   * @default - on; periods of twice the active schedule (five minutes to an hour), 2 of 3, threshold 1
    */
   readonly poolRunsFailedAlarmOptions?: ImportJobAlarmOptions;
 
