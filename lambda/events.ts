@@ -5,7 +5,7 @@
 import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { EVENT_DETAIL_TYPE, EVENT_DETAIL_TYPE_POOL_RUN_FAILED, EVENT_SOURCE } from '../lib/contract';
 import { Calls, Log, MonitorSubject } from './calls';
-import { OutboxEntry } from './owed';
+import { OutboxEntry } from './outbox';
 
 /** The bus events go to, by ARN (or name), and its client. */
 export interface Bus {

@@ -5,7 +5,7 @@
 import type { UserImportJobType } from '@aws-sdk/client-cognito-identity-provider';
 import { COMPLETED_STATUSES, CompletedStatus, JOB_STATUSES, JobStatus, isJobStatus } from '../lib/contract';
 import { UserCounts } from './changes';
-import { OwedCounts } from './owed';
+import { OwedCounts } from './outbox';
 
 /** The figures one run publishes, zeros included. */
 export interface RunFigures {

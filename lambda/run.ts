@@ -19,7 +19,7 @@ import { sendJobEvents } from './events';
 import { PublishedFigures, computeFigures, countWarnings } from './figures';
 import { PAGE_SIZE, listAllJobs } from './listing';
 import { publishHeartbeat, publishMetrics } from './metrics';
-import { OutboxEntry, isAnnounced, owedBy } from './owed';
+import { OutboxEntry, isAnnounced, owedBy } from './outbox';
 import { PoolStateStore } from './state-store';
 
 export interface RunDependencies {
@@ -54,7 +54,6 @@ export type RunSummary = {
   readonly complete: boolean;
   readonly figures: PublishedFigures;
 };
-
 
 // Parallel conditional writes: enough to store a first run of 1,000 jobs in well under a second.
 const WRITE_CONCURRENCY = 16;

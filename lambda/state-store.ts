@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, paginate
 import { CADENCE_PARTITION, POOL_MARKER_SORT_KEY, TABLE_PARTITION_KEY, TABLE_SORT_KEY, isJobStatus } from '../lib/contract';
 import { Calls, PoolSubject, SendOptions } from './calls';
 import { JobChange, StoredJobState } from './changes';
-import { OutboxEntry, Owed } from './owed';
+import { OutboxEntry, Owed } from './outbox';
 
 /** The table, and the client that reaches it. */
 export interface StateTable {
