@@ -1007,7 +1007,8 @@ describe('fleets', () => {
       monitor.poolRunsFailedAlarm,
       monitor.monitorHealthAlarm,
     ]);
-    expect(monitor.alarms.every((a) => a !== undefined)).toBe(true);
+    expect(monitor.alarms).toHaveLength(7);
+    for (const alarm of monitor.alarms) expect(alarm).toBeDefined();
   });
 
   it('says in each alarm description that the pool is among its contributors, what to do, in at most 1024 characters', () => {

@@ -91,7 +91,7 @@ describe('dashboards', () => {
     const published = new Set([METRIC_JOBS, METRIC_JOBS_COMPLETED, METRIC_IMPORTED_USERS, METRIC_SKIPPED_USERS, METRIC_FAILED_USERS, METRIC_HEARTBEAT]);
     for (const m of metrics) {
       expect(m.namespace).toBe(DEFAULT_METRIC_NAMESPACE);
-      expect(published.has(m.name)).toBe(true);
+      expect([...published]).toContain(m.name);
       expect(m.dimensions[DIMENSION_USER_POOL_ID]).toBe(POOL);
       const status = m.dimensions[DIMENSION_STATUS];
       if (m.name === METRIC_JOBS) expect(JOB_STATUSES).toContain(status);
@@ -224,7 +224,9 @@ describe("a fleet's dashboards", () => {
         expect(name === METRIC_JOBS ? JOB_STATUSES : COMPLETED_STATUSES).toContain(status);
       }
       if (groups !== undefined) {
-        expect(groups.split(', ').every((g) => FLEET_SCHEMAS[name].includes(g))).toBe(true);
+        const grouped = groups.split(', ');
+        expect(grouped.length).toBeGreaterThan(0);
+        expect(FLEET_SCHEMAS[name]).toEqual(expect.arrayContaining(grouped));
         expect(orderFn).toBe(fn);
       }
     }

@@ -57,8 +57,8 @@ describe('a fleet of listed pools', () => {
     expect(perPool(b)).toEqual([]);
     expect(perPool(a).map((p) => p.key)).toContain(`JobsCompleted{UserPoolId=${a},Status=Failed}`);
     expect(perPool(bad)).toEqual([]);
-    expect(perPool(a).every((p) => p.value !== 0)).toBe(true);
-    expect(datapoints(second.emf).some((p) => p.key.startsWith('Heartbeat{UserPoolId'))).toBe(false);
+    expect(perPool(a).filter((p) => p.value === 0)).toEqual([]);
+    expect(datapoints(second.emf).map((p) => p.key).filter((key) => key.startsWith('Heartbeat{UserPoolId'))).toEqual([]);
   });
 
   it('withholds its heartbeat when every pool it ran failed', async () => {
@@ -111,7 +111,8 @@ describe('a fleet of every pool in the region', () => {
     expect(summaryOf(first)).toMatchObject({ pools: 2, ran: 2, failed: [] });
     expect(['eu-west-1_DiscA', 'eu-west-1_DiscB', 'eu-west-1_DiscOps'].map(listed)).toEqual([1, 1, 0]);
     const listPools = world.cognito.requests.filter((r) => r.target.endsWith('.ListUserPools'));
-    expect(listPools.every((r) => r.body.MaxResults === 60 && r.region === 'eu-west-1')).toBe(true);
+    expect(listPools.length).toBeGreaterThan(0);
+    expect(listPools.map((r) => ({ MaxResults: r.body.MaxResults, region: r.region }))).toEqual(listPools.map(() => ({ MaxResults: 60, region: 'eu-west-1' })));
 
     // A tenant's pool is created; another is deleted.
     world.cognito.pools.set('eu-west-1_DiscNew', [makeJob(1, 'Failed', { CompletionDate: new Date() })]);
@@ -172,7 +173,7 @@ describe('a fleet listed by the construct', () => {
       { bundle: path.join(assetDir, 'index.js') },
     );
     expect(summaryOf(run)).toMatchObject({ pools: 150, ran: 150, failed: [] });
-    expect(ids.map(listed).every((n) => n === 1)).toBe(true);
+    expect(Object.fromEntries(ids.map((id) => [id, listed(id)]))).toEqual(Object.fromEntries(ids.map((id) => [id, 1])));
     expect(completed(run, 'eu-west-1_Long149', 'Failed')).toBe(1);
   });
 });

@@ -114,7 +114,8 @@ describe('a run killed (SIGKILL)', () => {
     const state = await world.state();
     const owed = [...state.values()].filter((item) => item.UserPoolId === pool && Object.keys(item).some((k) => k.startsWith('Owed_')));
     expect(owed).toEqual([]);
-    expect(keys(pool).map((key) => got.events.get(key) ?? 0).every((n) => n >= 1)).toBe(true);
+    // Every job's event reached the bus: none of the three is missing.
+    expect(keys(pool).filter((key) => (got.events.get(key) ?? 0) < 1)).toEqual([]);
     if (published === 'nothing') {
       // Killed before publishing: exactly once.
       expect(got.completed).toEqual(EXACT);
@@ -126,7 +127,7 @@ describe('a run killed (SIGKILL)', () => {
         expect(got.completed[status]).toBeGreaterThanOrEqual(n);
         expect(got.completed[status]).toBeLessThanOrEqual(published === 'events' ? n : 2 * n);
       }
-      expect([...got.events.values()].every((n) => n <= 2)).toBe(true);
+      expect([...got.events.entries()].filter(([, n]) => n > 2)).toEqual([]);
     }
     // The run after the one that took over publishes nothing more.
     expect(after.logs.find((l) => l.message === 'Run summary')).toMatchObject({ owedPublished: 0, stillOwed: 0 });

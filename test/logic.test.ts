@@ -135,7 +135,7 @@ describe('computeFigures', () => {
   it('publishes a zero for every status with no job', () => {
     const figures = computeFigures([], []);
     expect(Object.keys(figures.jobs)).toEqual([...JOB_STATUSES]);
-    expect(Object.values(figures.jobs).every((n) => n === 0)).toBe(true);
+    expect(figures.jobs).toEqual(Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])));
     expect(figures.jobsCompleted).toEqual({ Succeeded: 0, Failed: 0, Stopped: 0, Expired: 0 });
     expect(figures.newUsers).toEqual({ importedUsers: 0, skippedUsers: 0, failedUsers: 0 });
   });
