@@ -13,9 +13,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
-  COMPLETED_STATUSES,
   DEFAULT_METRIC_NAMESPACE,
-  DIMENSION_STATUS,
   ENV_ACTIVE_SCHEDULE_SECONDS,
   ENV_AWAITING_START_SECONDS,
   ENV_EVENT_BUS_NAME,
@@ -26,17 +24,6 @@ import {
   EVENT_DETAIL_TYPE,
   EVENT_DETAIL_TYPE_POOL_RUN_FAILED,
   ImportJobStatus,
-  JOB_STATUSES,
-  METRIC_FAILED_USERS,
-  METRIC_HEARTBEAT,
-  METRIC_IMPORTED_USERS,
-  METRIC_JOBS,
-  METRIC_JOBS_AWAITING_START,
-  METRIC_JOBS_COMPLETED,
-  METRIC_JOBS_STUCK,
-  METRIC_POOLS_MONITORED,
-  METRIC_POOL_RUNS_FAILED,
-  METRIC_SKIPPED_USERS,
   TABLE_PARTITION_KEY,
   TABLE_SORT_KEY,
 } from './contract';
@@ -49,7 +36,6 @@ import { acknowledgeWildcards } from './private/nag';
 import { MonitoredPools, SinglePool } from './private/pools';
 import { claimPool } from './private/registry';
 import {
-  checkStatus,
   validateActiveSchedule,
   validateAlarmNamePrefix,
   validateEventBus,
@@ -290,9 +276,7 @@ export class ImportJobMonitor extends Construct {
   // signature only, so Python, Java, .NET and Go see the enum.
   public metricJobs(status: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   public metricJobs(status: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    this.pools.requireOnePool('metricJobs', 'metricFleetJobs');
-    checkStatus('metricJobs', status, JOB_STATUSES);
-    return this.metrics.metric(METRIC_JOBS, { [DIMENSION_STATUS]: status }, cloudwatch.Stats.MAXIMUM, props);
+    return this.metrics.poolMetric('Jobs', props, status);
   }
 
   /**
@@ -304,9 +288,7 @@ export class ImportJobMonitor extends Construct {
   public metricJobsCompleted(status: ImportJobStatus, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   public metricJobsCompleted(status: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   public metricJobsCompleted(status: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    this.pools.requireOnePool('metricJobsCompleted', 'metricFleetJobsCompleted');
-    checkStatus('metricJobsCompleted', status, COMPLETED_STATUSES);
-    return this.metrics.metric(METRIC_JOBS_COMPLETED, { [DIMENSION_STATUS]: status }, cloudwatch.Stats.SUM, props);
+    return this.metrics.poolMetric('JobsCompleted', props, status);
   }
 
   /**
@@ -315,8 +297,7 @@ export class ImportJobMonitor extends Construct {
    * @default sum over the schedule period
    */
   public metricImportedUsers(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    this.pools.requireOnePool('metricImportedUsers', 'metricFleetImportedUsers');
-    return this.metrics.metric(METRIC_IMPORTED_USERS, {}, cloudwatch.Stats.SUM, props);
+    return this.metrics.poolMetric('ImportedUsers', props);
   }
 
   /**
@@ -325,8 +306,7 @@ export class ImportJobMonitor extends Construct {
    * @default sum over the schedule period
    */
   public metricSkippedUsers(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    this.pools.requireOnePool('metricSkippedUsers', 'metricFleetSkippedUsers');
-    return this.metrics.metric(METRIC_SKIPPED_USERS, {}, cloudwatch.Stats.SUM, props);
+    return this.metrics.poolMetric('SkippedUsers', props);
   }
 
   /**
@@ -335,8 +315,7 @@ export class ImportJobMonitor extends Construct {
    * @default sum over the schedule period
    */
   public metricFailedUsers(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    this.pools.requireOnePool('metricFailedUsers', 'metricFleetFailedUsers');
-    return this.metrics.metric(METRIC_FAILED_USERS, {}, cloudwatch.Stats.SUM, props);
+    return this.metrics.poolMetric('FailedUsers', props);
   }
 
   /**
@@ -384,8 +363,7 @@ export class ImportJobMonitor extends Construct {
    * @default maximum over the schedule period
    */
   public metricJobsAwaitingStart(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    this.pools.requireOnePool('metricJobsAwaitingStart', 'metricFleetJobsAwaitingStart');
-    return this.metrics.metric(METRIC_JOBS_AWAITING_START, {}, cloudwatch.Stats.MAXIMUM, props);
+    return this.metrics.poolMetric('JobsAwaitingStart', props);
   }
 
   /**
@@ -394,8 +372,7 @@ export class ImportJobMonitor extends Construct {
    * @default maximum over the schedule period
    */
   public metricJobsStuck(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    this.pools.requireOnePool('metricJobsStuck', 'metricFleetJobsStuck');
-    return this.metrics.metric(METRIC_JOBS_STUCK, {}, cloudwatch.Stats.MAXIMUM, props);
+    return this.metrics.poolMetric('JobsStuck', props);
   }
 
   /**
@@ -405,7 +382,7 @@ export class ImportJobMonitor extends Construct {
    * @default sum over the schedule period
    */
   public metricHeartbeat(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metrics.metric(METRIC_HEARTBEAT, {}, cloudwatch.Stats.SUM, props);
+    return this.metrics.ownMetric('Heartbeat', props);
   }
 
   /**
@@ -414,7 +391,7 @@ export class ImportJobMonitor extends Construct {
    */
   public metricPoolsMonitored(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     this.pools.requireFleet('metricPoolsMonitored is for fleets (userPools or discoverUserPools): a single pool publishes no PoolsMonitored');
-    return this.metrics.metric(METRIC_POOLS_MONITORED, {}, cloudwatch.Stats.MAXIMUM, props);
+    return this.metrics.ownMetric('PoolsMonitored', props);
   }
 
   /**
@@ -425,8 +402,7 @@ export class ImportJobMonitor extends Construct {
    * @default maximum, per pool, over the schedule period
    */
   public metricFleetJobs(status: ImportJobStatus, options?: FleetMetricOptions): cloudwatch.MathExpression {
-    checkStatus('metricFleetJobs', status, JOB_STATUSES);
-    return this.metrics.insights({ fn: 'MAX', metricName: METRIC_JOBS, withStatus: true, status, byPool: options?.byPool ?? true }, options);
+    return this.metrics.fleetMetric('Jobs', options, status);
   }
 
   /**
@@ -436,8 +412,7 @@ export class ImportJobMonitor extends Construct {
    * @default sum, per pool, over the schedule period
    */
   public metricFleetJobsCompleted(status: ImportJobStatus, options?: FleetMetricOptions): cloudwatch.MathExpression {
-    checkStatus('metricFleetJobsCompleted', status, COMPLETED_STATUSES);
-    return this.metrics.insights({ fn: 'SUM', metricName: METRIC_JOBS_COMPLETED, withStatus: true, status, byPool: options?.byPool ?? true }, options);
+    return this.metrics.fleetMetric('JobsCompleted', options, status);
   }
 
   /**
@@ -445,7 +420,7 @@ export class ImportJobMonitor extends Construct {
    * @default sum, per pool, over the schedule period
    */
   public metricFleetImportedUsers(options?: FleetMetricOptions): cloudwatch.MathExpression {
-    return this.metrics.insights({ fn: 'SUM', metricName: METRIC_IMPORTED_USERS, withStatus: false, byPool: options?.byPool ?? true }, options);
+    return this.metrics.fleetMetric('ImportedUsers', options);
   }
 
   /**
@@ -453,7 +428,7 @@ export class ImportJobMonitor extends Construct {
    * @default sum, per pool, over the schedule period
    */
   public metricFleetSkippedUsers(options?: FleetMetricOptions): cloudwatch.MathExpression {
-    return this.metrics.insights({ fn: 'SUM', metricName: METRIC_SKIPPED_USERS, withStatus: false, byPool: options?.byPool ?? true }, options);
+    return this.metrics.fleetMetric('SkippedUsers', options);
   }
 
   /**
@@ -462,7 +437,7 @@ export class ImportJobMonitor extends Construct {
    * @default sum, per pool, over the schedule period
    */
   public metricFleetFailedUsers(options?: FleetMetricOptions): cloudwatch.MathExpression {
-    return this.metrics.insights({ fn: 'SUM', metricName: METRIC_FAILED_USERS, withStatus: false, byPool: options?.byPool ?? true }, options);
+    return this.metrics.fleetMetric('FailedUsers', options);
   }
 
   /**
@@ -471,7 +446,7 @@ export class ImportJobMonitor extends Construct {
    * @default maximum, per pool, over the schedule period
    */
   public metricFleetJobsAwaitingStart(options?: FleetMetricOptions): cloudwatch.MathExpression {
-    return this.metrics.insights({ fn: 'MAX', metricName: METRIC_JOBS_AWAITING_START, withStatus: false, byPool: options?.byPool ?? true }, options);
+    return this.metrics.fleetMetric('JobsAwaitingStart', options);
   }
 
   /**
@@ -480,7 +455,7 @@ export class ImportJobMonitor extends Construct {
    * @default maximum, per pool, over the schedule period
    */
   public metricFleetJobsStuck(options?: FleetMetricOptions): cloudwatch.MathExpression {
-    return this.metrics.insights({ fn: 'MAX', metricName: METRIC_JOBS_STUCK, withStatus: false, byPool: options?.byPool ?? true }, options);
+    return this.metrics.fleetMetric('JobsStuck', options);
   }
 
   /**
@@ -490,7 +465,7 @@ export class ImportJobMonitor extends Construct {
    */
   public metricFleetPoolRunsFailed(options?: FleetMetricOptions): cloudwatch.MathExpression {
     this.pools.requireFleet('metricFleetPoolRunsFailed is for fleets (userPools or discoverUserPools): a single pool\'s failed runs show as missing heartbeats');
-    return this.metrics.insights({ fn: 'SUM', metricName: METRIC_POOL_RUNS_FAILED, withStatus: false, byPool: options?.byPool ?? true }, options);
+    return this.metrics.fleetMetric('PoolRunsFailed', options);
   }
 }
 

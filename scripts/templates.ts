@@ -23,12 +23,19 @@ fs.mkdirSync(outDir, { recursive: true });
 const CONTEXT = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
-/** Keys sorted, every 64-hex asset hash replaced: the template as a diff should read it. */
+/**
+ * Keys sorted, every 64-hex asset hash replaced, and the hash a function's version takes from its code: the template
+ * as a diff should read it, whatever the handler bundle (whose behaviour its own tests hold).
+ */
+function scrub(text: string): string {
+  return text.replace(/[0-9a-f]{64}/g, '<asset hash>').replace(/(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}/g, '$1<code hash>');
+}
+
 function normalize(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(/[0-9a-f]{64}/g, '<asset hash>');
+  if (typeof value === 'string') return scrub(value);
   if (Array.isArray(value)) return value.map(normalize);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k.replace(/[0-9a-f]{64}/g, '<asset hash>'), normalize((value as any)[k])]));
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [scrub(k), normalize((value as any)[k])]));
   }
   return value;
 }

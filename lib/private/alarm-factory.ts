@@ -1,7 +1,6 @@
 /** Makes every row of the alarm table into an alarm, for a single pool and a fleet alike, with the actions given. */
 import { aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { METRIC_HEARTBEAT } from '../contract';
 import { ImportJobMonitorProps } from '../props';
 import { ALARM_SPECS, AlarmKey, AlarmSpec, Cadence } from './alarm-specs';
 import { DescriptionContext } from './descriptions';
@@ -53,7 +52,7 @@ export function createAlarms(scope: Construct, planned: PlannedAlarm[], f: Alarm
         // FILL: a period without a heartbeat counts as 0, so that silence breaches in every period it lasts.
         ? new cloudwatch.MathExpression({
           expression: 'FILL(heartbeat, 0)',
-          usingMetrics: { heartbeat: f.metrics.metric(METRIC_HEARTBEAT, {}, cloudwatch.Stats.SUM, { period: options.period }) },
+          usingMetrics: { heartbeat: f.metrics.ownMetric('Heartbeat', { period: options.period }) },
           period: options.period,
           label: 'Complete runs',
         })

@@ -4,13 +4,7 @@
  * descriptions.ts under the same key. Adding an alarm is a row here, a description, a prop and a field.
  */
 import { Duration } from 'aws-cdk-lib';
-import {
-  METRIC_FAILED_USERS,
-  METRIC_JOBS_AWAITING_START,
-  METRIC_JOBS_COMPLETED,
-  METRIC_JOBS_STUCK,
-  METRIC_POOL_RUNS_FAILED,
-} from '../contract';
+import { PoolQuery } from './metric-specs';
 import { AlarmDefaults } from './validate';
 
 /** The construct's field that holds each alarm. */
@@ -22,13 +16,6 @@ export type AlarmKey =
   | 'failedUsersAlarm'
   | 'poolRunsFailedAlarm'
   | 'monitorHealthAlarm';
-
-/** A count or gauge per pool, as an alarm watches it: the statistic, the metric, and the `Status` dimension if any. */
-export interface PoolQuery {
-  readonly fn: 'SUM' | 'MAX';
-  readonly metricName: string;
-  readonly status?: string;
-}
 
 /** How often the monitor runs, which some defaults follow. */
 export interface Cadence {
@@ -84,7 +71,7 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     optionsProp: 'failedJobsAlarmOptions',
     enableProp: 'enableFailedJobsAlarm',
     defaults: () => JOB_ALARM_DEFAULTS,
-    watches: { fn: 'SUM', metricName: METRIC_JOBS_COMPLETED, status: 'Failed' },
+    watches: { metric: 'JobsCompleted', status: 'Failed' },
   },
   {
     key: 'expiredJobsAlarm',
@@ -93,7 +80,7 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     optionsProp: 'expiredJobsAlarmOptions',
     enableProp: 'enableExpiredJobsAlarm',
     defaults: () => JOB_ALARM_DEFAULTS,
-    watches: { fn: 'SUM', metricName: METRIC_JOBS_COMPLETED, status: 'Expired' },
+    watches: { metric: 'JobsCompleted', status: 'Expired' },
   },
   {
     key: 'expiringJobsAlarm',
@@ -101,7 +88,7 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     suffix: 'JobAwaitingStart',
     optionsProp: 'expiringJobsAlarmOptions',
     defaults: () => WARNING_ALARM_DEFAULTS,
-    watches: { fn: 'MAX', metricName: METRIC_JOBS_AWAITING_START },
+    watches: { metric: 'JobsAwaitingStart' },
     gauge: true,
   },
   {
@@ -110,7 +97,7 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     suffix: 'JobStuck',
     optionsProp: 'stuckJobsAlarmOptions',
     defaults: () => WARNING_ALARM_DEFAULTS,
-    watches: { fn: 'MAX', metricName: METRIC_JOBS_STUCK },
+    watches: { metric: 'JobsStuck' },
     gauge: true,
   },
   {
@@ -119,7 +106,7 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     suffix: 'UsersFailed',
     optionsProp: 'failedUsersAlarmOptions',
     defaults: () => JOB_ALARM_DEFAULTS,
-    watches: { fn: 'SUM', metricName: METRIC_FAILED_USERS },
+    watches: { metric: 'FailedUsers' },
   },
   {
     key: 'poolRunsFailedAlarm',
@@ -134,7 +121,7 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
       datapointsToAlarm: 2,
       threshold: 1,
     }),
-    watches: { fn: 'SUM', metricName: METRIC_POOL_RUNS_FAILED },
+    watches: { metric: 'PoolRunsFailed' },
     fleetOnly: true,
   },
   {

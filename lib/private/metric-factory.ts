@@ -1,14 +1,16 @@
 /**
- * Makes the monitor's metrics: a metric of its own dimensions (a pool's, or a fleet's `Monitor`), a Metrics Insights
- * query over its pools, and what an alarm watches, one or the other depending on the pools.
+ * Makes each metric of the table (metric-specs.ts): a single pool's metric (its own dimensions), a fleet's Metrics
+ * Insights query with a series per pool, and what an alarm watches, one or the other depending on the pools. The
+ * construct's `metricX` and `metricFleetX` accessors are one call each here.
  */
 import { Duration, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DIMENSION_STATUS } from '../contract';
 import { FleetMetricOptions } from '../fleet-options';
-import { PoolQuery } from './alarm-specs';
 import { InsightsQuery, insightsQuery } from './insights';
+import { METRICS, MetricKey, MetricSpec, PoolQuery } from './metric-specs';
 import { MonitoredPools } from './pools';
+import { checkStatus } from './validate';
 
 export class MetricFactory {
   constructor(
@@ -19,21 +21,32 @@ export class MetricFactory {
     private readonly pools: MonitoredPools,
   ) {}
 
-  /** A metric with the monitor's own dimensions, and these. */
-  public metric(
-    metricName: string,
-    dimensions: Record<string, string>,
-    statistic: string,
-    props?: cloudwatch.MetricOptions,
-  ): cloudwatch.Metric {
+  /** A single pool's metric (`metric<key>`), restricted to a status if it has one. */
+  public poolMetric(key: MetricKey, props?: cloudwatch.MetricOptions, status?: string): cloudwatch.Metric {
+    this.pools.requireOnePool(`metric${key}`, `metricFleet${key}`);
+    return this.ownMetric(key, props, status);
+  }
+
+  /** A metric with the monitor's own dimensions (a pool's, or a fleet's `Monitor`), and the status if given. */
+  public ownMetric(key: MetricKey, props?: cloudwatch.MetricOptions, status?: string): cloudwatch.Metric {
+    const spec: MetricSpec = METRICS[key];
+    if (status !== undefined) checkStatus(`metric${key}`, status, spec.statuses!);
     return new cloudwatch.Metric({
       namespace: this.namespace,
-      metricName,
-      dimensionsMap: { ...this.pools.ownDimensions, ...dimensions },
-      statistic,
+      metricName: spec.metricName,
+      dimensionsMap: { ...this.pools.ownDimensions, ...(status !== undefined ? { [DIMENSION_STATUS]: status } : {}) },
+      statistic: spec.fn === 'SUM' ? cloudwatch.Stats.SUM : cloudwatch.Stats.MAXIMUM,
       period: this.period,
       ...props,
     }).attachTo(this.scope);
+  }
+
+  /** A fleet's metric (`metricFleet<key>`): a query per pool, or over the fleet without `byPool`. */
+  public fleetMetric(key: MetricKey, options?: FleetMetricOptions, status?: string): cloudwatch.MathExpression {
+    const spec: MetricSpec = METRICS[key];
+    if (status !== undefined) checkStatus(`metricFleet${key}`, status, spec.statuses!);
+    const withStatus = spec.statuses !== undefined;
+    return this.insights({ fn: spec.fn, metricName: spec.metricName, withStatus, status, byPool: options?.byPool ?? true }, options);
   }
 
   /**
@@ -53,10 +66,12 @@ export class MetricFactory {
 
   /** What an alarm watches: the pool's own metric; for a fleet, a query with a contributor per pool. */
   public perPool(query: PoolQuery, period: Duration): cloudwatch.IMetric {
-    if (this.pools.fleet) {
-      return this.insights({ ...query, withStatus: query.status !== undefined, byPool: true }, { period }, false);
-    }
-    const statistic = query.fn === 'SUM' ? cloudwatch.Stats.SUM : cloudwatch.Stats.MAXIMUM;
-    return this.metric(query.metricName, query.status !== undefined ? { [DIMENSION_STATUS]: query.status } : {}, statistic, { period });
+    if (!this.pools.fleet) return this.ownMetric(query.metric, { period }, query.status);
+    const spec: MetricSpec = METRICS[query.metric];
+    return this.insights(
+      { fn: spec.fn, metricName: spec.metricName, withStatus: query.status !== undefined, status: query.status, byPool: true },
+      { period },
+      false,
+    );
   }
 }
