@@ -178,6 +178,23 @@ describe('runFleet', () => {
     expect(cognitoMock.commandCalls(ListUserPoolsCommand).map((c) => c.args[0].input.MaxResults)).toEqual([60, 60, 60]);
     expect(summary).toMatchObject({ pools: 65, ran: 65 });
   });
+
+  it('names a failed call of its own for the monitor, with its page, each page under the deadline', async () => {
+    const signal = new AbortController().signal;
+    cognitoMock
+      .on(ListUserPoolsCommand)
+      .resolvesOnce({ UserPools: [], NextToken: 'page-2' })
+      .rejects(new NotAuthorizedException({ message: 'not authorized', $metadata: { attempts: 1 } }));
+    const fleet = readFleetConfig({ ...ENV, DISCOVER_USER_POOLS: '{}' });
+    const deadline = { at: new Date(Date.now() + 60_000), signal };
+    await expect(runFleet({ clients: { dynamodb }, cognitoFor: () => cognito, fleet, log, deadline, scheduled: false })).rejects.toMatchObject({
+      name: 'NotAuthorizedException',
+      message: 'ListUserPools page 2 for monitor tenants failed after 1 attempt: NotAuthorizedException: not authorized',
+      operation: 'ListUserPools page 2',
+      monitor: 'tenants',
+    });
+    expect(cognitoMock.commandCalls(ListUserPoolsCommand).map((c) => c.args[1])).toEqual([{ abortSignal: signal }, { abortSignal: signal }]);
+  });
 });
 
 describe('rateLimiter', () => {
