@@ -193,7 +193,7 @@ describe('runFleet', () => {
       operation: 'ListUserPools page 2',
       monitor: 'tenants',
     });
-    expect(cognitoMock.commandCalls(ListUserPoolsCommand).map((c) => c.args[1])).toEqual([{ abortSignal: signal }, { abortSignal: signal }]);
+    expect(cognitoMock.commandCalls(ListUserPoolsCommand).map((c) => (c.args as unknown[])[1])).toEqual([{ abortSignal: signal }, { abortSignal: signal }]);
   });
 });
 
