@@ -30,7 +30,6 @@ import {
 import { FleetMetricOptions } from './fleet-options';
 import { createAlarms, planAlarms } from './private/alarm-factory';
 import { FleetPools } from './private/fleet-pools';
-import { InsightsQuery } from './private/insights';
 import { MetricFactory } from './private/metric-factory';
 import { acknowledgeWildcards } from './private/nag';
 import { MonitoredPools, SinglePool } from './private/pools';
@@ -46,7 +45,7 @@ import {
   validateStatuses,
   validateWarning,
 } from './private/validate';
-import { WidgetSource, alarmWidgets, dashboardWidgets, summaryWidgets } from './private/widgets';
+import { WidgetSource, alarmWidgets, dashboardWidgets, summaryWidgets, widgetSource } from './private/widgets';
 import { ImportJobMonitorProps, OnJobStateChangeOptions } from './props';
 
 // By name rather than Runtime.NODEJS_24_X, which older aws-cdk-lib releases lack: apps on those can use the
@@ -340,21 +339,7 @@ export class ImportJobMonitor extends Construct {
   }
 
   private widgetSource(): WidgetSource {
-    const pools = this.pools;
-    return {
-      userPoolId: pools.userPoolId ?? '',
-      userPoolRegion: pools.regions[0],
-      logGroupName: this.logGroup.logGroupName,
-      alarms: this.alarms,
-      metrics: this,
-      fleet: pools.monitorName === undefined ? undefined : {
-        monitorName: pools.monitorName,
-        pools: pools.summary,
-        regions: pools.regions,
-        query: (q: InsightsQuery, label?: string) => this.metrics.insights(q, { label }),
-        poolsMonitored: this.metricPoolsMonitored(),
-      },
-    };
+    return widgetSource(this.pools, this.metrics, this, this.alarms, this.logGroup.logGroupName);
   }
 
   /**

@@ -12,6 +12,8 @@ import {
   METRIC_SKIPPED_USERS,
 } from '../contract';
 import { InsightsQuery } from './insights';
+import { MetricFactory } from './metric-factory';
+import { MonitoredPools } from './pools';
 
 /** The metric accessors the graphs draw; the construct is one. */
 export interface MetricSource {
@@ -59,6 +61,30 @@ export const TRANSITION_FIELDS = [
   'failedUsers',
   'completionMessage',
 ];
+
+/** What the widgets draw of a monitor: its pools, its metrics (`monitor`'s accessors), its alarms and its logs. */
+export function widgetSource(
+  pools: MonitoredPools,
+  metrics: MetricFactory,
+  monitor: MetricSource,
+  alarms: cloudwatch.IAlarm[],
+  logGroupName: string,
+): WidgetSource {
+  return {
+    userPoolId: pools.userPoolId ?? '',
+    userPoolRegion: pools.regions[0],
+    logGroupName,
+    alarms,
+    metrics: monitor,
+    fleet: pools.monitorName === undefined ? undefined : {
+      monitorName: pools.monitorName,
+      pools: pools.summary,
+      regions: pools.regions,
+      query: (q: InsightsQuery, label?: string) => metrics.insights(q, { label }),
+      poolsMonitored: metrics.ownMetric('PoolsMonitored'),
+    },
+  };
+}
 
 /** Every widget: the header, the alarms' status, jobs in flight, counts per period and the latest transitions. */
 export function dashboardWidgets(source: WidgetSource): cloudwatch.IWidget[] {
