@@ -18,7 +18,7 @@ import { COMPLETED_STATUSES, JOB_STATUSES } from '../lib/contract';
 import { Config, Deadline, Log, RunSummary, createClients, handler, readConfig, runOnce } from '../lambda';
 import { EmfRecord, datapoints, parseEmf, sumOf } from './support/emf';
 import { MemoryTable } from './support/memory-table';
-import { TRANSITION_FIELDS } from '../lib/dashboard';
+import { TRANSITION_FIELDS } from '../lib/private/widgets';
 
 const POOL = 'eu-west-1_AbC123';
 const CONFIG: Config = {
