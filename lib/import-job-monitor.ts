@@ -24,16 +24,16 @@ import {
   EVENT_DETAIL_TYPE,
   EVENT_DETAIL_TYPE_POOL_RUN_FAILED,
   ImportJobStatus,
-  TABLE_PARTITION_KEY,
-  TABLE_SORT_KEY,
 } from './contract';
 import { FleetMetricOptions } from './fleet-options';
 import { createAlarms, planAlarms } from './private/alarm-factory';
 import { FleetPools } from './private/fleet-pools';
 import { MetricFactory } from './private/metric-factory';
+import { handlerSettings } from './private/handler-code';
 import { acknowledgeWildcards } from './private/nag';
 import { MonitoredPools, SinglePool } from './private/pools';
 import { claimPool } from './private/registry';
+import { stateTable } from './private/state-table';
 import {
   validateActiveSchedule,
   validateAlarmNamePrefix,
@@ -47,13 +47,6 @@ import {
 } from './private/validate';
 import { WidgetSource, alarmWidgets, dashboardWidgets, summaryWidgets, widgetSource } from './private/widgets';
 import { ImportJobMonitorProps, OnJobStateChangeOptions } from './props';
-
-// By name rather than Runtime.NODEJS_24_X, which older aws-cdk-lib releases lack: apps on those can use the
-// library, and the function still runs on the newest Node.js that Lambda offers.
-const NODEJS_24 = new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
-
-// Lambda's bounds on an asynchronous invocation's age.
-const MAX_EVENT_AGE = { min: Duration.minutes(1), max: Duration.hours(6) };
 
 /**
  * Monitors the user import jobs of an Amazon Cognito user pool: a scheduled function lists the pool's
@@ -128,15 +121,7 @@ export class ImportJobMonitor extends Construct {
     }
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
-    const table = new dynamodb.Table(this, 'State', {
-      partitionKey: { name: TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TABLE_SORT_KEY, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      removalPolicy,
-    });
-    // Set on the CloudFormation resource: older aws-cdk-lib releases (2.150 among them) drop the prop
-    // pointInTimeRecoverySpecification without a word, and newer ones deprecate pointInTimeRecovery.
-    (table.node.defaultChild as dynamodb.CfnTable).pointInTimeRecoverySpecification = { pointInTimeRecoveryEnabled: true };
+    const table = stateTable(this, 'State', removalPolicy);
     this.stateTable = table;
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -151,20 +136,12 @@ export class ImportJobMonitor extends Construct {
     this.logGroup.grantWrite(role);
 
     const handler = new lambda.Function(this, 'Handler', {
+      ...handlerSettings(this.activeSchedule),
       description: this.pools.handlerDescription,
-      runtime: NODEJS_24,
-      architecture: lambda.Architecture.ARM_64,
       code: this.pools.code(),
-      handler: 'index.handler',
       role,
       logGroup: this.logGroup,
       memorySize: this.pools.memorySize,
-      timeout: Duration.minutes(2),
-      // No retries: a failed run leaves the pool due, so the next tick, one active interval later, runs it again;
-      // a retry would only run beside that tick. For the same reason an invocation that waited longer than one
-      // tick in Lambda's queue is dropped.
-      retryAttempts: 0,
-      maxEventAge: clampDuration(this.activeSchedule, MAX_EVENT_AGE.min, MAX_EVENT_AGE.max),
       environment: {
         ...this.pools.environment,
         [ENV_STATE_TABLE_NAME]: table.tableName,
@@ -452,9 +429,4 @@ export class ImportJobMonitor extends Construct {
     this.pools.requireFleet('metricFleetPoolRunsFailed is for fleets (userPools or discoverUserPools): a single pool\'s failed runs show as missing heartbeats');
     return this.metrics.fleetMetric('PoolRunsFailed', options);
   }
-}
-
-function clampDuration(value: Duration, min: Duration, max: Duration): Duration {
-  if (value.toSeconds() < min.toSeconds()) return min;
-  return value.toSeconds() > max.toSeconds() ? max : value;
 }

@@ -1,8 +1,40 @@
-/** The handler's code: the bundle `npm run build` writes and the npm package ships, and a fleet's list beside it. */
+/**
+ * The handler: how it runs, and its code, the bundle `npm run build` writes and the npm package ships, with a fleet's
+ * list beside it.
+ */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Token, aws_lambda as lambda } from 'aws-cdk-lib';
+import { Duration, Token, aws_lambda as lambda } from 'aws-cdk-lib';
+
+// By name rather than Runtime.NODEJS_24_X, which older aws-cdk-lib releases lack: apps on those can use the
+// library, and the function still runs on the newest Node.js that Lambda offers.
+const NODEJS_24 = new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
+
+// Lambda's bounds on an asynchronous invocation's age.
+const MAX_EVENT_AGE = { min: Duration.minutes(1), max: Duration.hours(6) };
+
+/** How the function runs, for a monitor invoked every `activeSchedule`. */
+export function handlerSettings(activeSchedule: Duration): Pick<
+  lambda.FunctionProps, 'runtime' | 'architecture' | 'handler' | 'timeout' | 'retryAttempts' | 'maxEventAge'
+> {
+  return {
+    runtime: NODEJS_24,
+    architecture: lambda.Architecture.ARM_64,
+    handler: 'index.handler',
+    timeout: Duration.minutes(2),
+    // No retries: a failed run leaves the pool due, so the next tick, one active interval later, runs it again;
+    // a retry would only run beside that tick. For the same reason an invocation that waited longer than one
+    // tick in Lambda's queue is dropped.
+    retryAttempts: 0,
+    maxEventAge: clampDuration(activeSchedule, MAX_EVENT_AGE.min, MAX_EVENT_AGE.max),
+  };
+}
+
+function clampDuration(value: Duration, min: Duration, max: Duration): Duration {
+  if (value.toSeconds() < min.toSeconds()) return min;
+  return value.toSeconds() > max.toSeconds() ? max : value;
+}
 
 /** The name of the file beside the handler bundle that lists a fleet's pools (see `ENV_USER_POOL_IDS_FILE`). */
 export const USER_POOL_IDS_FILE_NAME = 'user-pools.json';
