@@ -11,7 +11,7 @@ export interface OwedCounts {
   readonly newUsers: UserCounts;
 }
 
-/** The `detail` of a job's state change event: the README's "Job events" documents each field. */
+/** The `detail` of a job's state change event: docs/events.md documents each field. */
 export interface JobStateChangeDetail {
   readonly eventKey: string;
   readonly userPoolId: string;

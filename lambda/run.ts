@@ -1,5 +1,5 @@
 /**
- * One pool's run, as the README's "How it counts" tells it: list, read the state, store the changes with what they
+ * One pool's run, as docs/how-it-counts.md tells it: list, read the state, store the changes with what they
  * owe, publish, clear; then write when the pool is next due. A single pool and each pool of a fleet run the same way.
  */
 import {

@@ -70,7 +70,7 @@ export class ImportJobMonitor extends Construct {
   public readonly expiredJobsAlarm?: cloudwatch.Alarm;
   /** In ALARM when no run completed for three periods (the schedule, five minutes at least); undefined when switched off. */
   public readonly monitorHealthAlarm?: cloudwatch.Alarm;
-  /** Every alarm the monitor created (those of the six `...Alarm` fields switched on), each with the actions given. */
+  /** Every alarm the monitor created (those of the seven `...Alarm` fields switched on), each with the actions given. */
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** In ALARM while a job waits in `Created` past `awaitingStartWarning`; undefined when switched off. */
   public readonly expiringJobsAlarm?: cloudwatch.Alarm;

@@ -884,7 +884,7 @@ describe('outbox', () => {
 });
 
 describe('job events', () => {
-  it('sends each status change with the fields the README documents, to the bus, at the time of the change', async () => {
+  it('sends each status change with the fields docs/events.md documents, to the bus, at the time of the change', async () => {
     jobs = [job(1, 'InProgress', { StartDate: new Date('2026-01-01T00:10:00Z') })];
     await run(NOW, undefined, WITH_EVENTS);
     jobs = [

@@ -19,7 +19,7 @@ import { UserPoolDiscovery } from '../fleet-options';
 import { ImportJobMonitorProps } from '../props';
 import { DescriptionContext, Descriptions, fleetDescriptions } from './descriptions';
 import { USER_POOL_IDS_FILE_NAME, handlerCode } from './handler-code';
-import { MonitoredPools, PolicyGrant, userPoolArn } from './pools';
+import { MonitoredPools, PolicyGrant, poolActions, userPoolArn } from './pools';
 import {
   ResolvedAlarmOptions,
   validateAccount,
@@ -116,8 +116,7 @@ export class FleetPools implements MonitoredPools {
    * `ListUserPools`, which takes no resource but `*`, and every pool of the stack's region.
    */
   public statements(jobEvents: boolean): PolicyGrant[] {
-    // DescribeUserPool: the pool's name, which the job events' import log location needs.
-    const actions = ['cognito-idp:ListUserImportJobs', ...(jobEvents ? ['cognito-idp:DescribeUserPool'] : [])];
+    const actions = poolActions(jobEvents);
     const readOnly = `the read-only ${actions.map((a) => a.replace('cognito-idp:', '')).join(' and ')}`;
     if (this.discovery !== undefined) {
       return [

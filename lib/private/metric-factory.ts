@@ -43,10 +43,8 @@ export class MetricFactory {
 
   /** A fleet's metric (`metricFleet<key>`): a query per pool, or over the fleet without `byPool`. */
   public fleetMetric(key: MetricKey, options?: FleetMetricOptions, status?: string): cloudwatch.MathExpression {
-    const spec: MetricSpec = METRICS[key];
-    if (status !== undefined) checkStatus(`metricFleet${key}`, status, spec.statuses!);
-    const withStatus = spec.statuses !== undefined;
-    return this.insights({ fn: spec.fn, metricName: spec.metricName, withStatus, status, byPool: options?.byPool ?? true }, options);
+    if (status !== undefined) checkStatus(`metricFleet${key}`, status, (METRICS[key] as MetricSpec).statuses!);
+    return this.insights(perPoolQuery(key, status, options?.byPool ?? true), options);
   }
 
   /**
@@ -67,11 +65,12 @@ export class MetricFactory {
   /** What an alarm watches: the pool's own metric; for a fleet, a query with a contributor per pool. */
   public perPool(query: PoolQuery, period: Duration): cloudwatch.IMetric {
     if (!this.pools.fleet) return this.ownMetric(query.metric, { period }, query.status);
-    const spec: MetricSpec = METRICS[query.metric];
-    return this.insights(
-      { fn: spec.fn, metricName: spec.metricName, withStatus: query.status !== undefined, status: query.status, byPool: true },
-      { period },
-      false,
-    );
+    return this.insights(perPoolQuery(query.metric, query.status, true), { period }, false);
   }
+}
+
+/** A metric of the table as a Metrics Insights query over the pools, in the schema of its dimensions. */
+function perPoolQuery(key: MetricKey, status: string | undefined, byPool: boolean): InsightsQuery {
+  const spec: MetricSpec = METRICS[key];
+  return { fn: spec.fn, metricName: spec.metricName, withStatus: spec.statuses !== undefined, status, byPool };
 }

@@ -87,11 +87,7 @@ export class SinglePool implements MonitoredPools {
 
   public statements(jobEvents: boolean): PolicyGrant[] {
     return [{
-      statement: new iam.PolicyStatement({
-        // DescribeUserPool: the pool's name, which the events' import log location needs.
-        actions: ['cognito-idp:ListUserImportJobs', ...(jobEvents ? ['cognito-idp:DescribeUserPool'] : [])],
-        resources: [userPoolArn(this.scope, this.userPool)],
-      }),
+      statement: new iam.PolicyStatement({ actions: poolActions(jobEvents), resources: [userPoolArn(this.scope, this.userPool)] }),
     }];
   }
 
@@ -126,6 +122,12 @@ export class SinglePool implements MonitoredPools {
   public requireFleet(message: string): void {
     throw new Error(message);
   }
+}
+
+/** What the function may call on each pool it watches. */
+export function poolActions(jobEvents: boolean): string[] {
+  // DescribeUserPool: the pool's name, which the events' import log location needs.
+  return ['cognito-idp:ListUserImportJobs', ...(jobEvents ? ['cognito-idp:DescribeUserPool'] : [])];
 }
 
 /**

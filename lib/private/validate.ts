@@ -67,7 +67,7 @@ export function resolveAlarmOptions(
 }
 
 /** Whether a duration is a whole number of minutes, at least one and, when `max` is given, at most `max`. */
-export function isWholeMinutes(value: Duration, max?: Duration): boolean {
+function isWholeMinutes(value: Duration, max?: Duration): boolean {
   const ms = value.toMilliseconds();
   return ms % 60_000 === 0 && ms >= 60_000 && (max === undefined || ms <= max.toMilliseconds());
 }
@@ -77,8 +77,8 @@ function maxAlarmRange(period: Duration): Duration {
   return period.toSeconds() >= 3600 ? Duration.days(7) : Duration.days(1);
 }
 
-/** Exactly one of the three ways to say which pools; the name of the one given. */
-export function validateSources(props: ImportJobMonitorProps): 'userPool' | 'userPools' | 'discoverUserPools' {
+/** Exactly one of the three ways to say which pools. */
+export function validateSources(props: ImportJobMonitorProps): void {
   const sources = (['userPool', 'userPools', 'discoverUserPools'] as const).filter((key) => props[key] !== undefined);
   if (sources.length !== 1) {
     throw new Error(
@@ -86,7 +86,6 @@ export function validateSources(props: ImportJobMonitorProps): 'userPool' | 'use
         `account and region) must be given, got ${sources.length === 0 ? 'none' : sources.join(' and ')}`,
     );
   }
-  return sources[0];
 }
 
 export function validateSchedule(schedule: Duration): void {
@@ -180,7 +179,7 @@ export function validateDiscovery(discovery: UserPoolDiscovery): void {
 }
 
 /** Metrics Insights alarms evaluate the latest 3 hours only. */
-export const MAX_INSIGHTS_ALARM_RANGE = Duration.hours(3);
+const MAX_INSIGHTS_ALARM_RANGE = Duration.hours(3);
 
 export function validateInsightsRange(prop: string, options: ResolvedAlarmOptions): void {
   if (Token.isUnresolved(options.period.toSeconds()) || Token.isUnresolved(options.evaluationPeriods)) return;

@@ -27,7 +27,7 @@ export interface MetricSource {
 /** What the widgets need of a monitor. */
 export interface WidgetSource {
   readonly userPoolId: string;
-  /** The pool's region, or a token for the stack's. */
+  /** A single pool's region (the stack's when its ID is a token); a fleet's header names `fleet.regions` instead. */
   readonly userPoolRegion: string;
   readonly logGroupName: string;
   readonly alarms: cloudwatch.IAlarm[];
