@@ -44,11 +44,12 @@ export function createAlarms(scope: Construct, planned: PlannedAlarm[], f: Alarm
   const made = new Map<AlarmKey, cloudwatch.Alarm>();
   for (const { spec, options, enabled } of planned) {
     if (!enabled) continue;
-    const silence = spec.watches === 'silence';
+    const watches = spec.watches;
+    const silence = watches === 'silence';
     const alarm = new cloudwatch.Alarm(scope, spec.id, {
       alarmName: `${f.alarmNamePrefix}-${spec.suffix}`,
       alarmDescription: descriptions[spec.key]!(options),
-      metric: silence
+      metric: watches === 'silence'
         // FILL: a period without a heartbeat counts as 0, so that silence breaches in every period it lasts.
         ? new cloudwatch.MathExpression({
           expression: 'FILL(heartbeat, 0)',
@@ -56,7 +57,7 @@ export function createAlarms(scope: Construct, planned: PlannedAlarm[], f: Alarm
           period: options.period,
           label: 'Complete runs',
         })
-        : f.metrics.perPool(spec.watches as Exclude<AlarmSpec['watches'], 'silence'>, options.period),
+        : f.metrics.perPool(watches, options.period),
       threshold: options.threshold,
       comparisonOperator: silence
         ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
