@@ -2,7 +2,7 @@
  * When a pool is listed, free of I/O: every `activeScheduleMs` while a job may still change, every `scheduleMs`
  * otherwise (the `ACTIVE_SCHEDULE_SECONDS` and `SCHEDULE_SECONDS` the construct sets).
  */
-import { JobStatus } from '../lib/contract';
+import { UNFINISHED_STATUSES } from '../lib/contract';
 import { RunFigures } from './figures';
 
 /** How often a pool is listed: every `activeScheduleMs` while a job may still change, every `scheduleMs` otherwise. */
@@ -13,16 +13,13 @@ export interface Cadence {
   readonly activeScheduleMs: number;
 }
 
-// A job in one of these may still end: Created ones expire, the others fail or succeed.
-const UNFINISHED: readonly JobStatus[] = ['Created', 'Pending', 'InProgress', 'Stopping'];
-
 /**
  * When the pool should next be listed, from what this run found: while any job is unfinished, soon, so that
  * its end is published within one active interval; when none is, after the schedule the user chose. While anything
  * is still owed (an event the bus refused), soon too.
  */
 export function nextRunAt(now: Date, figures: RunFigures, cadence: Cadence, owing = false): Date {
-  const unfinished = UNFINISHED.some((status) => figures.jobs[status] > 0);
+  const unfinished = UNFINISHED_STATUSES.some((status) => figures.jobs[status] > 0);
   return new Date(now.getTime() + (unfinished || owing ? cadence.activeScheduleMs : cadence.scheduleMs));
 }
 

@@ -12,6 +12,8 @@ export interface RunFigures {
   readonly jobs: Record<JobStatus, number>;
   readonly jobsCompleted: Record<CompletedStatus, number>;
   readonly newUsers: UserCounts;
+  /** Failed users of the jobs that ended `Succeeded` or `Stopped` (`FailedUsersOfEndedJobs`). */
+  readonly failedUsersOfEndedJobs: number;
 }
 
 /**
@@ -26,13 +28,15 @@ export function computeFigures(jobs: readonly UserImportJobType[], owed: readonl
   }
   const completed = Object.fromEntries(COMPLETED_STATUSES.map((s) => [s, 0])) as Record<CompletedStatus, number>;
   const users = { importedUsers: 0, skippedUsers: 0, failedUsers: 0 };
+  let failedUsersOfEndedJobs = 0;
   for (const counts of owed) {
+    failedUsersOfEndedJobs += counts.failedUsersAtEnd ?? 0;
     if (counts.completed) completed[counts.completed]++;
     users.importedUsers += counts.newUsers.importedUsers;
     users.skippedUsers += counts.newUsers.skippedUsers;
     users.failedUsers += counts.newUsers.failedUsers;
   }
-  return { jobs: jobCounts, jobsCompleted: completed, newUsers: users };
+  return { jobs: jobCounts, jobsCompleted: completed, newUsers: users, failedUsersOfEndedJobs };
 }
 
 /** How long a job may wait before the monitor warns: in `Created`, and in `Pending`, `InProgress` or `Stopping`. */

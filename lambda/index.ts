@@ -7,7 +7,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { isDue } from './cadence';
 import { Deadline, TIMEOUT_MARGIN_MS } from './calls';
 import { Clients, cognitoClient, createClients, storeClients } from './clients';
-import { isFleet, readConfig, readFleetConfig } from './config';
+import { Config, FleetConfig, isFleet, readConfig, readFleetConfig } from './config';
+import { publishFleetHeartbeat, publishHeartbeat } from './metrics';
 import { FleetSummary, runFleet } from './fleet';
 import { RunSummary, runPool, stateStore } from './run';
 
@@ -34,20 +35,28 @@ export async function handler(event: unknown, context?: Context): Promise<RunSum
 }
 
 async function poolHandler(event: unknown, context?: Context): Promise<RunSummary | SkippedRun> {
+  let config: Config | undefined;
   try {
-    const config = readConfig(process.env);
+    config = readConfig(process.env);
     logger.appendKeys({ userPoolId: config.userPoolId });
     clients ??= createClients(config);
     const deps = { ...clients, config, now: new Date(), log: logger, deadline: deadlineOf(context) };
     // Only the schedule's ticks wait their turn: the deployment's run, or one started by hand, lists at once.
     if (isScheduledEvent(event)) {
       const next = await stateStore(deps).readNextRunAt();
-      if (!isDue(deps.now, next, config)) return { skipped: true, nextRunAt: next!.toISOString() };
+      if (!isDue(deps.now, next, config)) {
+        // A pool not due was listed in time by a run that worked: the monitor works.
+        publishHeartbeat(config, deps.now, true);
+        return { skipped: true, nextRunAt: next!.toISOString() };
+      }
       await jitter(config.activeScheduleMs);
     }
-    return await runPool({ ...deps, now: new Date() }, 'due-now');
+    const summary = await runPool({ ...deps, now: new Date() }, 'due-now');
+    publishHeartbeat(config, new Date(), summary.complete);
+    return summary;
   } catch (error) {
     logger.error('Run failed', { error });
+    if (config) publishHeartbeat(config, new Date(), false);
     throw error;
   }
 }
@@ -58,16 +67,18 @@ let fleetClients: Omit<Clients, 'cognito'> | undefined;
 const cognitoClients = new Map<string | undefined, ReturnType<typeof cognitoClient>>();
 
 async function fleetHandler(event: unknown, context?: Context): Promise<FleetSummary> {
+  let fleet: FleetConfig | undefined;
   try {
-    const fleet = readFleetConfig(process.env);
+    fleet = readFleetConfig(process.env);
     logger.appendKeys({ monitor: fleet.monitorName });
     fleetClients ??= storeClients(fleet.settings);
     const scheduled = isScheduledEvent(event);
     if (scheduled) await jitter(fleet.settings.activeScheduleMs);
+    const { settings, cognitoRequestsPerSecond } = fleet;
     return await runFleet({
       clients: fleetClients,
       cognitoFor: (region = process.env.AWS_REGION) => {
-        if (!cognitoClients.has(region)) cognitoClients.set(region, cognitoClient(region, fleet.settings.maxAttempts, fleet.cognitoRequestsPerSecond));
+        if (!cognitoClients.has(region)) cognitoClients.set(region, cognitoClient(region, settings.maxAttempts, cognitoRequestsPerSecond));
         return cognitoClients.get(region)!;
       },
       fleet,
@@ -77,6 +88,7 @@ async function fleetHandler(event: unknown, context?: Context): Promise<FleetSum
     });
   } catch (error) {
     logger.error('Run failed', { error });
+    if (fleet) publishFleetHeartbeat(fleet.settings.namespace, fleet.monitorName, new Date());
     throw error;
   }
 }

@@ -6,6 +6,7 @@ import {
   DIMENSION_USER_POOL_ID,
   JOB_STATUSES,
   METRIC_FAILED_USERS,
+  METRIC_FAILED_USERS_OF_ENDED_JOBS,
   METRIC_HEARTBEAT,
   METRIC_JOBS_AWAITING_START,
   METRIC_JOBS_STUCK,
@@ -15,6 +16,7 @@ import {
   METRIC_POOLS_MONITORED,
   METRIC_POOL_RUNS_FAILED,
   METRIC_SKIPPED_USERS,
+  UNFINISHED_STATUSES,
   isCompletedStatus,
 } from '../lib/contract';
 import type { Config } from './config';
@@ -22,16 +24,19 @@ import { PublishedFigures } from './figures';
 
 /**
  * Writes the run's figures as embedded metric format: one record per status (Jobs, and JobsCompleted for the
- * completed statuses), one for the user counts and warnings. A single pool publishes all 15 metrics every run,
- * zeros included; a fleet's pool (`sparseMetrics`) only those that are not zero (and of the gauges, only those of
- * jobs in flight), so that a quiet pool costs nothing.
+ * completed statuses), one for the user counts and warnings. A single pool publishes all 16 metrics every run,
+ * zeros included. A fleet's pool (`sparseMetrics`) publishes only those that are not zero (and of the gauges, only
+ * those of jobs in flight), so that a quiet pool costs nothing; but while it has a job in flight it also publishes
+ * the zeros of the series its alarms watch, so that each exists before the job ends: a Metrics Insights alarm may
+ * not see a series in the minutes after its first datapoint, and would miss a failure that were one.
  */
 export function publishMetrics(config: Config, now: Date, figures: PublishedFigures): void {
   const metrics = new Metrics({ namespace: config.namespace });
   // Powertools adds a `service` dimension by default; the contract is UserPoolId (and Status) only.
   metrics.clearDefaultDimensions();
-  const add = (name: string, value: number): number => {
-    if (config.sparseMetrics && value === 0) return 0;
+  const inFlight = UNFINISHED_STATUSES.some((status) => figures.jobs[status] > 0);
+  const add = (name: string, value: number, watched = false): number => {
+    if (config.sparseMetrics && value === 0 && !(watched && inFlight)) return 0;
     metrics.addMetric(name, MetricUnit.Count, value);
     return 1;
   };
@@ -39,17 +44,22 @@ export function publishMetrics(config: Config, now: Date, figures: PublishedFigu
     // A fleet's ended jobs stay listed for ever: their gauges never go back to zero, and nothing of a fleet's reads
     // them, so a fleet's pool publishes the gauges of jobs in flight only.
     let added = config.sparseMetrics && isCompletedStatus(status) ? 0 : add(METRIC_JOBS, figures.jobs[status]);
-    if (isCompletedStatus(status)) added += add(METRIC_JOBS_COMPLETED, figures.jobsCompleted[status]);
+    if (isCompletedStatus(status)) added += add(METRIC_JOBS_COMPLETED, figures.jobsCompleted[status], ALARMED_COMPLETIONS.includes(status));
     if (added > 0) publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId, [DIMENSION_STATUS]: status });
   }
   const added =
     add(METRIC_IMPORTED_USERS, figures.newUsers.importedUsers) +
     add(METRIC_SKIPPED_USERS, figures.newUsers.skippedUsers) +
     add(METRIC_FAILED_USERS, figures.newUsers.failedUsers) +
-    add(METRIC_JOBS_AWAITING_START, figures.warnings.awaitingStart) +
-    add(METRIC_JOBS_STUCK, figures.warnings.stuck);
+    add(METRIC_FAILED_USERS_OF_ENDED_JOBS, figures.failedUsersOfEndedJobs, true) +
+    add(METRIC_JOBS_AWAITING_START, figures.warnings.awaitingStart, true) +
+    add(METRIC_JOBS_STUCK, figures.warnings.stuck, true);
   if (added > 0) publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId });
 }
+
+// The completions an alarm watches (JobFailed, JobExpired); with the three `watched` above, every series a pool's
+// alarm reads (test/pages.test.ts holds them to the alarms).
+const ALARMED_COMPLETIONS: readonly string[] = ['Failed', 'Expired'];
 
 /** Writes the metrics added so far as one record, with these dimensions and this time. */
 function publish(metrics: Metrics, now: Date, dimensions: Record<string, string>): void {
@@ -58,17 +68,21 @@ function publish(metrics: Metrics, now: Date, dimensions: Record<string, string>
   metrics.publishStoredMetrics();
 }
 
-/** Says that this run listed, stored and published everything: the last thing a complete run writes. */
-export function publishHeartbeat(config: Config, now: Date): void {
+/**
+ * The tick's heartbeat: 1 when it worked (the pool's run listed, stored and published everything, or the pool was
+ * not due), 0 when it failed. Every tick sends one, so that a monitor that stops ticking, or fails every tick, is
+ * seen within minutes whatever the schedule; and a monitor never run sends none, so a new alarm starts quiet.
+ */
+export function publishHeartbeat(config: Pick<Config, 'namespace' | 'userPoolId'>, now: Date, worked: boolean): void {
   const metrics = new Metrics({ namespace: config.namespace });
   metrics.clearDefaultDimensions();
-  metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, 1);
+  metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, worked ? 1 : 0);
   publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId });
 }
 
 /**
  * A fleet's own metrics: `PoolRunsFailed` (1) for each pool whose run failed, and, with the monitor's name as
- * dimension, the pools known and the heartbeat (1 when the fleet works: see runFleet).
+ * dimension, the pools known and the tick's heartbeat (1 when the fleet works, 0 when not: see runFleet).
  */
 export function publishFleetMetrics(
   namespace: string,
@@ -85,6 +99,14 @@ export function publishFleetMetrics(
     publish(metrics, now, { [DIMENSION_USER_POOL_ID]: userPoolId });
   }
   metrics.addMetric(METRIC_POOLS_MONITORED, MetricUnit.Count, pools);
-  if (working) metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, 1);
+  metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, working ? 1 : 0);
+  publish(metrics, now, { [DIMENSION_MONITOR]: monitor });
+}
+
+/** The heartbeat of a fleet's tick that failed before it could run its pools (its discovery, say): 0. */
+export function publishFleetHeartbeat(namespace: string, monitor: string, now: Date): void {
+  const metrics = new Metrics({ namespace });
+  metrics.clearDefaultDimensions();
+  metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, 0);
   publish(metrics, now, { [DIMENSION_MONITOR]: monitor });
 }

@@ -5,10 +5,14 @@
 import { CompletedStatus, JobStatus } from '../lib/contract';
 import { JobChange, UserCounts } from './changes';
 
-/** The counts a stored change owes to the metrics: the status it completed in, if any, and its new users. */
+/**
+ * The counts a stored change owes to the metrics: the status it completed in, if any, its new users, and, for a job
+ * that ended `Succeeded` or `Stopped` with failed users, their number (absent when none, and in older entries).
+ */
 export interface OwedCounts {
   readonly completed?: CompletedStatus;
   readonly newUsers: UserCounts;
+  readonly failedUsersAtEnd?: number;
 }
 
 /** The `detail` of a job's state change event: docs/events.md documents each field. */
@@ -55,7 +59,10 @@ export function isAnnounced(change: JobChange, firstRun: boolean): boolean {
 export function owedBy(change: JobChange, options: OwedOptions): Owed | undefined {
   const { newUsers } = change;
   const counted = change.completed !== undefined || newUsers.importedUsers + newUsers.skippedUsers + newUsers.failedUsers > 0;
-  const counts = counted ? { completed: change.completed, newUsers } : undefined;
+  const endedWithFailures = (change.completed === 'Succeeded' || change.completed === 'Stopped') && change.next.failedUsers > 0;
+  const counts = counted
+    ? { completed: change.completed, newUsers, ...(endedWithFailures ? { failedUsersAtEnd: change.next.failedUsers } : {}) }
+    : undefined;
   const event = options.events && isAnnounced(change, options.firstRun) ? eventDetail(change, options) : undefined;
   return counts || event ? { counts, event } : undefined;
 }

@@ -18,7 +18,7 @@ import { Config } from './config';
 import { sendJobEvents } from './events';
 import { PublishedFigures, computeFigures, countWarnings } from './figures';
 import { PAGE_SIZE, listAllJobs } from './listing';
-import { publishHeartbeat, publishMetrics } from './metrics';
+import { publishMetrics } from './metrics';
 import { OutboxEntry, isAnnounced, owedBy } from './outbox';
 import { PoolStateStore } from './state-store';
 
@@ -50,7 +50,7 @@ export type RunSummary = {
   readonly eventsSent: number;
   /** Entries still owed after this run: events the bus did not take, entries another run holds or this one could not take over. */
   readonly stillOwed: number;
-  /** Listed, stored and published everything: what the heartbeat says. */
+  /** Listed, stored and published everything: what the tick's heartbeat says (1). */
   readonly complete: boolean;
   readonly figures: PublishedFigures;
 };
@@ -212,8 +212,6 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     figures,
   };
   log.info('Run summary', summary);
-  // A fleet's pools have the fleet's heartbeat instead, one a tick.
-  if (summary.complete && !config.sparseMetrics) publishHeartbeat(config, deps.now);
   if (delivery.error) {
     log.error('Could not send every job event; they stay owed, for a later run to send', { error: delivery.error });
   }

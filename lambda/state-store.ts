@@ -354,6 +354,7 @@ function fromOwedItem(jobId: string, attribute: string, value: Record<string, an
     counts: counts && {
       completed: counts.Completed,
       newUsers: { importedUsers: counts.ImportedUsers, skippedUsers: counts.SkippedUsers, failedUsers: counts.FailedUsers },
+      ...(counts.FailedUsersAtEnd !== undefined && { failedUsersAtEnd: counts.FailedUsersAtEnd }),
     },
     event: value.Event === undefined ? undefined : JSON.parse(value.Event),
   };
@@ -371,6 +372,7 @@ function toOwedItem(entry: OutboxEntry): Record<string, unknown> {
         ImportedUsers: counts.newUsers.importedUsers,
         SkippedUsers: counts.newUsers.skippedUsers,
         FailedUsers: counts.newUsers.failedUsers,
+        ...(counts.failedUsersAtEnd !== undefined && { FailedUsersAtEnd: counts.failedUsersAtEnd }),
       },
     }),
     // As JSON: exactly the detail that is sent, absent fields and all.

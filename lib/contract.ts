@@ -45,6 +45,9 @@ export const COMPLETED_STATUSES = ['Succeeded', 'Failed', 'Stopped', 'Expired'] 
 
 export type CompletedStatus = (typeof COMPLETED_STATUSES)[number];
 
+/** The statuses of a job that may still change: `Created` ones expire, the others fail or succeed. */
+export const UNFINISHED_STATUSES = ['Created', 'Pending', 'InProgress', 'Stopping'] as const satisfies readonly JobStatus[];
+
 /** The namespace metrics go to unless `metricNamespace` says otherwise. */
 export const DEFAULT_METRIC_NAMESPACE = 'Cognito/UserImportJobs';
 
@@ -54,8 +57,14 @@ export const METRIC_IMPORTED_USERS = 'ImportedUsers';
 export const METRIC_SKIPPED_USERS = 'SkippedUsers';
 export const METRIC_FAILED_USERS = 'FailedUsers';
 /**
- * 1 from each run that listed every job, stored every change and published: its absence means the monitor is
- * broken (not running, failing, or failing to store), whatever the gauges say.
+ * The `FailedUsers` of a job that ended `Succeeded` or `Stopped`, published once, at its end, when not zero: users
+ * left out of an import that otherwise went through (a `Failed` job is the failed jobs alarm's).
+ */
+export const METRIC_FAILED_USERS_OF_ENDED_JOBS = 'FailedUsersOfEndedJobs';
+/**
+ * One from each scheduled tick: 1 when it worked (the run listed every job, stored every change and published, or
+ * the pool was not due), 0 when it failed. Its absence, or zeros, mean the monitor is broken (not running,
+ * failing, or failing to store), whatever the gauges say.
  */
 export const METRIC_HEARTBEAT = 'Heartbeat';
 /** Jobs in `Created` for longer than the warning limit: Cognito deletes them 24 to 48 hours after creation. */

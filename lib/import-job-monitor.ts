@@ -27,6 +27,7 @@ import {
 } from './contract';
 import { FleetMetricOptions } from './fleet-options';
 import { createAlarms, planAlarms } from './private/alarm-factory';
+import { longestLogGroupName } from './private/descriptions';
 import { FleetPools } from './private/fleet-pools';
 import { MetricFactory } from './private/metric-factory';
 import { handlerSettings } from './private/handler-code';
@@ -185,7 +186,7 @@ export class ImportJobMonitor extends Construct {
       pools: this.pools,
       metrics: this.metrics,
       alarmNamePrefix,
-      context: { logGroupName: this.logGroup.logGroupName, awaitingStart, stuck },
+      context: { logGroupName: this.logGroup.logGroupName, logGroupNameLength: longestLogGroupName(this.logGroup), awaitingStart, stuck },
     });
     this.alarms.push(...alarms.values());
     this.failedJobsAlarm = alarms.get('failedJobsAlarm');
@@ -197,6 +198,13 @@ export class ImportJobMonitor extends Construct {
     this.monitorHealthAlarm = alarms.get('monitorHealthAlarm');
     // The health alarm is created after the deployment's first run, which publishes the first heartbeat.
     if (this.deployRun) this.monitorHealthAlarm?.node.addDependency(this.deployRun);
+    if (this.alarms.length > 0 && !props.alarmActions?.length && !props.warningActions?.length && !props.alarmAction) {
+      Annotations.of(this).addWarningV2(
+        'import-job-monitor:noAlarmActions',
+        `The ${this.alarms.length} alarms of this monitor page nobody: give alarmActions (and warningActions for the ` +
+          'warnings), e.g. an SNS topic\'s SnsAction; if you add actions to monitor.alarms yourself, acknowledge this warning.',
+      );
+    }
 
     if (props.createDashboard) {
       this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { widgets: this.widgets().map((w) => [w]) });

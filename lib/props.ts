@@ -75,10 +75,20 @@ export interface ImportJobMonitorProps {
   readonly metricNamespace?: string;
 
   /**
-   * Added to the ALARM state of each alarm in `alarms`: what pages someone.
+   * Added to the ALARM state of each alarm in `alarms`: what pages someone. With `warningActions`, only the failure
+   * alarms' (JobFailed, JobExpired, MonitorSilent, and a fleet's PoolRunsFailed): imports were lost or go unwatched.
+   * Synth warns when neither this nor `warningActions` is given: the alarms would page nobody.
    * @default - no action: the alarms only change state
    */
   readonly alarmActions?: cloudwatch.IAlarmAction[];
+
+  /**
+   * Added to the ALARM state of the warning alarms instead of `alarmActions`: JobAwaitingStart, JobStuck and
+   * UsersFailed, which say that a job can still be saved or needs a look, not that imports were lost. Route them to a
+   * ticket queue or a chat channel, and the failures to the pager.
+   * @default - the warning alarms go to `alarmActions` too
+   */
+  readonly warningActions?: cloudwatch.IAlarmAction[];
 
   /**
    * Added to the OK state of each alarm in `alarms`. Off unless given: a job alarm returns to OK by itself
@@ -116,17 +126,18 @@ export interface ImportJobMonitorProps {
   readonly expiredJobsAlarmOptions?: ImportJobAlarmOptions;
 
   /**
-   * The alarm on the monitor itself: fewer than `threshold` complete runs (heartbeats) in each of
-   * `datapointsToAlarm` of `evaluationPeriods` periods.
-   * @default - on; periods of the schedule (five minutes at least), 3 of 3, threshold 1
+   * The alarm on the monitor itself: fewer than `threshold` ticks that worked (heartbeats) in each of
+   * `datapointsToAlarm` of `evaluationPeriods` periods. Every tick sends a heartbeat, so it does not wait for
+   * `schedule`.
+   * @default - on; periods of the active schedule (as many as span 5 minutes, 3 at least), 5 of 5, threshold 1
    */
   readonly monitorHealthAlarmOptions?: ImportJobAlarmOptions;
 
   /**
    * Whether the deployment runs the function once, after creating it and before creating the health alarm
    * (an aws-cdk-lib `triggers.Trigger`). A run that fails (wrong pool, missing permission) fails the deployment
-   * rather than paging later; a run that succeeds publishes the first heartbeat, so that the new health alarm
-   * does not start in ALARM.
+   * rather than paging later. Off or on, the new alarms do not page at creation: the health alarm waits for a first
+   * heartbeat.
    * @default true
    */
   readonly runOnDeploy?: boolean;
@@ -160,8 +171,9 @@ export interface ImportJobMonitorProps {
   readonly stuckJobsAlarmOptions?: ImportJobAlarmOptions;
 
   /**
-   * The alarm on users that failed to import, even in jobs that ended `Succeeded`: `FailedUsers` Sum at or above
-   * `threshold`.
+   * The warning on users that failed to import in jobs that ended `Succeeded` or `Stopped`:
+   * `FailedUsersOfEndedJobs` Sum at or above `threshold`, published once at each such job's end (never while it
+   * runs, never for a job that ended `Failed`, which the failed jobs alarm reports).
    * @default - on; one-minute periods, 1 of 5, threshold 1
    */
   readonly failedUsersAlarmOptions?: ImportJobAlarmOptions;

@@ -72,7 +72,7 @@ function alarmDefault(text: string): { period: number; datapointsToAlarm: number
   const periods: Record<string, number> = {
     'one-minute periods': 60,
     'five-minute periods': 300,
-    'periods of the schedule (five minutes at least)': 300,
+    'periods of the active schedule (as many as span 5 minutes, 3 at least)': 60,
     'periods of twice the active schedule (five minutes to an hour)': 300,
   };
   expect(Object.keys(periods)).toContain(match[1]);
@@ -131,7 +131,7 @@ const ALARMS: Record<string, [string, Template]> = {
 
 // Props whose default is "not given" (the pools, the actions, the bus, a name derived from the path): nothing to
 // hold against a template but that the prop's absence builds a monitor, which every other check does.
-const ABSENT = ['userPool', 'userPools', 'discoverUserPools', 'monitorName', 'alarmActions', 'okActions', 'alarmAction', 'eventBus', 'statuses'];
+const ABSENT = ['userPool', 'userPools', 'discoverUserPools', 'monitorName', 'alarmActions', 'warningActions', 'okActions', 'alarmAction', 'eventBus', 'statuses'];
 
 describe('the documented defaults', () => {
   it('are read from the JSDoc of every prop', () => {

@@ -7,7 +7,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { INTERNAL_ERROR, NOT_AUTHORIZED, THROTTLED, makeJob } from './support/fake-cognito';
 import { BUS_ARN, Invocation, loopbackForSuite } from './support/loopback';
-import { datapoints, sumOf } from './support/emf';
+import { datapoints, heartbeatsOf, sumOf, withoutHeartbeat } from './support/emf';
 import { traceJobEnd } from './support/cadence';
 
 const POOL = 'eu-west-1_E2e123';
@@ -44,7 +44,7 @@ describe('the bundled handler', () => {
     expect(completed(first, 'Succeeded')).toBe(0);
     expect(completed(first, 'Failed')).toBe(1);
     expect(imported(first)).toBe(6);
-    expect(datapoints(first.emf)).toHaveLength(18);
+    expect(datapoints(first.emf)).toHaveLength(19);
     expect(sumOf(first.emf, `Heartbeat{UserPoolId=${POOL}}`)).toBe(1);
     const listCalls = listings(POOL).slice(listedBefore);
     expect(listCalls).toHaveLength(3);
@@ -131,7 +131,9 @@ describe('the bundled handler', () => {
     if (inject) world.cognito.failNext(inject);
     const run = await world.invoke(pool);
     expect(run.exitCode).toBe(1);
-    expect(run.emf).toEqual([]);
+    // Nothing but the tick's heartbeat, 0: the run failed.
+    expect(withoutHeartbeat(run.emf)).toEqual([]);
+    expect(heartbeatsOf(run.emf)).toEqual([0]);
     expect(run.logs).toContainEqual(
       expect.objectContaining({ level: 'ERROR', message: 'Run failed', userPoolId: pool, error: expect.objectContaining({ name: cause }) }),
     );
@@ -145,7 +147,9 @@ describe('the bundled handler', () => {
     try {
       const run = await world.invoke(pool);
       expect(run.exitCode).toBe(1);
-      expect(run.emf).toEqual([]);
+      // Nothing but the tick's heartbeat, 0: the run failed.
+    expect(withoutHeartbeat(run.emf)).toEqual([]);
+    expect(heartbeatsOf(run.emf)).toEqual([0]);
       expect(run.logs).toContainEqual(expect.objectContaining({ error: expect.objectContaining({ name: 'IncompleteListingError' }) }));
       expect([...(await world.state()).keys()].filter((k) => k.startsWith(pool))).toEqual([]);
     } finally {
@@ -220,7 +224,9 @@ describe('the bundled handler, against endpoints that hang or are gone', () => {
       },
     });
     expect(run.wallMs).toBeLessThan(7_500);
-    expect(run.emf).toEqual([]);
+    // Nothing but the tick's heartbeat, 0: the run failed.
+    expect(withoutHeartbeat(run.emf)).toEqual([]);
+    expect(heartbeatsOf(run.emf)).toEqual([0]);
   });
 
   it('gives up by itself, after its timeouts and retries, when Cognito hangs and there is no deadline', async () => {
@@ -313,13 +319,15 @@ describe('the bundled handler, against endpoints that hang or are gone', () => {
     expectSuccess(trace.first);
     expect(trace.first.emf.length).toBeGreaterThan(0);
     // Right after a run, the pool is not due: the tick reads the due time and does nothing else.
-    expect(trace.second.emf).toEqual([]);
+    expect(withoutHeartbeat(trace.second.emf)).toEqual([]);
+    expect(heartbeatsOf(trace.second.emf)).toEqual([1]);
     expect(trace.skippedTicks).toBeGreaterThan(0);
     // A bound for sanity only (the interval is 8 s; each tick starts a Node.js process): the figure is recorded.
     expect(trace.latencyMs).toBeLessThan(20_000);
     // Nothing is unfinished now: the next tick waits for the five-minute schedule.
     expect(trace.after.exitCode).toBe(0);
-    expect(trace.after.emf).toEqual([]);
+    expect(withoutHeartbeat(trace.after.emf)).toEqual([]);
+    expect(heartbeatsOf(trace.after.emf)).toEqual([1]);
     expect(listings(pool)).toHaveLength(2); // the first run and the one that published the end: no tick in between listed
   });
 });

@@ -165,10 +165,10 @@ describe('pagination', () => {
 });
 
 describe('metrics', () => {
-  it('publishes the 18 metrics of the contract with UserPoolId on each, zeros included, and a heartbeat of 1', async () => {
+  it("publishes the 18 metrics of the contract with UserPoolId on each, zeros included, and leaves the heartbeat to the tick", async () => {
     const { emf } = await run();
-    const points = datapoints(emf).filter((p) => !p.key.startsWith('Heartbeat'));
-    expect(sumOf(emf, `Heartbeat{UserPoolId=${POOL}}`)).toBe(1);
+    const points = datapoints(emf);
+    expect(heartbeats(emf)).toEqual([]);
     expect(points.map((p) => p.key).sort()).toEqual(
       [
         ...JOB_STATUSES.map((s) => `Jobs{UserPoolId=${POOL},Status=${s}}`),
@@ -176,6 +176,7 @@ describe('metrics', () => {
         `ImportedUsers{UserPoolId=${POOL}}`,
         `SkippedUsers{UserPoolId=${POOL}}`,
         `FailedUsers{UserPoolId=${POOL}}`,
+        `FailedUsersOfEndedJobs{UserPoolId=${POOL}}`,
         `JobsAwaitingStart{UserPoolId=${POOL}}`,
         `JobsStuck{UserPoolId=${POOL}}`,
       ].sort(),
@@ -648,7 +649,7 @@ describe('cadence', () => {
     expect(secondsFromNow(nextRun())).toBeLessThanOrEqual(300);
   });
 
-  it('lists nothing, stores nothing and publishes nothing on a tick before the stored time', async () => {
+  it('lists nothing, stores nothing and publishes only a heartbeat of 1 on a tick before the stored time', async () => {
     const later = new Date(Date.now() + 240_000).toISOString();
     table.put({ TableName: 'state', Item: { UserPoolId: '#cadence', JobId: POOL, NextRunAt: later } });
     stdout = '';
@@ -656,7 +657,19 @@ describe('cadence', () => {
     expect(cognitoMock.commandCalls(ListUserImportJobsCommand)).toHaveLength(0);
     expect(dynamoMock.commandCalls(PutCommand)).toHaveLength(0);
     expect(dynamoMock.commandCalls(UpdateCommand)).toHaveLength(0);
-    expect(parseEmf(stdout)).toEqual([]);
+    // The monitor works: its silence alarm must not wait for the pool's schedule to hear from it.
+    expect(heartbeats(parseEmf(stdout)).map((p) => `${p.key}=${p.value}`)).toEqual([`Heartbeat{UserPoolId=${POOL}}=1`]);
+  });
+
+  it('sends a heartbeat of 1 after a complete run, and of 0 after a failed one', async () => {
+    stdout = '';
+    await handler({});
+    expect(heartbeats(parseEmf(stdout)).map((p) => p.value)).toEqual([1]);
+    cognitoMock.on(ListUserImportJobsCommand).rejects(new NotAuthorizedException({ message: 'not authorized', $metadata: {} }));
+    jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    stdout = '';
+    await expect(handler({})).rejects.toMatchObject({ name: 'NotAuthorizedException' });
+    expect(heartbeats(parseEmf(stdout)).map((p) => p.value)).toEqual([0]);
   });
 
   it('lists at once when not called by a tick, as the deployment run is, whatever the stored time', async () => {

@@ -3,7 +3,7 @@ import { aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ImportJobMonitorProps } from '../props';
 import { ALARM_SPECS, AlarmKey, AlarmSpec, Cadence } from './alarm-specs';
-import { DescriptionContext } from './descriptions';
+import { DescriptionContext, fitDescription } from './descriptions';
 import { MetricFactory } from './metric-factory';
 import { MonitoredPools } from './pools';
 import { ResolvedAlarmOptions, resolveAlarmOptions, validateHealthAgainstCadence } from './validate';
@@ -22,8 +22,8 @@ export interface PlannedAlarm {
 export function planAlarms(props: ImportJobMonitorProps, pools: MonitoredPools, cadence: Cadence): PlannedAlarm[] {
   return ALARM_SPECS.filter((spec) => pools.fleet || !spec.fleetOnly).map((spec) => {
     const given = props[spec.optionsProp];
-    const options = resolveAlarmOptions(spec.optionsProp, given, spec.defaults(cadence));
-    if (spec.watches === 'silence') validateHealthAgainstCadence(options, cadence.schedule, cadence.activeSchedule);
+    const options = resolveAlarmOptions(spec.optionsProp, given, spec.defaults(cadence, given));
+    if (spec.watches === 'silence') validateHealthAgainstCadence(options, cadence.activeSchedule);
     else pools.checkAlarmOptions(spec.optionsProp, options);
     const enabled = given?.enabled ?? (spec.enableProp !== undefined ? props[spec.enableProp] : undefined) ?? true;
     return { spec, options, enabled };
@@ -48,7 +48,7 @@ export function createAlarms(scope: Construct, planned: PlannedAlarm[], f: Alarm
     const silence = watches === 'silence';
     const alarm = new cloudwatch.Alarm(scope, spec.id, {
       alarmName: `${f.alarmNamePrefix}-${spec.suffix}`,
-      alarmDescription: descriptions[spec.key]!(options),
+      alarmDescription: fitDescription(spec.id, descriptions[spec.key]!(options), f.context),
       metric: watches === 'silence'
         // FILL: a period without a heartbeat counts as 0, so that silence breaches in every period it lasts.
         ? new cloudwatch.MathExpression({
@@ -64,9 +64,13 @@ export function createAlarms(scope: Construct, planned: PlannedAlarm[], f: Alarm
         : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: options.evaluationPeriods,
       datapointsToAlarm: options.datapointsToAlarm,
-      treatMissingData: silence ? cloudwatch.TreatMissingData.BREACHING : f.pools.treatMissingData(spec),
+      // IGNORE: a monitor that never ran has sent no heartbeat, and a new alarm stays INSUFFICIENT_DATA rather than
+      // paging at creation; once heartbeats came, FILL makes each silent period a 0, and when the last heartbeat has
+      // left the evaluation range, the alarm keeps its ALARM state.
+      treatMissingData: silence ? cloudwatch.TreatMissingData.IGNORE : f.pools.treatMissingData(spec),
     });
-    alarm.addAlarmAction(...(f.props.alarmActions ?? []));
+    const routed = spec.severity === 'warning' && f.props.warningActions ? f.props.warningActions : f.props.alarmActions;
+    alarm.addAlarmAction(...(routed ?? []));
     alarm.addOkAction(...(f.props.okActions ?? []));
     if (f.props.alarmAction) {
       alarm.addAlarmAction(f.props.alarmAction);

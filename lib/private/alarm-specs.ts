@@ -3,7 +3,8 @@
  * makes each row into an alarm, for a single pool and a fleet alike; what it tells the person it pages is in
  * descriptions.ts under the same key. Adding an alarm is a row here, a description, a prop and a field.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
+import { ImportJobAlarmOptions } from '../alarm-options';
 import { PoolQuery } from './metric-specs';
 import { AlarmDefaults } from './validate';
 
@@ -39,7 +40,8 @@ export interface AlarmSpec {
     | 'monitorHealthAlarmOptions';
   /** The deprecated switch that turns it off, if it has one. */
   readonly enableProp?: 'enableFailedJobsAlarm' | 'enableExpiredJobsAlarm' | 'enableMonitorHealthAlarm';
-  readonly defaults: (cadence: Cadence) => AlarmDefaults;
+  /** Its defaults, from the cadence and the options given (a period given sets how many periods the silence spans). */
+  readonly defaults: (cadence: Cadence, given?: ImportJobAlarmOptions) => AlarmDefaults;
   /**
    * What it watches: a count or gauge at or above the threshold, per pool; or `silence`, fewer complete runs than the
    * threshold (the heartbeat).
@@ -49,6 +51,11 @@ export interface AlarmSpec {
   readonly gauge?: boolean;
   /** Made for fleets only. */
   readonly fleetOnly?: boolean;
+  /**
+   * `failure`: imports were lost or go unwatched, someone must act now (to `alarmActions`). `warning`: something can
+   * still be saved, or needs a look in working hours (to `warningActions` when given, else `alarmActions`).
+   */
+  readonly severity: 'failure' | 'warning';
 }
 
 // A job's end reaches CloudWatch through the logs pipeline, sometimes minutes late. One-minute periods, 1 of 5:
@@ -56,11 +63,14 @@ export interface AlarmSpec {
 const JOB_ALARM_DEFAULTS = { period: Duration.minutes(1), evaluationPeriods: 5, datapointsToAlarm: 1, threshold: 1 };
 // The warning gauges are published every minute while a job waits: one five-minute period holds several.
 const WARNING_ALARM_DEFAULTS = { period: Duration.minutes(5), evaluationPeriods: 1, datapointsToAlarm: 1, threshold: 1 };
-// Silent for three periods in a row: one late or failed run never pages, a broken monitor does.
-const SILENT_PERIODS = 3;
-// FILL makes a period whose heartbeat is not ingested yet a real 0: below five minutes, one failed run and a
-// late heartbeat could fill three periods.
-const MIN_HEALTH_PERIOD = Duration.minutes(5);
+// PoolRunsFailed: 3 periods, 2 of which must hold a failure.
+const POOL_RUN_PERIODS = 3;
+// Every tick sends a heartbeat: the health alarm's periods are the ticks' (a minute by default), and it pages when
+// no tick worked for this long, or 3 periods if longer: soon, whatever the schedule, and still longer than one failed
+// tick and a heartbeat a few minutes late in the logs pipeline.
+const SILENCE = Duration.minutes(5);
+const MIN_SILENT_PERIODS = 3;
+const MIN_POOL_RUN_PERIOD = Duration.minutes(5);
 
 /** The alarms, in the order they are made (and listed in `alarms` and the dashboard's alarm status). */
 export const ALARM_SPECS: readonly AlarmSpec[] = [
@@ -72,6 +82,7 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     enableProp: 'enableFailedJobsAlarm',
     defaults: () => JOB_ALARM_DEFAULTS,
     watches: { metric: 'JobsCompleted', status: 'Failed' },
+    severity: 'failure',
   },
   {
     key: 'expiredJobsAlarm',
@@ -81,6 +92,7 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     enableProp: 'enableExpiredJobsAlarm',
     defaults: () => JOB_ALARM_DEFAULTS,
     watches: { metric: 'JobsCompleted', status: 'Expired' },
+    severity: 'failure',
   },
   {
     key: 'expiringJobsAlarm',
@@ -90,6 +102,7 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     defaults: () => WARNING_ALARM_DEFAULTS,
     watches: { metric: 'JobsAwaitingStart' },
     gauge: true,
+    severity: 'warning',
   },
   {
     key: 'stuckJobsAlarm',
@@ -99,14 +112,17 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     defaults: () => WARNING_ALARM_DEFAULTS,
     watches: { metric: 'JobsStuck' },
     gauge: true,
+    severity: 'warning',
   },
   {
     key: 'failedUsersAlarm',
     id: 'FailedUsersAlarm',
     suffix: 'UsersFailed',
     optionsProp: 'failedUsersAlarmOptions',
+    // Published once, at a job's end: never while it runs, never for a job that ended Failed (JobFailed's).
     defaults: () => JOB_ALARM_DEFAULTS,
-    watches: { metric: 'FailedUsers' },
+    watches: { metric: 'FailedUsersOfEndedJobs' },
+    severity: 'warning',
   },
   {
     key: 'poolRunsFailedAlarm',
@@ -116,13 +132,14 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     // A failed pool stays due, so it fails once a tick: a period of two ticks holds one failure at least, whatever the
     // ticks' drift; 2 of 3 such periods page, and the 3 periods stay within the 3 hours a Metrics Insights alarm reads.
     defaults: ({ activeSchedule }) => ({
-      period: Duration.minutes(Math.min(60, Math.max(2 * activeSchedule.toMinutes(), MIN_HEALTH_PERIOD.toMinutes()))),
-      evaluationPeriods: SILENT_PERIODS,
+      period: Duration.minutes(Math.min(60, Math.max(2 * activeSchedule.toMinutes(), MIN_POOL_RUN_PERIOD.toMinutes()))),
+      evaluationPeriods: POOL_RUN_PERIODS,
       datapointsToAlarm: 2,
       threshold: 1,
     }),
     watches: { metric: 'PoolRunsFailed' },
     fleetOnly: true,
+    severity: 'failure',
   },
   {
     key: 'monitorHealthAlarm',
@@ -132,11 +149,12 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     suffix: 'MonitorSilent',
     optionsProp: 'monitorHealthAlarmOptions',
     enableProp: 'enableMonitorHealthAlarm',
-    defaults: ({ schedule }) => ({
-      period: Duration.minutes(Math.max(schedule.toMinutes(), MIN_HEALTH_PERIOD.toMinutes())),
-      evaluationPeriods: SILENT_PERIODS,
-      threshold: 1,
-    }),
+    defaults: ({ activeSchedule }, given) => {
+      const period = given?.period ?? activeSchedule;
+      const spans = Token.isUnresolved(period.toSeconds()) ? 0 : Math.ceil(SILENCE.toSeconds() / period.toSeconds());
+      return { period, evaluationPeriods: Math.max(MIN_SILENT_PERIODS, spans), threshold: 1 };
+    },
     watches: 'silence',
+    severity: 'failure',
   },
 ];

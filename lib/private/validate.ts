@@ -192,27 +192,27 @@ export function validateInsightsRange(prop: string, options: ResolvedAlarmOption
   }
 }
 
-// Besides the gap between two runs (the schedule plus a tick), room for one failed run and a late heartbeat.
-const HEALTH_MARGIN = Duration.minutes(5);
+// Besides the gap between two ticks, room for one failed tick and a heartbeat a few minutes late in the logs pipeline.
+const HEALTH_MARGIN = Duration.minutes(4);
 
 /**
- * The health alarm must not fire while runs come as they should: its breaching periods must span more than the
- * gap between two runs, and a period must be able to hold `threshold` runs.
+ * The health alarm must not fire while ticks come as they should: every tick sends a heartbeat, so its breaching
+ * periods must span one tick and a margin, and a period must be able to hold `threshold` ticks.
  */
-export function validateHealthAgainstCadence(options: ResolvedAlarmOptions, schedule: Duration, activeSchedule: Duration): void {
-  const gap = schedule.toSeconds() + activeSchedule.toSeconds();
-  const needed = gap + HEALTH_MARGIN.toSeconds();
+export function validateHealthAgainstCadence(options: ResolvedAlarmOptions, activeSchedule: Duration): void {
+  const tick = activeSchedule.toSeconds();
+  const needed = tick + HEALTH_MARGIN.toSeconds();
   const spanned = options.period.toSeconds() * options.datapointsToAlarm;
   if (spanned < needed) {
     throw new Error(
-      `monitorHealthAlarmOptions: period times datapointsToAlarm must be at least the schedule, one tick and 5 minutes ` +
-        `(${needed / 60} minutes), so that one late or failed run does not page, got ${spanned / 60} minutes`,
+      `monitorHealthAlarmOptions: period times datapointsToAlarm must be at least one tick (activeSchedule) and 4 minutes ` +
+        `(${needed / 60} minutes), so that one failed tick or a late heartbeat does not page, got ${spanned / 60} minutes`,
     );
   }
-  const runsPerPeriod = Math.max(1, Math.floor(options.period.toSeconds() / gap));
-  if (options.threshold > runsPerPeriod) {
+  const ticksPerPeriod = Math.max(1, Math.floor(options.period.toSeconds() / tick));
+  if (options.threshold > ticksPerPeriod) {
     throw new Error(
-      `monitorHealthAlarmOptions.threshold must be at most the runs a period surely holds (${runsPerPeriod}), got ${options.threshold}`,
+      `monitorHealthAlarmOptions.threshold must be at most the ticks a period surely holds (${ticksPerPeriod}), got ${options.threshold}`,
     );
   }
 }

@@ -52,3 +52,13 @@ export function sumOf(records: EmfRecord[], key: string): number {
     .filter((p) => p.key === key)
     .reduce((sum, p) => sum + p.value, 0);
 }
+
+/** The values of the tick's heartbeats among the records (1: it worked, 0: it failed). */
+export function heartbeatsOf(records: EmfRecord[]): number[] {
+  return records.filter((r) => 'Heartbeat' in r).map((r) => r.Heartbeat as number);
+}
+
+/** The records besides the tick's heartbeat: what a run published. */
+export function withoutHeartbeat(records: EmfRecord[]): EmfRecord[] {
+  return records.filter((r) => !('Heartbeat' in r));
+}
