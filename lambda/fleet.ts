@@ -10,7 +10,7 @@ import { mapWithConcurrency } from './concurrency';
 import { FleetConfig, poolConfig } from './config';
 import { FailedPool, sendPoolRunFailures } from './events';
 import { publishFleetMetrics } from './metrics';
-import { runPool } from './run';
+import { PoolGone, runPool } from './run';
 import { MonitorStateStore } from './state-store';
 
 // Pools run at once. Cognito's request quotas are per account and region and shared with every other caller: the
@@ -34,6 +34,8 @@ export type FleetSummary = {
   readonly failed: readonly { readonly userPoolId: string; readonly error: string }[];
   /** Due pools left for the next tick, for lack of time. */
   readonly deferred: number;
+  /** Pools found missing for a while, checked hourly and not counted as failed. */
+  readonly gone: number;
 };
 
 /** How one due pool's run went: left for the next tick, or run (a failed run is a rejected outcome). */
@@ -81,7 +83,10 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
     const summary = await runPool(pool, 'due-next-tick');
     return summary.complete ? 'complete' : 'incomplete';
   });
-  const failed: FailedPool[] = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ userPoolId: due[i], error: o.reason as Error }] : []));
+  // A pool missing for a while was reported already: it is not a failure of this tick (see runPool).
+  const failed: FailedPool[] = outcomes.flatMap((o, i) =>
+    o.status === 'rejected' && !(o.reason instanceof PoolGone) ? [{ userPoolId: due[i], error: o.reason as Error }] : []);
+  const gone = outcomes.filter((o) => o.status === 'rejected' && o.reason instanceof PoolGone).length;
   const count = (outcome: PoolOutcome) => outcomes.filter((o) => o.status === 'fulfilled' && o.value === outcome).length;
   const deferred = count('deferred');
   const incomplete = count('incomplete');
@@ -105,6 +110,7 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
     ran,
     failed: failed.map(({ userPoolId, error }) => ({ userPoolId, error: `${error.name}: ${error.message}` })),
     deferred,
+    gone,
   };
   log.info('Fleet summary', summary);
   return summary;

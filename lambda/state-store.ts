@@ -181,22 +181,34 @@ export class PoolStateStore {
 
   /** When the pool is next due, as the last run wrote it. */
   public async readNextRunAt(): Promise<Date | undefined> {
+    const item = await this.readCadence();
+    return typeof item?.NextRunAt === 'string' ? new Date(item.NextRunAt) : undefined;
+  }
+
+  /** Since when the pool has been found missing, run after run, as the last run wrote it; undefined if it was not. */
+  public async readGoneSince(): Promise<Date | undefined> {
+    const item = await this.readCadence();
+    return typeof item?.GoneSince === 'string' ? new Date(item.GoneSince) : undefined;
+  }
+
+  private async readCadence(): Promise<Record<string, unknown> | undefined> {
     const { Item } = await this.calls.send('GetItem next run', (options) =>
       this.table.client.send(new GetCommand({ TableName: this.table.tableName, Key: this.cadenceKey(), ConsistentRead: true }), options),
     );
-    return typeof Item?.NextRunAt === 'string' ? new Date(Item.NextRunAt) : undefined;
+    return Item;
   }
 
   /**
    * Writes when the pool is next due, unless a run that started after `runAt` wrote it. The run that started last
    * knows best: of two overlapping runs, the earlier one's listing may miss a job the later one saw, so it may not
    * overwrite the later one's due time. A run that fails before this leaves the time passed, so the next tick runs
-   * again rather than waiting out the schedule.
+   * again rather than waiting out the schedule. `goneSince` is kept while a fleet's pool is found missing; any other
+   * write drops it.
    */
-  public async writeNextRunAt(next: Date, runAt: Date): Promise<void> {
+  public async writeNextRunAt(next: Date, runAt: Date, goneSince?: Date): Promise<void> {
     const at = runAt.toISOString();
     await this.conditionalPut(
-      { ...this.cadenceKey(), NextRunAt: next.toISOString(), RunAt: at },
+      { ...this.cadenceKey(), NextRunAt: next.toISOString(), RunAt: at, ...(goneSince && { GoneSince: goneSince.toISOString() }) },
       'attribute_not_exists(#runAt) OR #runAt <= :runAt',
       { '#runAt': 'RunAt' },
       { ':runAt': at },

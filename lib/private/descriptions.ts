@@ -169,6 +169,7 @@ export function fleetDescriptions(name: string, source: string, { logGroupName, 
       which,
       `Look in log group ${logGroupName} for "Pool run failed" with that userPoolId: its error names the call and the cause.`,
       { text: `${causes} TooManyRequestsException: Cognito throttles).`, drop: 1 },
+      { text: 'A pool that no longer exists is reported for 15 minutes, then checked hourly without paging.', drop: 2 },
       'To do: fix the cause, or leave the pool out of the fleet.',
     ],
     monitorHealthAlarm: (o) => [
