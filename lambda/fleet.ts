@@ -92,12 +92,13 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
   const incomplete = count('incomplete');
   const ran = due.length - deferred;
 
-  // The heartbeat says the fleet works: the tick listed its pools, and ran at least one due pool to the end, or had
-  // none due. A tick that leaves due pools for the next one still works while it runs some: the most overdue go
-  // first, so every pool is reached (after a deployment, a large fleet catches up over a few ticks). A pool that keeps
-  // failing is the PoolRunsFailed alarm's to report, not a silent monitor. (A pool whose run ended without
-  // publishing everything, such as events the bus refused, counts as failed here.)
-  const working = due.length === 0 || ran - failed.length - incomplete > 0;
+  // The heartbeat says the fleet works: the tick listed its pools, and ran at least one due pool to the end, or none
+  // failed. A tick that leaves due pools for the next one works: the most overdue go first, so every pool is reached
+  // (after a deployment, a large fleet catches up over a few ticks, and a deployment's run that had time for none
+  // must not send the monitor's first heartbeat as a 0). A pool that keeps failing while others run is the
+  // PoolRunsFailed alarm's to report, not a silent monitor. (A pool whose run ended without publishing everything,
+  // such as events the bus refused, counts as failed here.)
+  const working = ran - failed.length - incomplete > 0 || failed.length + incomplete === 0;
   publishFleetMetrics(settings.namespace, fleet.monitorName, now, pools.length, failed, working);
   // An event for each failed pool, to the job events' bus.
   if (deps.clients.events && failed.length > 0) {
