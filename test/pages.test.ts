@@ -303,6 +303,23 @@ describe('a monitor that stopped working pages within minutes; a passing fault p
     expect(pages(timeline).map(readable)).toHaveLength(1);
   });
 
+  it('a new monitor whose very first tick fails (runOnDeploy: false) pages at once: no heartbeat before it tells a passing fault apart', async () => {
+    // Said in docs/alarms.md: the one case where a single failed tick pages. With runOnDeploy (the default), such a
+    // failure fails the deployment instead.
+    const single = stage(POOL, { runOnDeploy: false });
+    world.cognito.pools.set(POOL, []);
+    const timeline = await simulate(single, {
+      alarmsCreatedAt: at('00:00'),
+      from: at('00:01'),
+      to: at('00:10'),
+      before: cognitoFails(POOL, NOT_AUTHORIZED, '00:01', '00:02'),
+    });
+    expect(failedTicks(timeline)).toEqual(['00:01 NotAuthorizedException']);
+    expect(pages(timeline).map(readable)).toHaveLength(1);
+    expect(pages(timeline, 'MonitorSilent')[0]).toHappenBetween('00:01', '00:03');
+    expect(transitions(timeline, 'MonitorSilent', 'OK')[0]).toHappenBetween('00:02', '00:04');
+  });
+
   it('a schedule rule disabled at 01:00 (schedule 30 minutes) pages MonitorSilent by 01:07, which stays in ALARM while no tick comes', async () => {
     const single = stage(POOL, { schedule: Duration.minutes(30) });
     world.cognito.pools.set(POOL, []);
@@ -456,6 +473,34 @@ describe("a fleet pages for each pool's failure, naming the pool, and never for 
     expect(page.contributors).toEqual([failing]);
     expect(page.actions).toEqual([fleet.failTopic]);
     expect(pagesBut(timeline, 'JobFailed')).toEqual([]);
+  });
+
+  it('a listed pool deleted at 01:00 pages PoolRunsFailed once, which returns to OK and stays quiet while the pool is checked hourly', async () => {
+    const pools = fleetOf(3, 'Listed');
+    const deleted = pools[1];
+    const fleet = stage(pools, fast);
+    for (const pool of pools) world.cognito.pools.set(pool, []);
+    const timeline = await simulate(fleet, {
+      deployAt: at('00:00'),
+      alarmsCreatedAt: at('00:00:20'),
+      from: at('00:01'),
+      to: at('03:30'),
+      evaluator: visibility,
+      before: cognitoFails(deleted, { type: 'ResourceNotFoundException', status: 400, message: 'User pool does not exist.' }, '01:00'),
+    });
+
+    const [page, ...again] = pages(timeline, 'PoolRunsFailed');
+    expect(page).toHappenBetween('01:00', '01:12');
+    expect(page.contributors).toEqual([deleted]);
+    expect(page.actions).toEqual([fleet.failTopic]);
+    expect(again.map(readable)).toEqual([]);
+    const ok = transitions(timeline, 'PoolRunsFailed', 'OK').find((t) => t.at > page.at);
+    expect(ok).toHappenBetween('01:15', '01:40');
+    // Checked once an hour from then on: gone, not failed, and no PoolRunsFailed.
+    const after = timeline.ticks.filter((tick) => tick.at >= at('01:30') && !tick.deploy).map((tick) => tick.result as { gone: number; failed: unknown[] });
+    expect(after.filter((summary) => summary.gone === 1).length).toBeGreaterThanOrEqual(2);
+    expect(after.flatMap((summary) => summary.failed)).toEqual([]);
+    expect(pagesBut(timeline, 'PoolRunsFailed')).toEqual([]);
   });
 
   it('100 pools failing in the same minute (00:12) page JobFailed once, with the 100 as contributors', async () => {
