@@ -2,7 +2,8 @@
  * `npm run bench`: the handler bundle's size, its load time against the bare Cognito client's, and the
  * CPU time and API calls of one run for pools of 60, 1,000 and 10,000 jobs, against loopback servers, with the
  * window in which a killed run would publish twice. With BENCH_BASELINE=<git revision>, also the steady-state run
- * of that revision's handler beside today's, interleaved in the same bench run.
+ * of that revision's handler beside today's, interleaved in the same bench run, and the cost of a pool a month
+ * (scripts/bench-cost.ts) for both.
  * Prints figures; asserts nothing.
  */
 import { execFileSync } from 'child_process';
@@ -19,6 +20,7 @@ import { BUNDLE, Invocation, Loopback } from '../test/support/loopback';
 // @ts-ignore: a plain ES module shared with scripts/build.mjs
 import { HANDLER_BUNDLE } from './handler-bundle.mjs';
 import { traceJobEnd } from '../test/support/cadence';
+import { costPerPool } from './bench-cost';
 
 const LOAD_SAMPLES = 15;
 const COGNITO_PAGE = 50;
@@ -144,14 +146,16 @@ async function main(): Promise<void> {
     console.log(`\nduplicate window (first event sent to last outbox clear requested): ${windows.join('; ')}`);
 
     const baseline = process.env.BENCH_BASELINE;
+    const today = `today (${git('rev-parse', '--short', 'HEAD')})`;
+    const bundles = baseline ? { [today]: BUNDLE, [`baseline (${baseline})`]: await bundleOf(baseline) } : { [today]: BUNDLE };
     if (baseline) {
       const samples = 7;
       console.log(`\nsteady state, nothing changed, median of ${samples} interleaved runs      jobs  handler cpu ms  wall ms`);
-      const bundles = { [`today (${git('rev-parse', '--short', 'HEAD')})`]: BUNDLE, [`baseline (${baseline})`]: await bundleOf(baseline) };
       for (const size of [60, 1_000]) await steadyState(world, size, bundles, samples);
     }
 
     await fleet(world);
+    await costPerPool(bundles);
 
     // A job's end, through the ticks, to its metric: scaled down to a 4 s active interval and ticks every 250 ms.
     const trace = await traceJobEnd(world, 'eu-west-1_BenchCadence', 4, 250);

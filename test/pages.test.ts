@@ -30,6 +30,8 @@ const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
 const INGEST_DELAY_MS = 30_000;
 const POOL = 'eu-west-1_AbC123';
 const FLEET_SERIES_VISIBLE_AFTER_MS = 10 * MINUTE;
+/** Deployed at midnight: the deployment's run, the alarms created 20 s later, the first tick at 00:01. */
+const DEPLOYED_AT_MIDNIGHT = { deployAt: at('00:00'), alarmsCreatedAt: at('00:00:20'), from: at('00:01') };
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The stack, the world and the run
@@ -273,9 +275,7 @@ describe('a monitor that stopped working pages within minutes; a passing fault p
     const single = stage(POOL);
     world.cognito.pools.set(POOL, []);
     const timeline = await simulate(single, {
-      deployAt: at('00:00'),
-      alarmsCreatedAt: at('00:00:20'),
-      from: at('00:01'),
+      ...DEPLOYED_AT_MIDNIGHT,
       to: at('01:30'),
       before: cognitoFails(POOL, INTERNAL_ERROR, '01:00', '01:03'),
     });
@@ -288,9 +288,7 @@ describe('a monitor that stopped working pages within minutes; a passing fault p
     const single = stage(POOL);
     world.cognito.pools.set(POOL, []);
     const timeline = await simulate(single, {
-      deployAt: at('00:00'),
-      alarmsCreatedAt: at('00:00:20'),
-      from: at('00:01'),
+      ...DEPLOYED_AT_MIDNIGHT,
       to: at('01:30'),
       before: cognitoFails(POOL, NOT_AUTHORIZED, '01:00'),
     });
@@ -324,9 +322,7 @@ describe('a monitor that stopped working pages within minutes; a passing fault p
     const single = stage(POOL, { schedule: Duration.minutes(30) });
     world.cognito.pools.set(POOL, []);
     const timeline = await simulate(single, {
-      deployAt: at('00:00'),
-      alarmsCreatedAt: at('00:00:20'),
-      from: at('00:01'),
+      ...DEPLOYED_AT_MIDNIGHT,
       to: at('03:10'),
       ticks: (t) => t < at('01:00'),
     });
@@ -345,9 +341,7 @@ describe('a job waiting to be started warns on the warning topic; its expiry pag
     const single = stage(POOL, { awaitingStartWarning: Duration.hours(1) }, { routeWarnings: true });
     const created = { created: '00:00' };
     const timeline = await simulate(single, {
-      deployAt: at('00:00'),
-      alarmsCreatedAt: at('00:00:20'),
-      from: at('00:01'),
+      ...DEPLOYED_AT_MIDNIGHT,
       to: at('02:10'),
       before: jobsOver({
         '00:00': { [POOL]: [importJob(1, 'Created', created)] },
@@ -376,9 +370,7 @@ describe('users that failed to import warn once, at the end of a job that went t
     world.cognito.pools.set(POOL, []);
     const running = { created: '00:09', started: '00:10' };
     const timeline = await simulate(single, {
-      deployAt: at('00:00'),
-      alarmsCreatedAt: at('00:00:20'),
-      from: at('00:01'),
+      ...DEPLOYED_AT_MIDNIGHT,
       to: at('01:00'),
       before: jobsOver({
         '00:10': { [POOL]: [importJob(1, 'InProgress', running, { imported: 0, failed: 0 })] },
@@ -403,9 +395,7 @@ describe('users that failed to import warn once, at the end of a job that went t
     world.cognito.pools.set(POOL, []);
     const running = { created: '00:09', started: '00:10' };
     const timeline = await simulate(single, {
-      deployAt: at('00:00'),
-      alarmsCreatedAt: at('00:00:20'),
-      from: at('00:01'),
+      ...DEPLOYED_AT_MIDNIGHT,
       to: at('00:45'),
       before: jobsOver({
         '00:10': { [POOL]: [importJob(1, 'InProgress', running)] },
@@ -455,9 +445,7 @@ describe("a fleet pages for each pool's failure, naming the pool, and never for 
     for (const pool of pools) world.cognito.pools.set(pool, []);
     const running = { created: '00:59', started: '01:00' };
     const timeline = await simulate(fleet, {
-      deployAt: at('00:00'),
-      alarmsCreatedAt: at('00:00:20'),
-      from: at('00:01'),
+      ...DEPLOYED_AT_MIDNIGHT,
       to: at('01:30'),
       evaluator: visibility,
       before: jobsOver({
@@ -481,9 +469,7 @@ describe("a fleet pages for each pool's failure, naming the pool, and never for 
     const fleet = stage(pools, fast);
     for (const pool of pools) world.cognito.pools.set(pool, []);
     const timeline = await simulate(fleet, {
-      deployAt: at('00:00'),
-      alarmsCreatedAt: at('00:00:20'),
-      from: at('00:01'),
+      ...DEPLOYED_AT_MIDNIGHT,
       to: at('03:30'),
       evaluator: visibility,
       before: cognitoFails(deleted, { type: 'ResourceNotFoundException', status: 400, message: 'User pool does not exist.' }, '01:00'),
@@ -508,9 +494,7 @@ describe("a fleet pages for each pool's failure, naming the pool, and never for 
     const fleet = stage(pools, fast);
     const running = { created: '00:00', started: '00:00' };
     const timeline = await simulate(fleet, {
-      deployAt: at('00:00'),
-      alarmsCreatedAt: at('00:00:20'),
-      from: at('00:01'),
+      ...DEPLOYED_AT_MIDNIGHT,
       to: at('00:16'),
       evaluator: visibility,
       // In flight for 12 minutes: long enough for each pool's series to be visible (10 minutes) before it fails.
