@@ -3,6 +3,7 @@
  * as a single pool is, most overdue first, a few at a time; one pool's failure is reported and stops no other.
  */
 import { CognitoIdentityProviderClient, paginateListUserPools } from '@aws-sdk/client-cognito-identity-provider';
+import { GONE_POOL_REPORTED_RUNS } from '../lib/contract';
 import { isDue } from './cadence';
 import { Calls, Deadline, Log, MonitorSubject } from './calls';
 import { Clients } from './clients';
@@ -10,7 +11,7 @@ import { mapWithConcurrency } from './concurrency';
 import { FleetConfig, poolConfig } from './config';
 import { FailedPool, sendPoolRunFailures } from './events';
 import { publishFleetMetrics } from './metrics';
-import { PoolGone, runPool } from './run';
+import { RunDependencies, runPool, stateStore } from './run';
 import { MonitorStateStore } from './state-store';
 
 // Pools run at once. Cognito's request quotas are per account and region and shared with every other caller: the
@@ -34,12 +35,18 @@ export type FleetSummary = {
   readonly failed: readonly { readonly userPoolId: string; readonly error: string }[];
   /** Due pools left for the next tick, for lack of time. */
   readonly deferred: number;
-  /** Pools found missing for a while, checked hourly and not counted as failed. */
+  /** Pools that no longer exist, reported already: listed every schedule, not counted as failed. */
   readonly gone: number;
 };
 
-/** How one due pool's run went: left for the next tick, or run (a failed run is a rejected outcome). */
-type PoolOutcome = 'deferred' | 'complete' | 'incomplete';
+
+/**
+ * How one due pool's run went: left for the next tick, run, failed (the how-manieth failed run in a row), or gone
+ * (missing for longer than the failure was reported).
+ */
+type PoolOutcome =
+  | { readonly kind: 'deferred' | 'ran' | 'gone' }
+  | { readonly kind: 'failed'; readonly error: Error; readonly failedRuns: number };
 
 export interface FleetDependencies {
   readonly clients: Omit<Clients, 'cognito'>;
@@ -69,7 +76,7 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
   // Pools are started until the run's deadline or the next tick is near, whichever comes first.
   const stopAt = Math.min(deps.deadline?.at.getTime() ?? Infinity, now.getTime() + settings.activeScheduleMs) - POOL_BUDGET_MS;
   const outcomes = await mapWithConcurrency(due, POOL_CONCURRENCY, async (userPoolId): Promise<PoolOutcome> => {
-    if (Date.now() > stopAt) return 'deferred';
+    if (Date.now() > stopAt) return { kind: 'deferred' };
     const config = poolConfig(settings, userPoolId, true);
     const pool = {
       ...deps.clients,
@@ -80,26 +87,22 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
       deadline: deps.deadline,
       userPoolName: names.get(userPoolId),
     };
-    const summary = await runPool(pool, 'due-next-tick');
-    return summary.complete ? 'complete' : 'incomplete';
+    try {
+      await runPool(pool);
+      return { kind: 'ran' };
+    } catch (error) {
+      return afterFailedRun(pool, error as Error);
+    }
   });
-  // A pool missing for a while was reported already: it is not a failure of this tick (see runPool).
-  const failed: FailedPool[] = outcomes.flatMap((o, i) =>
-    o.status === 'rejected' && !(o.reason instanceof PoolGone) ? [{ userPoolId: due[i], error: o.reason as Error }] : []);
-  const gone = outcomes.filter((o) => o.status === 'rejected' && o.reason instanceof PoolGone).length;
-  const count = (outcome: PoolOutcome) => outcomes.filter((o) => o.status === 'fulfilled' && o.value === outcome).length;
-  const deferred = count('deferred');
-  const incomplete = count('incomplete');
+  const settled = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : { kind: 'failed' as const, error: o.reason as Error, failedRuns: 1 }));
+  const failed: (FailedPool & { failedRuns: number })[] = settled.flatMap((o, i) => (o.kind === 'failed' ? [{ userPoolId: due[i], error: o.error, failedRuns: o.failedRuns }] : []));
+  const count = (kind: PoolOutcome['kind']) => settled.filter((o) => o.kind === kind).length;
+  const [deferred, gone] = [count('deferred'), count('gone')];
   const ran = due.length - deferred;
 
-  // The heartbeat says the fleet works: the tick listed its pools, and ran at least one due pool to the end, or none
-  // failed. A tick that leaves due pools for the next one works: the most overdue go first, so every pool is reached
-  // (after a deployment, a large fleet catches up over a few ticks, and a deployment's run that had time for none
-  // must not send the monitor's first heartbeat as a 0). A pool that keeps failing while others run is the
-  // PoolRunsFailed alarm's to report, not a silent monitor. (A pool whose run ended without publishing everything,
-  // such as events the bus refused, counts as failed here.)
-  const working = ran - failed.length - incomplete > 0 || failed.length + incomplete === 0;
-  publishFleetMetrics(settings.namespace, fleet.monitorName, now, pools.length, failed, working);
+  // The tick got this far: it listed its pools and read when each is due. That is what the fleet's heartbeat says;
+  // a pool whose runs fail, even every pool, is the PoolRunsFailed alarm's to report, with each pool by name.
+  publishFleetMetrics(settings.namespace, fleet.monitorName, now, pools.length, failed);
   // An event for each failed pool, to the job events' bus.
   if (deps.clients.events && failed.length > 0) {
     await sendPoolRunFailures({ client: deps.clients.events, name: settings.eventBusName! }, calls, log, failed);
@@ -115,6 +118,24 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
   };
   log.info('Fleet summary', summary);
   return summary;
+}
+
+/**
+ * A fleet's failed run of a pool, followed up: logged as one pool's of many, counted (its how-manieth failure in a row,
+ * which PoolRunsFailed publishes), and the pool due again at the next tick, but behind the pools that waited longer,
+ * so that a pool that fails slowly, tick after tick, does not take every tick's time from the others. A pool that no
+ * longer exists, once reported, is listed every `schedule` instead, quietly. Best effort: if its writes fail too, the
+ * pool is simply due at once.
+ */
+async function afterFailedRun(pool: RunDependencies, error: Error): Promise<PoolOutcome> {
+  const store = stateStore(pool);
+  const failedRuns = (await store.readFailedRuns().catch(() => 0)) + 1;
+  const gone = error.name === 'ResourceNotFoundException' && failedRuns > GONE_POOL_REPORTED_RUNS;
+  if (gone) pool.log.warn('User pool not found, run after run; listed again after the schedule: leave it out of the fleet', { failedRuns, error });
+  else pool.log.error('Pool run failed; the other pools go on', { failedRuns, error });
+  const wait = gone ? pool.config.scheduleMs : pool.config.activeScheduleMs;
+  await store.writeNextRunAt(new Date(pool.now.getTime() + wait), pool.now, failedRuns).catch(() => undefined);
+  return gone ? { kind: 'gone' } : { kind: 'failed', error, failedRuns };
 }
 
 function withPool(log: Log, userPoolId: string): Log {

@@ -51,7 +51,7 @@ async function poolHandler(event: unknown, context?: Context): Promise<RunSummar
       }
       await jitter(config.activeScheduleMs);
     }
-    const summary = await runPool({ ...deps, now: new Date() }, 'due-now');
+    const summary = await runPool({ ...deps, now: new Date() });
     publishHeartbeat(config, new Date(), summary.complete);
     return summary;
   } catch (error) {

@@ -24,7 +24,7 @@ import { PublishedFigures } from './figures';
 
 /**
  * Writes the run's figures as embedded metric format: one record per status (Jobs, and JobsCompleted for the
- * completed statuses), one for the user counts and warnings. A single pool publishes all 16 metrics every run,
+ * completed statuses), one for the user counts and warnings. A single pool publishes all 18 metrics every run,
  * zeros included. A fleet's pool (`sparseMetrics`) publishes only those that are not zero (and of the gauges, only
  * those of jobs in flight), so that a quiet pool costs nothing; but while it has a job in flight it also publishes
  * the zeros of the series its alarms watch, so that each exists before the job ends: a Metrics Insights alarm may
@@ -81,25 +81,26 @@ export function publishHeartbeat(config: Pick<Config, 'namespace' | 'userPoolId'
 }
 
 /**
- * A fleet's own metrics: `PoolRunsFailed` (1) for each pool whose run failed, and, with the monitor's name as
- * dimension, the pools known and the tick's heartbeat (1 when the fleet works, 0 when not: see runFleet).
+ * A fleet's own metrics: `PoolRunsFailed` for each pool whose run failed (how many of its runs in a row have failed:
+ * 1, 2, 3...), and, with the monitor's name as
+ * dimension, the pools known and the tick's heartbeat: 1, the tick listed its pools and read when each is due (a tick
+ * that fails before that sends 0: publishFleetHeartbeat).
  */
 export function publishFleetMetrics(
   namespace: string,
   monitor: string,
   now: Date,
   pools: number,
-  failed: readonly { readonly userPoolId: string }[],
-  working: boolean,
+  failed: readonly { readonly userPoolId: string; readonly failedRuns: number }[],
 ): void {
   const metrics = new Metrics({ namespace });
   metrics.clearDefaultDimensions();
-  for (const { userPoolId } of failed) {
-    metrics.addMetric(METRIC_POOL_RUNS_FAILED, MetricUnit.Count, 1);
+  for (const { userPoolId, failedRuns } of failed) {
+    metrics.addMetric(METRIC_POOL_RUNS_FAILED, MetricUnit.Count, failedRuns);
     publish(metrics, now, { [DIMENSION_USER_POOL_ID]: userPoolId });
   }
   metrics.addMetric(METRIC_POOLS_MONITORED, MetricUnit.Count, pools);
-  metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, working ? 1 : 0);
+  metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, 1);
   publish(metrics, now, { [DIMENSION_MONITOR]: monitor });
 }
 

@@ -61,41 +61,14 @@ const WRITE_CONCURRENCY = 16;
 const DEFAULT_LEASE_MS = 15 * 60_000;
 
 /**
- * How a pool's failed run is followed up. `due-now`: its due time stays passed, so that the next tick runs it again
- * (a single pool). `due-next-tick`: the failure is logged as one pool's of many, and the pool is due again at the next
- * tick, but behind the pools that waited longer: a pool that fails slowly, tick after tick, must not take every
- * tick's time from the others (a fleet's pool). Best effort: if that write fails too, the pool is simply due at once.
- */
-export type AfterFailure = 'due-now' | 'due-next-tick';
-
-// A fleet's pool that no longer exists fails, tick after tick, for this long: PoolRunsFailed pages once. Then it is
-// checked once an hour, quietly, until it exists again or leaves the fleet (a listed fleet's until the next deploy).
-const GONE_REPORTED_MS = 15 * 60_000;
-const GONE_RECHECK_MS = 60 * 60_000;
-
-/** A fleet's pool missing for longer than the failure was reported: not a failure of this tick any more. */
-export class PoolGone extends Error {}
-
-/**
  * A pool's run, for a single pool and for each pool of a fleet alike: one run, then when the pool is next due (soon
- * while a job may still change or anything is still owed, after the schedule otherwise).
+ * while a job may still change or anything is still owed, after the schedule otherwise). A run that fails leaves
+ * its due time passed, so that the next tick runs it again; a fleet follows a failed run up itself (fleet.ts).
  */
-export async function runPool(deps: RunDependencies, afterFailure: AfterFailure): Promise<RunSummary> {
-  const store = stateStore(deps);
-  try {
-    const summary = await runOnce(deps);
-    await store.writeNextRunAt(nextRunAt(deps.now, summary.figures, deps.config, summary.stillOwed > 0), deps.now);
-    return summary;
-  } catch (error) {
-    if (afterFailure === 'due-now') throw error;
-    const gone = (error as Error).name === 'ResourceNotFoundException' ? ((await store.readGoneSince().catch(() => undefined)) ?? deps.now) : undefined;
-    const quiet = gone !== undefined && deps.now.getTime() - gone.getTime() >= GONE_REPORTED_MS;
-    if (quiet) deps.log.warn('User pool not found since a while; checked again in an hour: leave it out of the fleet', { goneSince: gone, error });
-    else deps.log.error('Pool run failed; the other pools go on', { error });
-    const wait = quiet ? GONE_RECHECK_MS : deps.config.activeScheduleMs;
-    await store.writeNextRunAt(new Date(deps.now.getTime() + wait), deps.now, gone).catch(() => undefined);
-    throw quiet ? new PoolGone(`user pool ${deps.config.userPoolId} not found since ${gone.toISOString()}`, { cause: error }) : error;
-  }
+export async function runPool(deps: RunDependencies): Promise<RunSummary> {
+  const summary = await runOnce(deps);
+  await stateStore(deps).writeNextRunAt(nextRunAt(deps.now, summary.figures, deps.config, summary.stillOwed > 0), deps.now);
+  return summary;
 }
 
 /**

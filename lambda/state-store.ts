@@ -185,10 +185,10 @@ export class PoolStateStore {
     return typeof item?.NextRunAt === 'string' ? new Date(item.NextRunAt) : undefined;
   }
 
-  /** Since when the pool has been found missing, run after run, as the last run wrote it; undefined if it was not. */
-  public async readGoneSince(): Promise<Date | undefined> {
+  /** How many of a fleet's runs of the pool have failed in a row, as the last one wrote it: 0 after one that worked. */
+  public async readFailedRuns(): Promise<number> {
     const item = await this.readCadence();
-    return typeof item?.GoneSince === 'string' ? new Date(item.GoneSince) : undefined;
+    return typeof item?.FailedRuns === 'number' ? item.FailedRuns : 0;
   }
 
   private async readCadence(): Promise<Record<string, unknown> | undefined> {
@@ -202,13 +202,13 @@ export class PoolStateStore {
    * Writes when the pool is next due, unless a run that started after `runAt` wrote it. The run that started last
    * knows best: of two overlapping runs, the earlier one's listing may miss a job the later one saw, so it may not
    * overwrite the later one's due time. A run that fails before this leaves the time passed, so the next tick runs
-   * again rather than waiting out the schedule. `goneSince` is kept while a fleet's pool is found missing; any other
-   * write drops it.
+   * again rather than waiting out the schedule. `failedRuns` counts a fleet's failed runs of the pool in a row; a run
+   * that works writes none.
    */
-  public async writeNextRunAt(next: Date, runAt: Date, goneSince?: Date): Promise<void> {
+  public async writeNextRunAt(next: Date, runAt: Date, failedRuns?: number): Promise<void> {
     const at = runAt.toISOString();
     await this.conditionalPut(
-      { ...this.cadenceKey(), NextRunAt: next.toISOString(), RunAt: at, ...(goneSince && { GoneSince: goneSince.toISOString() }) },
+      { ...this.cadenceKey(), NextRunAt: next.toISOString(), RunAt: at, ...(failedRuns && { FailedRuns: failedRuns }) },
       'attribute_not_exists(#runAt) OR #runAt <= :runAt',
       { '#runAt': 'RunAt' },
       { ':runAt': at },

@@ -146,11 +146,17 @@ export const ENV_MONITOR_NAME = 'MONITOR_NAME';
 export const DIMENSION_MONITOR = 'Monitor';
 /**
  * A fleet publishes only what carries news: per pool, `JobsCompleted`, the user counts, `JobsAwaitingStart`,
- * `JobsStuck` and the `Jobs` gauges only when not zero, and `PoolRunsFailed` (1) for a pool whose run failed.
- * Per fleet, with the `Monitor` dimension: `Heartbeat` (1 per tick that ran every due pool, not all of them failing) and
- * `PoolsMonitored` (the pools the tick knew of).
+ * `JobsStuck` and the `Jobs` gauges only when not zero (and, while a job is in flight, the zeros its alarms watch),
+ * and `PoolRunsFailed` for a pool whose run failed: how many of its runs in a row have failed. Per fleet, with the
+ * `Monitor` dimension: `Heartbeat` (1 per tick that listed its pools and read when each is due, 0 for a tick that
+ * failed before) and `PoolsMonitored` (the pools the tick knew of).
  */
 export const METRIC_POOL_RUNS_FAILED = 'PoolRunsFailed';
+/**
+ * A fleet's pool that no longer exists (ResourceNotFoundException) fails this many runs in a row, enough for the
+ * PoolRunsFailed alarm to page once; then it is listed every schedule without counting as failed.
+ */
+export const GONE_POOL_REPORTED_RUNS = 10;
 export const METRIC_POOLS_MONITORED = 'PoolsMonitored';
 /** `detail-type` of the event a fleet sends when one pool's run failed (best effort, not kept in the outbox). */
 export const EVENT_DETAIL_TYPE_POOL_RUN_FAILED = 'Cognito User Import Monitor Pool Run Failed';

@@ -27,7 +27,7 @@ import {
 } from './contract';
 import { FleetMetricOptions } from './fleet-options';
 import { createAlarms, planAlarms } from './private/alarm-factory';
-import { longestLogGroupName } from './private/descriptions';
+import { longestNames } from './private/descriptions';
 import { FleetPools } from './private/fleet-pools';
 import { MetricFactory } from './private/metric-factory';
 import { handlerSettings } from './private/handler-code';
@@ -69,7 +69,7 @@ export class ImportJobMonitor extends Construct {
   public readonly failedJobsAlarm?: cloudwatch.Alarm;
   /** In ALARM while a job that ended `Expired` is within its evaluation window; undefined when switched off. */
   public readonly expiredJobsAlarm?: cloudwatch.Alarm;
-  /** In ALARM when no run completed for three periods (the schedule, five minutes at least); undefined when switched off. */
+  /** In ALARM when no tick worked (heartbeat) for 5 minutes, or 3 ticks if longer; undefined when switched off. */
   public readonly monitorHealthAlarm?: cloudwatch.Alarm;
   /** Every alarm the monitor created (those of the seven `...Alarm` fields switched on), each with the actions given. */
   public readonly alarms: cloudwatch.Alarm[] = [];
@@ -77,7 +77,7 @@ export class ImportJobMonitor extends Construct {
   public readonly expiringJobsAlarm?: cloudwatch.Alarm;
   /** In ALARM while a job runs past `stuckWarning`; undefined when switched off. */
   public readonly stuckJobsAlarm?: cloudwatch.Alarm;
-  /** In ALARM while users that failed to import are within its evaluation window; undefined when switched off. */
+  /** In ALARM while a job that ended `Succeeded` or `Stopped` with failed users is within its evaluation window; undefined when switched off. */
   public readonly failedUsersAlarm?: cloudwatch.Alarm;
   /** The deployment's own run of the function; undefined when `runOnDeploy` is false. */
   public readonly deployRun?: triggers.Trigger;
@@ -186,7 +186,7 @@ export class ImportJobMonitor extends Construct {
       pools: this.pools,
       metrics: this.metrics,
       alarmNamePrefix,
-      context: { logGroupName: this.logGroup.logGroupName, logGroupNameLength: longestLogGroupName(this.logGroup), awaitingStart, stuck },
+      context: { logGroupName: this.logGroup.logGroupName, longest: longestNames(this.logGroup, this.pools.userPoolId), awaitingStart, stuck },
     });
     this.alarms.push(...alarms.values());
     this.failedJobsAlarm = alarms.get('failedJobsAlarm');
@@ -346,9 +346,10 @@ export class ImportJobMonitor extends Construct {
   }
 
   /**
-   * Complete runs: each run that listed every job, stored every change and published its metrics adds 1. For a
-   * fleet (dimension `Monitor`), each tick that ran every pool due without error adds 1. Its absence is what the
-   * health alarm watches.
+   * Ticks that worked: each scheduled tick sends 1 when its run listed every job, stored every change and published
+   * its metrics, or the pool was not due, and 0 when it failed. For a fleet (dimension `Monitor`), 1 for each tick
+   * that listed its pools and read when each is due, 0 for one that failed before. Its absence, or zeros, are what
+   * the health alarm watches.
    * @default sum over the schedule period
    */
   public metricHeartbeat(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
@@ -429,9 +430,10 @@ export class ImportJobMonitor extends Construct {
   }
 
   /**
-   * Failed runs, per pool (or over the fleet without `byPool`): a Metrics Insights query on `PoolRunsFailed`, which
-   * a fleet publishes (1) for each run of a pool that failed. Only for fleets.
-   * @default sum, per pool, over the schedule period
+   * Failed runs in a row, per pool (or the most over the fleet without `byPool`): a Metrics Insights query on
+   * `PoolRunsFailed`, which a fleet publishes with each failed run of a pool: how many of its runs in a row have
+   * failed (1, 2, 3...). Only for fleets.
+   * @default maximum, per pool, over the schedule period
    */
   public metricFleetPoolRunsFailed(options?: FleetMetricOptions): cloudwatch.MathExpression {
     this.pools.requireFleet('metricFleetPoolRunsFailed is for fleets (userPools or discoverUserPools): a single pool\'s failed runs show as missing heartbeats');

@@ -179,10 +179,10 @@ export interface ImportJobMonitorProps {
   readonly failedUsersAlarmOptions?: ImportJobAlarmOptions;
 
   /**
-   * A fleet's alarm on pools whose runs keep failing (deleted, access denied, throttled for good):
-   * `PoolRunsFailed` Sum at or above `threshold` in `datapointsToAlarm` of `evaluationPeriods` periods, one
-   * contributor per pool. Only for fleets.
-   * @default - on; periods of twice the active schedule (five minutes to an hour), 2 of 3, threshold 1
+   * A fleet's alarm on pools whose runs keep failing (deleted, access denied, throttled for good): `PoolRunsFailed`
+   * (a pool's failed runs in a row) Maximum at or above `threshold` in `datapointsToAlarm` of `evaluationPeriods`
+   * periods, one contributor per pool. The default threshold is 5 minutes of ticks, 3 at least. Only for fleets.
+   * @default - on; periods of two ticks (5 minutes to an hour), 1 of 1, threshold 5
    */
   readonly poolRunsFailedAlarmOptions?: ImportJobAlarmOptions;
 

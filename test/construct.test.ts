@@ -374,13 +374,15 @@ describe('ImportJobMonitor', () => {
   });
 
   it('keeps every description within 1,024 characters with the longest names, in whole sentences', () => {
-    const longest = (fleetProps: boolean) => {
+    const longest = (kind: 'single' | 'fleet' | 'owned') => {
+      const fleetProps = kind === 'fleet';
       // The longest stack name, a construct path long enough to give the log group a logical ID of 255 characters,
       // the longest pool ID and monitor name.
       const stack = new Stack(new App(), 'S'.repeat(128), { env: { account: '123456789012', region: 'eu-west-1' } });
       let scope: Construct = stack;
       for (let i = 0; i < 6; i++) scope = new Construct(scope, `Level${i}${'x'.repeat(50)}`);
-      const pool = cognito.UserPool.fromUserPoolId(stack, 'Pool', `eu-west-1_${'A'.repeat(45)}`);
+      // 'owned': a pool made in the same app, whose ID is a token at synth and 55 characters at most once deployed.
+      const pool = kind === 'owned' ? new cognito.UserPool(stack, 'Pool') : cognito.UserPool.fromUserPoolId(stack, 'Pool', `eu-west-1_${'A'.repeat(45)}`);
       new ImportJobMonitor(scope, 'Monitor', fleetProps
         ? { userPools: [pool], monitorName: 'm'.repeat(64), awaitingStartWarning: Duration.minutes(1379), stuckWarning: Duration.minutes(10079) }
         : { userPool: pool, awaitingStartWarning: Duration.minutes(1379), stuckWarning: Duration.minutes(10079) });
@@ -390,12 +392,14 @@ describe('ImportJobMonitor', () => {
       const logGroupName = `${'S'.repeat(128)}-${logGroupId}-${'r'.repeat(13)}`;
       return Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => {
         const d = a.Properties.AlarmDescription;
-        return typeof d === 'string' ? d : d['Fn::Join'][1].map((part: any) => (typeof part === 'string' ? part : logGroupName)).join('');
+        const resolved = (part: any) => (typeof part === 'string' ? part : part.Ref === logGroupId ? logGroupName : `eu-west-1_${'A'.repeat(45)}`);
+        return typeof d === 'string' ? d : d['Fn::Join'][1].map(resolved).join('');
       });
     };
-    for (const fleetProps of [false, true]) {
-      const descriptions = longest(fleetProps);
-      expect(descriptions).toHaveLength(fleetProps ? 7 : 6);
+    for (const kind of ['single', 'fleet', 'owned'] as const) {
+      const descriptions = longest(kind);
+      expect(descriptions).toHaveLength(kind === 'fleet' ? 7 : 6);
+      if (kind === 'owned') expect(descriptions.join('')).toContain(`eu-west-1_${'A'.repeat(45)}`);
       for (const d of descriptions) {
         expect(d.length).toBeLessThanOrEqual(1024);
         expect(d).toMatch(/\.$/);
@@ -1036,7 +1040,7 @@ describe('fleets', () => {
     ['ExpiringJobsAlarm', 'JobAwaitingStart', 'SELECT MAX(JobsAwaitingStart) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId) GROUP BY UserPoolId ORDER BY MAX() DESC', 300, 1],
     ['StuckJobsAlarm', 'JobStuck', 'SELECT MAX(JobsStuck) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId) GROUP BY UserPoolId ORDER BY MAX() DESC', 300, 1],
     ['FailedUsersAlarm', 'UsersFailed', 'SELECT SUM(FailedUsersOfEndedJobs) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId) GROUP BY UserPoolId ORDER BY SUM() DESC', 60, 5],
-    ['PoolRunsFailedAlarm', 'PoolRunsFailed', 'SELECT SUM(PoolRunsFailed) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId) GROUP BY UserPoolId ORDER BY SUM() DESC', 300, 3],
+    ['PoolRunsFailedAlarm', 'PoolRunsFailed', 'SELECT MAX(PoolRunsFailed) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId) GROUP BY UserPoolId ORDER BY MAX() DESC', 300, 1],
   ])('alarms in %s on a Metrics Insights query with a contributor per pool, the same for 3 pools, 1,000 and discovery', (id, suffix, expression, period, evaluationPeriods) => {
     for (const props of [listed(3), listed(1000), () => ({ discoverUserPools: {} })]) {
       const { template } = fleet(props);
@@ -1046,9 +1050,10 @@ describe('fleets', () => {
         AlarmName: `ImportJobs-Test-Monitor-${suffix}`,
         Metrics: [{ Id: 'expr_1', Expression: expression, Period: period, ReturnData: true }],
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        Threshold: 1,
+        // A pool's failed runs in a row: 5 minutes of one-minute ticks.
+        Threshold: id === 'PoolRunsFailedAlarm' ? 5 : 1,
         EvaluationPeriods: evaluationPeriods,
-        DatapointsToAlarm: id === 'PoolRunsFailedAlarm' ? 2 : 1,
+        DatapointsToAlarm: 1,
         // A fleet publishes no zeros: no data is a pool with nothing to report, and its contributor returns to OK.
         TreatMissingData: 'notBreaching',
       });
@@ -1106,14 +1111,15 @@ describe('fleets', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'Tenants-JobFailed' });
   });
 
-  it('gives the pool runs alarm periods of two active schedules, five minutes at least and an hour at most', () => {
-    for (const [active, period] of [[10, 1200], [45, 3600], [90, 3600]]) {
+  it('gives the pool runs alarm one period of two ticks, 5 minutes to an hour, and 5 minutes of failed runs in a row, 3 at least', () => {
+    for (const [active, period, threshold] of [[1, 300, 5], [2, 300, 3], [10, 1200, 3], [45, 3600, 3], [90, 3600, 3]]) {
       const { template } = fleet((stack) => ({ ...listed(3)(stack), schedule: Duration.minutes(120), activeSchedule: Duration.minutes(active) }));
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: 'ImportJobs-Test-Monitor-PoolRunsFailed',
         Metrics: [Match.objectLike({ Period: period })],
-        EvaluationPeriods: 3,
-        DatapointsToAlarm: 2,
+        EvaluationPeriods: 1,
+        DatapointsToAlarm: 1,
+        Threshold: threshold,
       });
     }
   });
@@ -1268,7 +1274,7 @@ describe('fleets', () => {
     expect(monitor.metricFleetJobs(ImportJobStatus.IN_PROGRESS).expression).toBe(
       "SELECT MAX(Jobs) FROM SCHEMA(\"Cognito/UserImportJobs\", Status, UserPoolId) WHERE Status = 'InProgress' GROUP BY UserPoolId ORDER BY MAX() DESC",
     );
-    expect(monitor.metricFleetPoolRunsFailed().expression).toContain('SELECT SUM(PoolRunsFailed)');
+    expect(monitor.metricFleetPoolRunsFailed().expression).toContain('SELECT MAX(PoolRunsFailed)');
     expect(monitor.metricFleetSkippedUsers().expression).toContain('SELECT SUM(SkippedUsers)');
     expect(monitor.metricFleetFailedUsers().expression).toContain('SELECT SUM(FailedUsers)');
     expect(monitor.metricFleetJobsAwaitingStart().expression).toContain('SELECT MAX(JobsAwaitingStart)');

@@ -73,7 +73,7 @@ function alarmDefault(text: string): { period: number; datapointsToAlarm: number
     'one-minute periods': 60,
     'five-minute periods': 300,
     'periods of the active schedule (as many as span 5 minutes, 3 at least)': 60,
-    'periods of twice the active schedule (five minutes to an hour)': 300,
+    'periods of two ticks (5 minutes to an hour)': 300,
   };
   expect(Object.keys(periods)).toContain(match[1]);
   return { period: periods[match[1]], datapointsToAlarm: Number(match[2]), evaluationPeriods: Number(match[3]), threshold: Number(match[4]) };

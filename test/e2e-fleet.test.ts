@@ -63,7 +63,7 @@ describe('a fleet of listed pools', () => {
     expect(datapoints(second.emf).map((p) => p.key).filter((key) => key.startsWith('Heartbeat{UserPoolId'))).toEqual([]);
   });
 
-  it('withholds its heartbeat when every pool it ran failed', async () => {
+  it('reports every pool it ran failing by name (PoolRunsFailed), and still sends its heartbeat: the fleet itself works', async () => {
     const pools = ['eu-west-1_AllBad1', 'eu-west-1_AllBad2'];
     for (const id of pools) {
       world.cognito.pools.set(id, []);
@@ -72,8 +72,17 @@ describe('a fleet of listed pools', () => {
     const run = await world.invoke(undefined, fleetEnv({ USER_POOL_IDS: pools.join(','), AWS_MAX_ATTEMPTS: '1' }));
     expect(summaryOf(run)).toMatchObject({ ran: 2 });
     expect(summaryOf(run)?.failed.map((f: { userPoolId: string }) => f.userPoolId).sort()).toEqual(pools);
-    expect(heartbeat(run)).toBe(0);
+    expect(pools.map((id) => sumOf(run.emf, `PoolRunsFailed{UserPoolId=${id}}`))).toEqual([1, 1]);
+    expect(heartbeat(run)).toBe(1);
     for (const id of pools) world.cognito.poolErrors.delete(id);
+  });
+
+  it('sends a heartbeat of 0 when its tick fails before it can run its pools', async () => {
+    world.cognito.failNext({ type: 'NotAuthorizedException', status: 400, message: 'not authorized' });
+    const run = await world.invoke(undefined, fleetEnv({ DISCOVER_USER_POOLS: '{}', AWS_MAX_ATTEMPTS: '1' }));
+    expect(run.exitCode).toBe(1);
+    expect(heartbeat(run)).toBe(0);
+    expect(datapoints(run.emf).map((p) => `${p.key}=${p.value}`)).toEqual([`Heartbeat{Monitor=${MONITOR}}=0`]);
   });
 
   it('spaces its Cognito calls out to the pace it is given', async () => {

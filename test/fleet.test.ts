@@ -94,7 +94,7 @@ describe('readFleetConfig', () => {
 describe('runFleet', () => {
   const pools = Array.from({ length: 6 }, (_, i) => `eu-west-1_P${i}`);
 
-  it('reports a pool that no longer exists for 15 minutes, so PoolRunsFailed pages once, then checks it hourly and quietly', async () => {
+  it('reports a pool that no longer exists for 10 runs, counting its failures in a row, then lists it every schedule, quietly', async () => {
     const fleet = readFleetConfig({ ...ENV, USER_POOL_IDS: 'eu-west-1_P0,eu-west-1_Gone1' });
     let exists = false;
     cognitoMock.on(ListUserImportJobsCommand).callsFake(async (input) => {
@@ -104,26 +104,22 @@ describe('runFleet', () => {
     const cadence = () => table.items.get('#cadence|eu-west-1_Gone1')!;
     const fromNow = (iso: string) => new Date(iso).getTime() - Date.now();
 
-    const first = await tick(fleet);
-    expect(first).toMatchObject({ failed: [{ userPoolId: 'eu-west-1_Gone1' }], gone: 0 });
-    expect(fromNow(cadence().NextRunAt)).toBeLessThanOrEqual(60_000);
-    expect(Math.abs(fromNow(cadence().GoneSince))).toBeLessThan(5_000);
+    for (let run = 1; run <= 10; run++) {
+      const summary = await tick(fleet);
+      expect(summary).toMatchObject({ failed: [{ userPoolId: 'eu-west-1_Gone1' }], gone: 0 });
+      expect(cadence().FailedRuns).toBe(run);
+      expect(fromNow(cadence().NextRunAt)).toBeLessThanOrEqual(60_000);
+    }
 
-    // Still missing 14 minutes on: still a failure, and GoneSince kept.
-    const since14 = new Date(Date.now() - 14 * 60_000).toISOString();
-    table.items.set('#cadence|eu-west-1_Gone1', { ...cadence(), GoneSince: since14 });
-    expect(await tick(fleet)).toMatchObject({ failed: [{ userPoolId: 'eu-west-1_Gone1' }], gone: 0 });
-    expect(cadence().GoneSince).toEqual(since14);
-
-    // 16 minutes on: reported long enough; no longer a failure, and checked again in an hour.
-    table.items.set('#cadence|eu-west-1_Gone1', { ...cadence(), GoneSince: new Date(Date.now() - 16 * 60_000).toISOString() });
+    // Reported long enough: no longer a failure, and listed again after the schedule (5 minutes).
     expect(await tick(fleet)).toMatchObject({ failed: [], gone: 1, ran: 2 });
-    expect(fromNow(cadence().NextRunAt)).toBeGreaterThan(59 * 60_000);
+    expect(fromNow(cadence().NextRunAt)).toBeGreaterThan(290_000);
+    expect(fromNow(cadence().NextRunAt)).toBeLessThanOrEqual(300_000);
 
-    // Back: monitored as before, GoneSince dropped.
+    // Back: monitored as before, its count of failures dropped.
     exists = true;
     expect(await tick(fleet)).toMatchObject({ failed: [], gone: 0 });
-    expect(cadence().GoneSince).toBeUndefined();
+    expect(cadence().FailedRuns).toBeUndefined();
   });
 
   it('runs at most four pools at once, and goes on past a pool that fails', async () => {

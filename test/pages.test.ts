@@ -165,6 +165,10 @@ function readable(t: Transition): string {
 }
 
 /** The ticks that failed, as `01:00 NotAuthorizedException`. */
+/** The transition that takes the alarm out of the ALARM state `page` put it in. */
+const leavesAlarm = (timeline: Timeline, alarm: string, page: Transition): Transition | undefined =>
+  transitions(timeline, alarm).find((t) => t.at > page.at && t.from === 'ALARM' && t.contributor === undefined);
+
 const failedTicks = (timeline: Timeline): string[] =>
   timeline.ticks.filter((tick) => tick.error !== undefined).map((tick) => `${clock(tick.at).slice(0, 5)} ${(tick.error as Error).name}`);
 
@@ -463,7 +467,7 @@ describe("a fleet pages for each pool's failure, naming the pool, and never for 
     expect(pagesBut(timeline, 'JobFailed')).toEqual([]);
   });
 
-  it('a listed pool deleted at 01:00 pages PoolRunsFailed once, which returns to OK and stays quiet while the pool is checked hourly', async () => {
+  it('a listed pool deleted at 01:00 pages PoolRunsFailed once, which leaves ALARM and stays quiet while the pool is listed every schedule', async () => {
     const pools = fleetOf(3, 'Listed');
     const deleted = pools[1];
     const fleet = stage(pools, fast);
@@ -476,16 +480,43 @@ describe("a fleet pages for each pool's failure, naming the pool, and never for 
     });
 
     const [page, ...again] = pages(timeline, 'PoolRunsFailed');
-    expect(page).toHappenBetween('01:00', '01:12');
+    // Its fifth failed run in a row, or later, once CloudWatch sees the pool's new series (10 minutes on, here): the
+    // count only grows while the pool keeps failing, so a late series still pages.
+    expect(page).toHappenBetween('01:04', '01:12');
     expect(page.contributors).toEqual([deleted]);
     expect(page.actions).toEqual([fleet.failTopic]);
     expect(again.map(readable)).toEqual([]);
-    const ok = transitions(timeline, 'PoolRunsFailed', 'OK').find((t) => t.at > page.at);
-    expect(ok).toHappenBetween('01:15', '01:40');
-    // Checked once an hour from then on: gone, not failed, and no PoolRunsFailed.
-    const after = timeline.ticks.filter((tick) => tick.at >= at('01:30') && !tick.deploy).map((tick) => tick.result as { gone: number; failed: unknown[] });
-    expect(after.filter((summary) => summary.gone === 1).length).toBeGreaterThanOrEqual(2);
-    expect(after.flatMap((summary) => summary.failed)).toEqual([]);
+    // Its series then ends: out of ALARM (to OK, or INSUFFICIENT_DATA with no series left; docs/alarm-evaluation.md).
+    expect(leavesAlarm(timeline, 'PoolRunsFailed', page)).toHappenBetween('01:15', '01:45');
+    // From its eleventh failed run on: gone, not failed, listed every 5 minutes (the schedule), never failed again.
+    const later = timeline.ticks.filter((tick) => tick.at >= at('01:15') && !tick.deploy).map((tick) => tick.result as { gone: number; failed: unknown[] });
+    expect(later.flatMap((summary) => summary.failed)).toEqual([]);
+    // 01:15 to 03:30 holds 28 five-minute marks at most.
+    expect(later.filter((summary) => summary.gone === 1).length).toBeGreaterThanOrEqual(25);
+    expect(later.filter((summary) => summary.gone === 1).length).toBeLessThanOrEqual(28);
+    expect(pagesBut(timeline, 'PoolRunsFailed')).toEqual([]);
+  });
+
+  it('a pool failing 4 runs in a row, then working, pages nobody; failing on, it pages PoolRunsFailed once', async () => {
+    const pools = fleetOf(2, 'Flaky');
+    const fleet = stage(pools, fast);
+    for (const pool of pools) world.cognito.pools.set(pool, []);
+    const failing = (from: string, until?: string) => cognitoFails(pools[0], NOT_AUTHORIZED, from, until);
+    const burst = failing('01:00', '01:04');
+    const outage = failing('02:00', '02:30');
+    const timeline = await simulate(fleet, {
+      ...DEPLOYED_AT_MIDNIGHT,
+      to: at('03:00'),
+      evaluator: visibility,
+      before: (t) => (t < at('02:00') ? burst(t) : outage(t)),
+    });
+
+    const failedRuns = timeline.ticks.filter((tick) => ((tick.result as { failed?: unknown[] })?.failed ?? []).length > 0).map((tick) => clock(tick.at).slice(0, 5));
+    expect(failedRuns.filter((time) => time < '02:00')).toEqual(['01:00', '01:01', '01:02', '01:03']);
+    const [page, ...again] = pages(timeline, 'PoolRunsFailed');
+    expect(page).toHappenBetween('02:04', '02:12');
+    expect(again.map(readable)).toEqual([]);
+    expect(leavesAlarm(timeline, 'PoolRunsFailed', page)).toHappenBetween('02:30', '02:50');
     expect(pagesBut(timeline, 'PoolRunsFailed')).toEqual([]);
   });
 

@@ -63,14 +63,18 @@ export interface AlarmSpec {
 const JOB_ALARM_DEFAULTS = { period: Duration.minutes(1), evaluationPeriods: 5, datapointsToAlarm: 1, threshold: 1 };
 // The warning gauges are published every minute while a job waits: one five-minute period holds several.
 const WARNING_ALARM_DEFAULTS = { period: Duration.minutes(5), evaluationPeriods: 1, datapointsToAlarm: 1, threshold: 1 };
-// PoolRunsFailed: 3 periods, 2 of which must hold a failure.
-const POOL_RUN_PERIODS = 3;
+// PoolRunsFailed: a pool's failed runs in a row (published with each failed run) reach 5 minutes' worth, 3 runs at
+// least. One period of two ticks (5 minutes to an hour) holds the latest: the count only grows while the pool fails,
+// so the alarm cannot flap, and a few failed runs that end in one that works never page.
+const POOL_RUN_FAILURES = Duration.minutes(5);
+const MIN_POOL_RUN_FAILURES = 3;
+const MIN_POOL_RUN_PERIOD = Duration.minutes(5);
+const MAX_POOL_RUN_PERIOD = Duration.hours(1);
 // Every tick sends a heartbeat: the health alarm's periods are the ticks' (a minute by default), and it pages when
 // no tick worked for this long, or 3 periods if longer: soon, whatever the schedule, and still longer than one failed
 // tick and a heartbeat a few minutes late in the logs pipeline.
 const SILENCE = Duration.minutes(5);
 const MIN_SILENT_PERIODS = 3;
-const MIN_POOL_RUN_PERIOD = Duration.minutes(5);
 
 /** The alarms, in the order they are made (and listed in `alarms` and the dashboard's alarm status). */
 export const ALARM_SPECS: readonly AlarmSpec[] = [
@@ -129,14 +133,13 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     id: 'PoolRunsFailedAlarm',
     suffix: 'PoolRunsFailed',
     optionsProp: 'poolRunsFailedAlarmOptions',
-    // A failed pool stays due, so it fails once a tick: a period of two ticks holds one failure at least, whatever the
-    // ticks' drift; 2 of 3 such periods page, and the 3 periods stay within the 3 hours a Metrics Insights alarm reads.
-    defaults: ({ activeSchedule }) => ({
-      period: Duration.minutes(Math.min(60, Math.max(2 * activeSchedule.toMinutes(), MIN_POOL_RUN_PERIOD.toMinutes()))),
-      evaluationPeriods: POOL_RUN_PERIODS,
-      datapointsToAlarm: 2,
-      threshold: 1,
-    }),
+    // A failed pool stays due, so it fails once a tick.
+    defaults: ({ activeSchedule }) => {
+      const tick = activeSchedule.toMinutes();
+      const period = Math.min(MAX_POOL_RUN_PERIOD.toMinutes(), Math.max(2 * tick, MIN_POOL_RUN_PERIOD.toMinutes()));
+      const threshold = Math.max(MIN_POOL_RUN_FAILURES, Math.ceil(POOL_RUN_FAILURES.toMinutes() / tick));
+      return { period: Duration.minutes(period), evaluationPeriods: 1, threshold };
+    },
     watches: { metric: 'PoolRunsFailed' },
     fleetOnly: true,
     severity: 'failure',

@@ -5,14 +5,18 @@
  * out, never cut, when the longest names the props allow would make it longer (`fitDescription`).
  */
 import { CfnResource, Duration, Stack, Token, aws_logs as logs } from 'aws-cdk-lib';
+import { GONE_POOL_REPORTED_RUNS } from '../contract';
 import { AlarmKey } from './alarm-specs';
 import { ResolvedAlarmOptions } from './validate';
 
 /** What the descriptions name besides the alarm's own options. */
 export interface DescriptionContext {
   readonly logGroupName: string;
-  /** The longest the log group's name can be once deployed (its name may be a token at synth). */
-  readonly logGroupNameLength: number;
+  /**
+   * The longest a name the descriptions hold can be once deployed, by its text at synth, where that is a token: the
+   * log group's name, a pool's ID (`longestNames`).
+   */
+  readonly longest: ReadonlyMap<string, number>;
   readonly awaitingStart: Duration;
   readonly stuck: Duration;
 }
@@ -35,8 +39,8 @@ export const MAX_DESCRIPTION_LENGTH = 1024;
  * always kept do not fit.
  */
 export function fitDescription(alarm: string, sentences: Sentence[], context: DescriptionContext): string {
-  const extra = Math.max(0, context.logGroupNameLength - context.logGroupName.length);
-  const lengthOf = (text: string) => text.length + extra * text.split(context.logGroupName).length - extra;
+  const lengthOf = (text: string) =>
+    [...context.longest].reduce((length, [name, longest]) => length + (text.split(name).length - 1) * Math.max(0, longest - name.length), text.length);
   const drops = [...new Set(sentences.flatMap((s) => (typeof s === 'string' ? [] : [s.drop])))].sort((a, b) => a - b);
   for (let keep = drops.length; keep >= 0; keep--) {
     const kept = new Set(drops.slice(0, keep));
@@ -50,10 +54,22 @@ export function fitDescription(alarm: string, sentences: Sentence[], context: De
 }
 
 /**
+ * The longest the names that are tokens at synth can be once deployed: the log group's, and the pool's ID when the pool
+ * is made in the same app (55 characters at most).
+ */
+export function longestNames(logGroup: logs.ILogGroup, userPoolId: string | undefined): ReadonlyMap<string, number> {
+  const longest = new Map([[logGroup.logGroupName, longestLogGroupName(logGroup)]]);
+  if (userPoolId !== undefined && Token.isUnresolved(userPoolId)) longest.set(userPoolId, MAX_USER_POOL_ID_LENGTH);
+  return longest;
+}
+
+const MAX_USER_POOL_ID_LENGTH = 55;
+
+/**
  * The longest a log group's name can be once deployed: its own, or, when CloudFormation names it,
  * `<stack name>-<logical ID>-<random suffix of 12 or 13>`, with the stack's name at its longest (128) when it is a token.
  */
-export function longestLogGroupName(logGroup: logs.ILogGroup): number {
+function longestLogGroupName(logGroup: logs.ILogGroup): number {
   if (!Token.isUnresolved(logGroup.logGroupName)) return logGroup.logGroupName.length;
   const stack = Stack.of(logGroup);
   const named = (logGroup.node.defaultChild as logs.CfnLogGroup).logGroupName;
@@ -164,12 +180,12 @@ export function fleetDescriptions(name: string, source: string, { logGroupName, 
         'Failed is the JobFailed alarm\'s, not this one\'s.',
     ],
     poolRunsFailedAlarm: (o) => [
-      `The import job monitor of fleet ${name} failed to run a user pool in ${periods(o)}: that pool's imports go ` +
+      `The import job monitor of fleet ${name} failed to run a user pool ${o.threshold} times in a row: that pool's imports go ` +
         'unwatched; the other pools are still run.',
       which,
       `Look in log group ${logGroupName} for "Pool run failed" with that userPoolId: its error names the call and the cause.`,
       { text: `${causes} TooManyRequestsException: Cognito throttles).`, drop: 1 },
-      { text: 'A pool that no longer exists is reported for 15 minutes, then checked hourly without paging.', drop: 2 },
+      { text: `A pool that no longer exists is reported for ${GONE_POOL_REPORTED_RUNS} runs, then listed every schedule without paging.`, drop: 2 },
       'To do: fix the cause, or leave the pool out of the fleet.',
     ],
     monitorHealthAlarm: (o) => [

@@ -33,7 +33,7 @@ export const METRICS = {
   FailedUsersOfEndedJobs: { metricName: METRIC_FAILED_USERS_OF_ENDED_JOBS, fn: 'SUM' },
   JobsAwaitingStart: { metricName: METRIC_JOBS_AWAITING_START, fn: 'MAX' },
   JobsStuck: { metricName: METRIC_JOBS_STUCK, fn: 'MAX' },
-  PoolRunsFailed: { metricName: METRIC_POOL_RUNS_FAILED, fn: 'SUM' },
+  PoolRunsFailed: { metricName: METRIC_POOL_RUNS_FAILED, fn: 'MAX' },
   Heartbeat: { metricName: METRIC_HEARTBEAT, fn: 'SUM' },
   PoolsMonitored: { metricName: METRIC_POOLS_MONITORED, fn: 'MAX' },
 } satisfies Record<string, MetricSpec>;
