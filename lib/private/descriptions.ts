@@ -189,11 +189,11 @@ export function fleetDescriptions(name: string, source: string, { logGroupName, 
       'To do: fix the cause, or leave the pool out of the fleet.',
     ],
     monitorHealthAlarm: (o) => [
-      `The import job monitor of fleet ${name} (${source}) had ${ticks(o)} in ${periods(o)}: it did not run, could not ` +
-        'list its pools, or ran none of its due pools to the end, so failed or expired imports may go unnoticed.',
-      { text: "A pool that keeps failing while others run is the PoolRunsFailed alarm's.", drop: 2 },
-      `Look in log group ${logGroupName} for "Run failed" and "Pool run failed": the error names the call, pool and cause.`,
-      { text: `${causes} TimeoutError or a deadline: Cognito or DynamoDB did not answer; "could not store": the table refuses writes).`, drop: 1 },
+      `The import job monitor of fleet ${name} (${source}) had ${ticks(o)} in ${periods(o)}: it did not run, or its ticks ` +
+        'failed before running its pools (listing them, or reading the state table), so failed or expired imports may go unnoticed.',
+      { text: "Pools whose runs fail, even every pool, are the PoolRunsFailed alarm's.", drop: 2 },
+      `Look in log group ${logGroupName} for "Run failed": the error names the call and the cause.`,
+      { text: '(NotAuthorizedException or AccessDenied: permissions; TimeoutError or a deadline: Cognito or DynamoDB did not answer; ResourceNotFoundException: the state table is gone).', drop: 1 },
       'No such line: check the schedule rule and the function.',
     ],
   };
