@@ -3,16 +3,16 @@
  * as a single pool is, most overdue first, a few at a time; one pool's failure is reported and stops no other.
  */
 import { CognitoIdentityProviderClient, paginateListUserPools } from '@aws-sdk/client-cognito-identity-provider';
-import { GONE_POOL_REPORTED_RUNS } from '../lib/contract';
+import { DIMENSION_MONITOR, GONE_POOL_REPORTED_RUNS } from '../lib/contract';
 import { isDue } from './cadence';
 import { Calls, Deadline, Log, MonitorSubject } from './calls';
 import { Clients } from './clients';
 import { mapWithConcurrency } from './concurrency';
 import { FleetConfig, poolConfig } from './config';
-import { FailedPool, sendPoolRunFailures } from './events';
-import { publishFleetMetrics } from './metrics';
+import { sendPoolRunFailures } from './events';
+import { publishHeartbeat, publishPoolRunsFailed } from './metrics';
 import { RunDependencies, runPool, stateStore } from './run';
-import { MonitorStateStore } from './state-store';
+import { MonitorStateStore, PoolCadence } from './state-store';
 
 // Pools run at once. Cognito's request quotas are per account and region and shared with every other caller: the
 // pools of a region share one client, which spaces its calls out (COGNITO_REQUESTS_PER_SECOND, 10 by default) and
@@ -39,14 +39,13 @@ export type FleetSummary = {
   readonly gone: number;
 };
 
-
 /**
- * How one due pool's run went: left for the next tick, run, failed (the how-manieth failed run in a row), or gone
- * (missing for longer than the failure was reported).
+ * How one due pool's run went: left for the next tick, run, failed (its how-manieth failed run in a row, and whether
+ * that could be stored), or gone (missing for longer than the failure was reported).
  */
 type PoolOutcome =
   | { readonly kind: 'deferred' | 'ran' | 'gone' }
-  | { readonly kind: 'failed'; readonly error: Error; readonly failedRuns: number };
+  | { readonly kind: 'failed'; readonly error: Error; readonly failedRuns: number; readonly stored: boolean };
 
 export interface FleetDependencies {
   readonly clients: Omit<Clients, 'cognito'>;
@@ -68,10 +67,11 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
   // Discovery learns each pool's name too, which a run's events would otherwise ask DescribeUserPool for.
   const names = new Map<string, string>();
   const pools = fleet.source.kind === 'list' ? fleet.source.userPoolIds : await discoverPools(deps.cognitoFor(undefined), calls, fleet.source, names);
-  const dueAt = await new MonitorStateStore({ client: deps.clients.dynamodb, tableName: settings.tableName }, calls).readAllNextRunAt();
+  const cadences = await new MonitorStateStore({ client: deps.clients.dynamodb, tableName: settings.tableName }, calls).readAllCadences();
+  const dueAt = (id: string) => cadences.get(id)?.nextRunAt;
   const due = pools
-    .filter((id) => !deps.scheduled || isDue(now, dueAt.get(id), settings))
-    .sort((a, b) => (dueAt.get(a)?.getTime() ?? 0) - (dueAt.get(b)?.getTime() ?? 0));
+    .filter((id) => !deps.scheduled || isDue(now, dueAt(id), settings))
+    .sort((a, b) => (dueAt(a)?.getTime() ?? 0) - (dueAt(b)?.getTime() ?? 0));
 
   // Pools are started until the run's deadline or the next tick is near, whichever comes first.
   const stopAt = Math.min(deps.deadline?.at.getTime() ?? Infinity, now.getTime() + settings.activeScheduleMs) - POOL_BUDGET_MS;
@@ -91,18 +91,26 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
       await runPool(pool);
       return { kind: 'ran' };
     } catch (error) {
-      return afterFailedRun(pool, error as Error);
+      return afterFailedRun(pool, error as Error, cadences.get(userPoolId));
     }
   });
-  const settled = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : { kind: 'failed' as const, error: o.reason as Error, failedRuns: 1 }));
-  const failed: (FailedPool & { failedRuns: number })[] = settled.flatMap((o, i) => (o.kind === 'failed' ? [{ userPoolId: due[i], error: o.error, failedRuns: o.failedRuns }] : []));
+  // afterFailedRun does not throw: a rejection would be a bug, reported as that pool's failure.
+  const settled = outcomes.map((o): PoolOutcome => (o.status === 'fulfilled' ? o.value : { kind: 'failed', error: o.reason, failedRuns: 1, stored: false }));
+  const failed = settled.flatMap((o, i) => (o.kind === 'failed' ? [{ ...o, userPoolId: due[i] }] : []));
   const count = (kind: PoolOutcome['kind']) => settled.filter((o) => o.kind === kind).length;
   const [deferred, gone] = [count('deferred'), count('gone')];
   const ran = due.length - deferred;
 
-  // The tick got this far: it listed its pools and read when each is due. That is what the fleet's heartbeat says;
-  // a pool whose runs fail, even every pool, is the PoolRunsFailed alarm's to report, with each pool by name.
-  publishFleetMetrics(settings.namespace, fleet.monitorName, now, pools.length, failed);
+  // The fleet works when the tick got this far (it listed its pools and read when each is due), could store how its
+  // failed pools went (else their PoolRunsFailed cannot grow: a table that refuses writes is the fleet's to report),
+  // and keeps up: no pool it left for later is overdue by more than the schedule and a tick. A pool whose runs fail,
+  // even every pool, is the PoolRunsFailed alarm's, by name. The deployment's run, which runs every pool, may fall
+  // behind: the next ticks catch up, most overdue first.
+  const behindSince = now.getTime() - settings.scheduleMs - settings.activeScheduleMs;
+  const behind = deps.scheduled && settled.some((o, i) => o.kind === 'deferred' && (dueAt(due[i])?.getTime() ?? Infinity) < behindSince);
+  const working = failed.every((f) => f.stored) && !behind;
+  publishPoolRunsFailed(settings.namespace, now, failed);
+  publishHeartbeat(settings.namespace, { [DIMENSION_MONITOR]: fleet.monitorName }, now, working, pools.length);
   // An event for each failed pool, to the job events' bus.
   if (deps.clients.events && failed.length > 0) {
     await sendPoolRunFailures({ client: deps.clients.events, name: settings.eventBusName! }, calls, log, failed);
@@ -122,20 +130,22 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
 
 /**
  * A fleet's failed run of a pool, followed up: logged as one pool's of many, counted (its how-manieth failure in a row,
- * which PoolRunsFailed publishes), and the pool due again at the next tick, but behind the pools that waited longer,
- * so that a pool that fails slowly, tick after tick, does not take every tick's time from the others. A pool that no
- * longer exists, once reported, is listed every `schedule` instead, quietly. Best effort: if its writes fail too, the
- * pool is simply due at once.
+ * from the count the tick read, which PoolRunsFailed publishes), and the pool due again at the next tick, but behind
+ * the pools that waited longer, so that a pool that fails slowly, tick after tick, does not take every tick's time from
+ * the others. A pool that no longer exists, once reported, is listed every `schedule` instead, quietly. If that write
+ * fails too, the pool is simply due at once, and the fleet's heartbeat says so.
  */
-async function afterFailedRun(pool: RunDependencies, error: Error): Promise<PoolOutcome> {
-  const store = stateStore(pool);
-  const failedRuns = (await store.readFailedRuns().catch(() => 0)) + 1;
+async function afterFailedRun(pool: RunDependencies, error: Error, cadence: PoolCadence | undefined): Promise<PoolOutcome> {
+  const failedRuns = (cadence?.failedRuns ?? 0) + 1;
   const gone = error.name === 'ResourceNotFoundException' && failedRuns > GONE_POOL_REPORTED_RUNS;
   if (gone) pool.log.warn('User pool not found, run after run; listed again after the schedule: leave it out of the fleet', { failedRuns, error });
   else pool.log.error('Pool run failed; the other pools go on', { failedRuns, error });
   const wait = gone ? pool.config.scheduleMs : pool.config.activeScheduleMs;
-  await store.writeNextRunAt(new Date(pool.now.getTime() + wait), pool.now, failedRuns).catch(() => undefined);
-  return gone ? { kind: 'gone' } : { kind: 'failed', error, failedRuns };
+  const stored = await stateStore(pool).writeNextRunAt(new Date(pool.now.getTime() + wait), pool.now, failedRuns).then(() => true, (writeError) => {
+    pool.log.error('Could not store the failed run; the pool is due at once', { error: writeError });
+    return false;
+  });
+  return gone ? { kind: 'gone' } : { kind: 'failed', error, failedRuns, stored };
 }
 
 function withPool(log: Log, userPoolId: string): Log {

@@ -4,12 +4,13 @@
  * runs each of its due pools the same way (fleet.ts).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DIMENSION_MONITOR, DIMENSION_USER_POOL_ID } from '../lib/contract';
 import { isDue } from './cadence';
 import { Deadline, TIMEOUT_MARGIN_MS } from './calls';
 import { Clients, cognitoClient, createClients, storeClients } from './clients';
 import { Config, FleetConfig, isFleet, readConfig, readFleetConfig } from './config';
-import { publishFleetHeartbeat, publishHeartbeat } from './metrics';
 import { FleetSummary, runFleet } from './fleet';
+import { publishHeartbeat } from './metrics';
 import { RunSummary, runPool, stateStore } from './run';
 
 export { Config, FleetConfig, readConfig, readFleetConfig } from './config';
@@ -36,6 +37,7 @@ export async function handler(event: unknown, context?: Context): Promise<RunSum
 
 async function poolHandler(event: unknown, context?: Context): Promise<RunSummary | SkippedRun> {
   let config: Config | undefined;
+  let worked = false;
   try {
     config = readConfig(process.env);
     logger.appendKeys({ userPoolId: config.userPoolId });
@@ -44,20 +46,19 @@ async function poolHandler(event: unknown, context?: Context): Promise<RunSummar
     // Only the schedule's ticks wait their turn: the deployment's run, or one started by hand, lists at once.
     if (isScheduledEvent(event)) {
       const next = await stateStore(deps).readNextRunAt();
-      if (!isDue(deps.now, next, config)) {
-        // A pool not due was listed in time by a run that worked: the monitor works.
-        publishHeartbeat(config, deps.now, true);
-        return { skipped: true, nextRunAt: next!.toISOString() };
-      }
+      // A pool not due was listed in time by a run that worked: the monitor works.
+      worked = !isDue(deps.now, next, config);
+      if (worked) return { skipped: true, nextRunAt: next!.toISOString() };
       await jitter(config.activeScheduleMs);
     }
     const summary = await runPool({ ...deps, now: new Date() });
-    publishHeartbeat(config, new Date(), summary.complete);
+    worked = summary.complete;
     return summary;
   } catch (error) {
     logger.error('Run failed', { error });
-    if (config) publishHeartbeat(config, new Date(), false);
     throw error;
+  } finally {
+    if (config) publishHeartbeat(config.namespace, { [DIMENSION_USER_POOL_ID]: config.userPoolId }, new Date(), worked);
   }
 }
 
@@ -88,7 +89,8 @@ async function fleetHandler(event: unknown, context?: Context): Promise<FleetSum
     });
   } catch (error) {
     logger.error('Run failed', { error });
-    if (fleet) publishFleetHeartbeat(fleet.settings.namespace, fleet.monitorName, new Date());
+    // A tick that failed before it could run its pools (runFleet sends the heartbeat of one that ran them).
+    if (fleet) publishHeartbeat(fleet.settings.namespace, { [DIMENSION_MONITOR]: fleet.monitorName }, new Date(), false);
     throw error;
   }
 }

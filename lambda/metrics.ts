@@ -1,7 +1,6 @@
 /** Every metric the handler publishes, a pool's and a fleet's, as CloudWatch embedded metric format. */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
-  DIMENSION_MONITOR,
   DIMENSION_STATUS,
   DIMENSION_USER_POOL_ID,
   JOB_STATUSES,
@@ -69,45 +68,26 @@ function publish(metrics: Metrics, now: Date, dimensions: Record<string, string>
 }
 
 /**
- * The tick's heartbeat: 1 when it worked (the pool's run listed, stored and published everything, or the pool was
- * not due), 0 when it failed. Every tick sends one, so that a monitor that stops ticking, or fails every tick, is
- * seen within minutes whatever the schedule; and a monitor never run sends none, so a new alarm starts quiet.
+ * The tick's heartbeat: 1 when it worked, 0 when it failed. A single pool's (dimension `UserPoolId`) worked when its
+ * run listed, stored and published everything, or the pool was not due; a fleet's (dimension `Monitor`, `pools`
+ * given as `PoolsMonitored`) when it listed its pools, ran them, kept up and could store how they went (runFleet).
+ * Every tick sends one, so that a monitor that stops ticking, or fails every tick, is seen within minutes whatever
+ * the schedule; and a monitor never run sends none, so a new alarm starts quiet.
  */
-export function publishHeartbeat(config: Pick<Config, 'namespace' | 'userPoolId'>, now: Date, worked: boolean): void {
-  const metrics = new Metrics({ namespace: config.namespace });
+export function publishHeartbeat(namespace: string, dimensions: Record<string, string>, now: Date, worked: boolean, pools?: number): void {
+  const metrics = new Metrics({ namespace });
   metrics.clearDefaultDimensions();
   metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, worked ? 1 : 0);
-  publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId });
+  if (pools !== undefined) metrics.addMetric(METRIC_POOLS_MONITORED, MetricUnit.Count, pools);
+  publish(metrics, now, dimensions);
 }
 
-/**
- * A fleet's own metrics: `PoolRunsFailed` for each pool whose run failed (how many of its runs in a row have failed:
- * 1, 2, 3...), and, with the monitor's name as
- * dimension, the pools known and the tick's heartbeat: 1, the tick listed its pools and read when each is due (a tick
- * that fails before that sends 0: publishFleetHeartbeat).
- */
-export function publishFleetMetrics(
-  namespace: string,
-  monitor: string,
-  now: Date,
-  pools: number,
-  failed: readonly { readonly userPoolId: string; readonly failedRuns: number }[],
-): void {
+/** A fleet's `PoolRunsFailed` for each pool whose run failed: how many of its runs in a row have failed (1, 2, 3...). */
+export function publishPoolRunsFailed(namespace: string, now: Date, failed: readonly { readonly userPoolId: string; readonly failedRuns: number }[]): void {
   const metrics = new Metrics({ namespace });
   metrics.clearDefaultDimensions();
   for (const { userPoolId, failedRuns } of failed) {
     metrics.addMetric(METRIC_POOL_RUNS_FAILED, MetricUnit.Count, failedRuns);
     publish(metrics, now, { [DIMENSION_USER_POOL_ID]: userPoolId });
   }
-  metrics.addMetric(METRIC_POOLS_MONITORED, MetricUnit.Count, pools);
-  metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, 1);
-  publish(metrics, now, { [DIMENSION_MONITOR]: monitor });
-}
-
-/** The heartbeat of a fleet's tick that failed before it could run its pools (its discovery, say): 0. */
-export function publishFleetHeartbeat(namespace: string, monitor: string, now: Date): void {
-  const metrics = new Metrics({ namespace });
-  metrics.clearDefaultDimensions();
-  metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, 0);
-  publish(metrics, now, { [DIMENSION_MONITOR]: monitor });
 }

@@ -185,12 +185,6 @@ export class PoolStateStore {
     return typeof item?.NextRunAt === 'string' ? new Date(item.NextRunAt) : undefined;
   }
 
-  /** How many of a fleet's runs of the pool have failed in a row, as the last one wrote it: 0 after one that worked. */
-  public async readFailedRuns(): Promise<number> {
-    const item = await this.readCadence();
-    return typeof item?.FailedRuns === 'number' ? item.FailedRuns : 0;
-  }
-
   private async readCadence(): Promise<Record<string, unknown> | undefined> {
     const { Item } = await this.calls.send('GetItem next run', (options) =>
       this.table.client.send(new GetCommand({ TableName: this.table.tableName, Key: this.cadenceKey(), ConsistentRead: true }), options),
@@ -309,6 +303,12 @@ export class PoolStateStore {
   }
 }
 
+/** When a fleet's pool is next due, and how many of its runs in a row have failed (0 after one that worked). */
+export interface PoolCadence {
+  readonly nextRunAt?: Date;
+  readonly failedRuns: number;
+}
+
 /** The monitor's items: when each of its pools is next due. */
 export class MonitorStateStore {
   constructor(
@@ -316,15 +316,18 @@ export class MonitorStateStore {
     private readonly calls: Calls,
   ) {}
 
-  /** When each pool is next due, by pool ID: every item of the cadence partition, in one query (paged). */
-  public async readAllNextRunAt(): Promise<Map<string, Date>> {
-    const due = new Map<string, Date>();
+  /** Each pool's cadence, by pool ID: every item of the cadence partition, in one query (paged). */
+  public async readAllCadences(): Promise<Map<string, PoolCadence>> {
+    const cadences = new Map<string, PoolCadence>();
     for await (const page of queryPartition(this.table, this.calls, 'Query next runs', { ':cadence': CADENCE_PARTITION })) {
       for (const item of page) {
-        if (typeof item.NextRunAt === 'string') due.set(item[TABLE_SORT_KEY], new Date(item.NextRunAt));
+        cadences.set(item[TABLE_SORT_KEY], {
+          nextRunAt: typeof item.NextRunAt === 'string' ? new Date(item.NextRunAt) : undefined,
+          failedRuns: typeof item.FailedRuns === 'number' ? item.FailedRuns : 0,
+        });
       }
     }
-    return due;
+    return cadences;
   }
 }
 

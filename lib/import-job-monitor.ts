@@ -26,7 +26,7 @@ import {
   ImportJobStatus,
 } from './contract';
 import { FleetMetricOptions } from './fleet-options';
-import { createAlarms, planAlarms } from './private/alarm-factory';
+import { createAlarms, planAlarms, warnWhenNobodyIsPaged } from './private/alarm-factory';
 import { longestNames } from './private/descriptions';
 import { FleetPools } from './private/fleet-pools';
 import { MetricFactory } from './private/metric-factory';
@@ -115,7 +115,7 @@ export class ImportJobMonitor extends Construct {
     const stuck = props.stuckWarning ?? Duration.hours(12);
     validateWarning('awaitingStartWarning', awaitingStart, Duration.hours(23));
     validateWarning('stuckWarning', stuck, Duration.days(7));
-    const plannedAlarms = planAlarms(props, this.pools, { schedule: this.schedule, activeSchedule: this.activeSchedule });
+    const plannedAlarms = planAlarms(props, this.pools, { schedule: this.schedule, activeSchedule: this.activeSchedule, fleet: this.pools.fleet });
     validateEventBus(props);
     if (props.jobEvents ?? true) {
       this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
@@ -198,13 +198,7 @@ export class ImportJobMonitor extends Construct {
     this.monitorHealthAlarm = alarms.get('monitorHealthAlarm');
     // The health alarm is created after the deployment's first run, which publishes the first heartbeat.
     if (this.deployRun) this.monitorHealthAlarm?.node.addDependency(this.deployRun);
-    if (this.alarms.length > 0 && !props.alarmActions?.length && !props.warningActions?.length && !props.alarmAction) {
-      Annotations.of(this).addWarningV2(
-        'import-job-monitor:noAlarmActions',
-        `The ${this.alarms.length} alarms of this monitor page nobody: give alarmActions (and warningActions for the ` +
-          'warnings), e.g. an SNS topic\'s SnsAction; if you add actions to monitor.alarms yourself, acknowledge this warning.',
-      );
-    }
+    warnWhenNobodyIsPaged(this, alarms, props);
 
     if (props.createDashboard) {
       this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { widgets: this.widgets().map((w) => [w]) });
@@ -300,6 +294,15 @@ export class ImportJobMonitor extends Construct {
    */
   public metricFailedUsers(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metrics.poolMetric('FailedUsers', props);
+  }
+
+  /**
+   * Users that failed to import in jobs that ended `Succeeded` or `Stopped`, counted once at each such job's end: what
+   * `failedUsersAlarm` watches. A single pool's metric: for a fleet, use `metricFleetFailedUsersOfEndedJobs`.
+   * @default sum over the schedule period
+   */
+  public metricFailedUsersOfEndedJobs(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.poolMetric('FailedUsersOfEndedJobs', props);
   }
 
   /**
@@ -409,6 +412,15 @@ export class ImportJobMonitor extends Construct {
    */
   public metricFleetFailedUsers(options?: FleetMetricOptions): cloudwatch.MathExpression {
     return this.metrics.fleetMetric('FailedUsers', options);
+  }
+
+  /**
+   * Users that failed to import in jobs that ended `Succeeded` or `Stopped`, per pool (or over the fleet without
+   * `byPool`): a Metrics Insights query on `FailedUsersOfEndedJobs`, what `failedUsersAlarm` watches.
+   * @default sum, per pool, over the schedule period
+   */
+  public metricFleetFailedUsersOfEndedJobs(options?: FleetMetricOptions): cloudwatch.MathExpression {
+    return this.metrics.fleetMetric('FailedUsersOfEndedJobs', options);
   }
 
   /**

@@ -114,7 +114,8 @@ export interface ImportJobMonitorProps {
 
   /**
    * The alarm on jobs that ended `Failed`: sum of `JobsCompleted{Status=Failed}` at or above `threshold` in
-   * `datapointsToAlarm` of `evaluationPeriods` periods.
+   * `datapointsToAlarm` of `evaluationPeriods` periods. A fleet's evaluates 15 periods by default, not 5: CloudWatch
+   * may take minutes to see a pool's new series.
    * @default - on; one-minute periods, 1 of 5, threshold 1
    */
   readonly failedJobsAlarmOptions?: ImportJobAlarmOptions;
@@ -129,7 +130,7 @@ export interface ImportJobMonitorProps {
    * The alarm on the monitor itself: fewer than `threshold` ticks that worked (heartbeats) in each of
    * `datapointsToAlarm` of `evaluationPeriods` periods. Every tick sends a heartbeat, so it does not wait for
    * `schedule`.
-   * @default - on; periods of the active schedule (as many as span 5 minutes, 3 at least), 5 of 5, threshold 1
+   * @default - on; periods of the active schedule (as many as span 5 minutes, 3 at least, all of them breaching), 5 of 5, threshold 1
    */
   readonly monitorHealthAlarmOptions?: ImportJobAlarmOptions;
 
@@ -173,7 +174,8 @@ export interface ImportJobMonitorProps {
   /**
    * The warning on users that failed to import in jobs that ended `Succeeded` or `Stopped`:
    * `FailedUsersOfEndedJobs` Sum at or above `threshold`, published once at each such job's end (never while it
-   * runs, never for a job that ended `Failed`, which the failed jobs alarm reports).
+   * runs, never for a job that ended `Failed`, which the failed jobs alarm reports). A fleet's evaluates 15 periods
+   * by default, as the failed jobs alarm does.
    * @default - on; one-minute periods, 1 of 5, threshold 1
    */
   readonly failedUsersAlarmOptions?: ImportJobAlarmOptions;

@@ -42,10 +42,15 @@ function statementsOf(template: Template): any[] {
 const actionsOf = (statement: any): string[] => [statement.Action].flat();
 
 /** Each alarm's description, a token in it (a log group's generated name, under 200 characters) as 200 characters. */
+/**
+ * Each alarm's description, the log group's name as long as CloudFormation makes it in the tests' stack "Test":
+ * `Test-<logical ID>-<13 characters>` (the longest names of all are their own test's).
+ */
 function alarmDescriptions(template: Template): string[] {
   return Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => {
     const d = a.Properties.AlarmDescription;
-    return typeof d === 'string' ? d : d['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : 'x'.repeat(200))).join('');
+    const resolved = (part: any) => (typeof part === 'string' ? part : `Test-${part.Ref}-${'x'.repeat(13)}`);
+    return typeof d === 'string' ? d : d['Fn::Join'][1].map(resolved).join('');
   });
 }
 
@@ -157,7 +162,7 @@ describe('ImportJobMonitor', () => {
     });
   });
 
-  it('pages when no tick worked for five one-minute periods whatever the schedule, filling the missing heartbeats with zeros', () => {
+  it('pages when no tick worked in five one-minute periods whatever the schedule, filling the missing heartbeats with zeros', () => {
     const { template, monitor } = synth({ schedule: Duration.minutes(30) });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'ImportJobs-eu-west-1_AbC123-MonitorSilent',
@@ -175,6 +180,7 @@ describe('ImportJobMonitor', () => {
       ],
       ComparisonOperator: 'LessThanThreshold',
       Threshold: 1,
+      // All of them: FILL makes zeros of the periods before a new monitor's first heartbeat too.
       EvaluationPeriods: 5,
       DatapointsToAlarm: 5,
       // A monitor that never ran has no heartbeat: the new alarm waits for one rather than paging at creation.
@@ -203,6 +209,7 @@ describe('ImportJobMonitor', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ComparisonOperator: 'LessThanThreshold',
       EvaluationPeriods: periods,
+      DatapointsToAlarm: periods,
       Metrics: Match.arrayWith([Match.objectLike({ MetricStat: Match.objectLike({ Period: period }) })]),
     });
   });
@@ -358,19 +365,21 @@ describe('ImportJobMonitor', () => {
     ]);
   });
 
-  it('warns at synth when no alarm of the monitor pages anyone, and not when one does', () => {
+  it('warns at synth when no failure alarm of the monitor pages anyone, and not when one does', () => {
     const warnings = (props: (stack: Stack) => Partial<ImportJobMonitorProps>) => {
       const stack = new Stack();
       const userPool = cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123');
       new ImportJobMonitor(stack, 'Monitor', { userPool, ...props(stack) });
       return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('page nobody'));
     };
-    const topic = (stack: Stack) => [new actions.SnsAction(new sns.Topic(stack, 'Topic'))];
+    const topic = (stack: Stack, id = 'Topic') => [new actions.SnsAction(new sns.Topic(stack, id))];
     expect(warnings(() => ({}))).toHaveLength(1);
     const allOff = { ...WARNINGS_OFF, failedJobsAlarmOptions: { enabled: false }, expiredJobsAlarmOptions: { enabled: false }, monitorHealthAlarmOptions: { enabled: false } };
     expect(warnings(() => allOff)).toHaveLength(0);
     expect(warnings((stack) => ({ alarmActions: topic(stack) }))).toHaveLength(0);
-    expect(warnings((stack) => ({ warningActions: topic(stack) }))).toHaveLength(0);
+    // Warnings routed, failures to nobody: still a warning.
+    expect(warnings((stack) => ({ warningActions: topic(stack) }))).toHaveLength(1);
+    expect(warnings((stack) => ({ alarmActions: topic(stack), warningActions: topic(stack, 'Tickets') }))).toHaveLength(0);
   });
 
   it('keeps every description within 1,024 characters with the longest names, in whole sentences', () => {
@@ -1035,11 +1044,11 @@ describe('fleets', () => {
   });
 
   it.each([
-    ['FailedJobsAlarm', 'JobFailed', "SELECT SUM(JobsCompleted) FROM SCHEMA(\"Cognito/UserImportJobs\", Status, UserPoolId) WHERE Status = 'Failed' GROUP BY UserPoolId ORDER BY SUM() DESC", 60, 5],
-    ['ExpiredJobsAlarm', 'JobExpired', "SELECT SUM(JobsCompleted) FROM SCHEMA(\"Cognito/UserImportJobs\", Status, UserPoolId) WHERE Status = 'Expired' GROUP BY UserPoolId ORDER BY SUM() DESC", 60, 5],
+    ['FailedJobsAlarm', 'JobFailed', "SELECT SUM(JobsCompleted) FROM SCHEMA(\"Cognito/UserImportJobs\", Status, UserPoolId) WHERE Status = 'Failed' GROUP BY UserPoolId ORDER BY SUM() DESC", 60, 15],
+    ['ExpiredJobsAlarm', 'JobExpired', "SELECT SUM(JobsCompleted) FROM SCHEMA(\"Cognito/UserImportJobs\", Status, UserPoolId) WHERE Status = 'Expired' GROUP BY UserPoolId ORDER BY SUM() DESC", 60, 15],
     ['ExpiringJobsAlarm', 'JobAwaitingStart', 'SELECT MAX(JobsAwaitingStart) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId) GROUP BY UserPoolId ORDER BY MAX() DESC', 300, 1],
     ['StuckJobsAlarm', 'JobStuck', 'SELECT MAX(JobsStuck) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId) GROUP BY UserPoolId ORDER BY MAX() DESC', 300, 1],
-    ['FailedUsersAlarm', 'UsersFailed', 'SELECT SUM(FailedUsersOfEndedJobs) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId) GROUP BY UserPoolId ORDER BY SUM() DESC', 60, 5],
+    ['FailedUsersAlarm', 'UsersFailed', 'SELECT SUM(FailedUsersOfEndedJobs) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId) GROUP BY UserPoolId ORDER BY SUM() DESC', 60, 15],
     ['PoolRunsFailedAlarm', 'PoolRunsFailed', 'SELECT MAX(PoolRunsFailed) FROM SCHEMA("Cognito/UserImportJobs", UserPoolId) GROUP BY UserPoolId ORDER BY MAX() DESC', 300, 1],
   ])('alarms in %s on a Metrics Insights query with a contributor per pool, the same for 3 pools, 1,000 and discovery', (id, suffix, expression, period, evaluationPeriods) => {
     for (const props of [listed(3), listed(1000), () => ({ discoverUserPools: {} })]) {
@@ -1074,6 +1083,7 @@ describe('fleets', () => {
       ],
       ComparisonOperator: 'LessThanThreshold',
       EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
       TreatMissingData: 'ignore',
     });
     expect(monitor.alarms).toEqual([
@@ -1101,7 +1111,7 @@ describe('fleets', () => {
     for (const d of descriptions.slice(0, 6)) expect(d).toContain("this alarm's contributors");
     expect(descriptions[0]).toContain('filter message = "Import job completed" and status = "Failed"');
     expect(descriptions[0]).toContain('fields @timestamp, userPoolId, jobId');
-    expect(descriptions[6]).toMatch(/had no tick that worked in 5 of 5 periods of 1 minute: it did not run, or its ticks failed before running its pools.*PoolRunsFailed.*"Run failed"/);
+    expect(descriptions[6]).toMatch(/had no tick that worked in 5 of 5 periods of 1 minute: it did not run, its ticks failed before running its pools.*fell behind.*PoolRunsFailed.*"Run failed"/);
   });
 
   it('names the alarms with the prefix given, and switches each one off on request, the pool runs alarm too', () => {

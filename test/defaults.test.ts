@@ -72,7 +72,7 @@ function alarmDefault(text: string): { period: number; datapointsToAlarm: number
   const periods: Record<string, number> = {
     'one-minute periods': 60,
     'five-minute periods': 300,
-    'periods of the active schedule (as many as span 5 minutes, 3 at least)': 60,
+    'periods of the active schedule (as many as span 5 minutes, 3 at least, all of them breaching)': 60,
     'periods of two ticks (5 minutes to an hour)': 300,
   };
   expect(Object.keys(periods)).toContain(match[1]);

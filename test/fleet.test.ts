@@ -14,6 +14,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { FleetConfig, isSelected, readFleetConfig, runFleet } from '../lambda';
 import { rateLimiter } from '../lambda/clients';
+import { parseEmf, sumOf } from './support/emf';
 import { MemoryTable } from './support/memory-table';
 
 const cognitoMock = mockClient(CognitoIdentityProviderClient);
@@ -93,6 +94,55 @@ describe('readFleetConfig', () => {
 
 describe('runFleet', () => {
   const pools = Array.from({ length: 6 }, (_, i) => `eu-west-1_P${i}`);
+
+  describe("the fleet's heartbeat", () => {
+    const fleet = () => readFleetConfig({ ...ENV, ACTIVE_SCHEDULE_SECONDS: '60', USER_POOL_IDS: 'eu-west-1_H1,eu-west-1_H2' });
+    let stdout = '';
+    beforeEach(() => {
+      stdout = '';
+      jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => {
+        stdout += String(chunk);
+        return true;
+      });
+    });
+    const heartbeat = () => sumOf(parseEmf(stdout), 'Heartbeat{Monitor=tenants}');
+    const overdue = (minutes: number) => {
+      for (const id of ['eu-west-1_H1', 'eu-west-1_H2']) {
+        table.items.set(`#cadence|${id}`, { UserPoolId: '#cadence', JobId: id, NextRunAt: new Date(Date.now() - minutes * 60_000).toISOString() });
+      }
+    };
+
+    it('is 1 when a pool fails but its failure is stored: PoolRunsFailed names it', async () => {
+      cognitoMock.on(ListUserImportJobsCommand).rejects(new NotAuthorizedException({ message: 'not authorized', $metadata: {} }));
+      await tick(fleet());
+      expect(heartbeat()).toBe(1);
+      expect(sumOf(parseEmf(stdout), 'PoolRunsFailed{UserPoolId=eu-west-1_H1}')).toBe(1);
+    });
+
+    it('is 0 when the table refuses to store a failed run, whose count could then never grow', async () => {
+      cognitoMock.on(ListUserImportJobsCommand).rejects(new NotAuthorizedException({ message: 'not authorized', $metadata: {} }));
+      dynamoMock.on(PutCommand).rejects(new Error('AccessDeniedException'));
+      await tick(fleet());
+      expect(heartbeat()).toBe(0);
+    });
+
+    it('is 0 when a scheduled tick leaves for later a pool overdue by more than the schedule and a tick, not before', async () => {
+      cognitoMock.on(ListUserImportJobsCommand).resolves({ UserImportJobs: [] });
+      overdue(7);
+      // 9 s left: less than the 10 s a pool is given, so none starts.
+      await tick(fleet(), { scheduled: true, deadlineMs: 9_000 });
+      expect(heartbeat()).toBe(0);
+      stdout = '';
+      overdue(5);
+      await tick(fleet(), { scheduled: true, deadlineMs: 9_000 });
+      expect(heartbeat()).toBe(1);
+      // The deployment's run may fall behind: the next ticks catch up.
+      stdout = '';
+      overdue(7);
+      await tick(fleet(), { scheduled: false, deadlineMs: 9_000 });
+      expect(heartbeat()).toBe(1);
+    });
+  });
 
   it('reports a pool that no longer exists for 10 runs, counting its failures in a row, then lists it every schedule, quietly', async () => {
     const fleet = readFleetConfig({ ...ENV, USER_POOL_IDS: 'eu-west-1_P0,eu-west-1_Gone1' });

@@ -322,13 +322,15 @@ describe('a monitor that stopped working pages within minutes; a passing fault p
     expect(transitions(timeline, 'MonitorSilent', 'OK')[0]).toHappenBetween('00:02', '00:04');
   });
 
-  it('a schedule rule disabled at 01:00 (schedule 30 minutes) pages MonitorSilent by 01:07, which stays in ALARM while no tick comes', async () => {
+  // CloudWatch reads "a higher number of data points than the number specified as Evaluation Periods": 1 more at least.
+  it.each([2, 1])('a schedule rule disabled at 01:00 (schedule 30 minutes) pages MonitorSilent by 01:07, which stays in ALARM while no tick comes (%i extra periods in range)', async (extraPeriods) => {
     const single = stage(POOL, { schedule: Duration.minutes(30) });
     world.cognito.pools.set(POOL, []);
     const timeline = await simulate(single, {
       ...DEPLOYED_AT_MIDNIGHT,
       to: at('03:10'),
       ticks: (t) => t < at('01:00'),
+      evaluator: { extraPeriods },
     });
 
     expect(failedTicks(timeline)).toEqual([]);
@@ -518,6 +520,49 @@ describe("a fleet pages for each pool's failure, naming the pool, and never for 
     expect(again.map(readable)).toEqual([]);
     expect(leavesAlarm(timeline, 'PoolRunsFailed', page)).toHappenBetween('02:30', '02:50');
     expect(pagesBut(timeline, 'PoolRunsFailed')).toEqual([]);
+  });
+
+  it("a pool's job that fails 2 minutes after it started, its series new, still pages JobFailed, naming the pool", async () => {
+    const pools = fleetOf(3, 'Short');
+    const failing = pools[0];
+    const fleet = stage(pools, fast);
+    for (const pool of pools) world.cognito.pools.set(pool, []);
+    const running = { created: '01:00', started: '01:00' };
+    const timeline = await simulate(fleet, {
+      ...DEPLOYED_AT_MIDNIGHT,
+      to: at('01:30'),
+      evaluator: visibility,
+      before: jobsOver({
+        '01:00': { [failing]: [importJob(1, 'InProgress', running)] },
+        '01:02': { [failing]: [importJob(1, 'Failed', { ...running, completed: '01:02' })] },
+      }),
+    });
+
+    // Its zeros were first published at 01:00 and seen from 01:10 (10 minutes for a new series, here): a fleet's job
+    // alarm looks back 15 minutes, which still holds the failure.
+    const [page, ...again] = pages(timeline, 'JobFailed');
+    expect(page).toHappenBetween('01:10', '01:13');
+    expect(page.contributors).toEqual([failing]);
+    expect(again.map(readable)).toEqual([]);
+    expect(pagesBut(timeline, 'JobFailed')).toEqual([]);
+  });
+
+  it('a fleet whose state table refuses writes pages MonitorSilent, though its ticks still list the pools', async () => {
+    const pools = fleetOf(3, 'Frozen');
+    const fleet = stage(pools, fast);
+    for (const pool of pools) world.cognito.pools.set(pool, [importJob(1, 'InProgress', { created: '00:00', started: '00:00' })]);
+    const timeline = await simulate(fleet, {
+      ...DEPLOYED_AT_MIDNIGHT,
+      to: at('01:20'),
+      evaluator: visibility,
+      before: (t) => {
+        world.dynamoFault = t >= at('01:00') ? (operation) => (['PutItem', 'UpdateItem'].includes(operation) ? 'fail' : undefined) : undefined;
+      },
+    });
+
+    const page = pages(timeline, 'MonitorSilent').find((t) => t.at >= at('01:00'));
+    expect(page).toHappenBetween('01:00', '01:08');
+    expect(page!.actions).toEqual([fleet.failTopic]);
   });
 
   it('100 pools failing in the same minute (00:12) page JobFailed once, with the 100 as contributors', async () => {

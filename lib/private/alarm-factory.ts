@@ -1,5 +1,5 @@
 /** Makes every row of the alarm table into an alarm, for a single pool and a fleet alike, with the actions given. */
-import { aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
+import { Annotations, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ImportJobMonitorProps } from '../props';
 import { ALARM_SPECS, AlarmKey, AlarmSpec, Cadence } from './alarm-specs';
@@ -55,7 +55,7 @@ export function createAlarms(scope: Construct, planned: PlannedAlarm[], f: Alarm
           expression: 'FILL(heartbeat, 0)',
           usingMetrics: { heartbeat: f.metrics.ownMetric('Heartbeat', { period: options.period }) },
           period: options.period,
-          label: 'Complete runs',
+          label: 'Ticks that worked',
         })
         : f.metrics.perPool(watches, options.period),
       threshold: options.threshold,
@@ -79,4 +79,15 @@ export function createAlarms(scope: Construct, planned: PlannedAlarm[], f: Alarm
     made.set(spec.key, alarm);
   }
   return made;
+}
+
+/** A synth warning when the failure alarms made have no action: imports could be lost and nobody told. */
+export function warnWhenNobodyIsPaged(scope: Construct, made: Map<AlarmKey, cloudwatch.Alarm>, props: ImportJobMonitorProps): void {
+  const failures = ALARM_SPECS.filter((spec) => spec.severity === 'failure' && made.has(spec.key)).map((spec) => spec.suffix);
+  if (failures.length === 0 || props.alarmActions?.length || props.alarmAction) return;
+  Annotations.of(scope).addWarningV2(
+    'import-job-monitor:noAlarmActions',
+    `The failure alarms of this monitor (${failures.join(', ')}) page nobody: give alarmActions, e.g. an SNS topic's ` +
+      'SnsAction (and warningActions for the warnings); if you add actions to monitor.alarms yourself, acknowledge this warning.',
+  );
 }

@@ -18,10 +18,11 @@ export type AlarmKey =
   | 'poolRunsFailedAlarm'
   | 'monitorHealthAlarm';
 
-/** How often the monitor runs, which some defaults follow. */
+/** How often the monitor runs, which some defaults follow, and whether it is a fleet's. */
 export interface Cadence {
   readonly schedule: Duration;
   readonly activeSchedule: Duration;
+  readonly fleet: boolean;
 }
 
 export interface AlarmSpec {
@@ -59,8 +60,12 @@ export interface AlarmSpec {
 }
 
 // A job's end reaches CloudWatch through the logs pipeline, sometimes minutes late. One-minute periods, 1 of 5:
-// a datapoint up to about four minutes late still falls in a period the alarm evaluates again.
+// a datapoint up to about four minutes late still falls in a period the alarm evaluates again. A fleet's, 1 of 15:
+// a Metrics Insights alarm may not see a pool's series for minutes after its first datapoint, and a job in flight
+// for less than that (its zeros are the series' first) must not end unseen.
 const JOB_ALARM_DEFAULTS = { period: Duration.minutes(1), evaluationPeriods: 5, datapointsToAlarm: 1, threshold: 1 };
+const FLEET_JOB_ALARM_DEFAULTS = { ...JOB_ALARM_DEFAULTS, evaluationPeriods: 15 };
+const jobAlarmDefaults = ({ fleet }: Cadence) => (fleet ? FLEET_JOB_ALARM_DEFAULTS : JOB_ALARM_DEFAULTS);
 // The warning gauges are published every minute while a job waits: one five-minute period holds several.
 const WARNING_ALARM_DEFAULTS = { period: Duration.minutes(5), evaluationPeriods: 1, datapointsToAlarm: 1, threshold: 1 };
 // PoolRunsFailed: a pool's failed runs in a row (published with each failed run) reach 5 minutes' worth, 3 runs at
@@ -72,7 +77,10 @@ const MIN_POOL_RUN_PERIOD = Duration.minutes(5);
 const MAX_POOL_RUN_PERIOD = Duration.hours(1);
 // Every tick sends a heartbeat: the health alarm's periods are the ticks' (a minute by default), and it pages when
 // no tick worked for this long, or 3 periods if longer: soon, whatever the schedule, and still longer than one failed
-// tick and a heartbeat a few minutes late in the logs pipeline.
+// tick and a heartbeat a few minutes late in the logs pipeline. All of them must breach: FILL turns the periods before
+// a new monitor's first heartbeat into zeros too, so more periods than must breach would page at creation. (A stopped
+// monitor's last heartbeat is still in CloudWatch's evaluation range, which is longer than the evaluation periods,
+// when it pages: docs/alarm-evaluation.md.)
 const SILENCE = Duration.minutes(5);
 const MIN_SILENT_PERIODS = 3;
 
@@ -84,7 +92,7 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     suffix: 'JobFailed',
     optionsProp: 'failedJobsAlarmOptions',
     enableProp: 'enableFailedJobsAlarm',
-    defaults: () => JOB_ALARM_DEFAULTS,
+    defaults: jobAlarmDefaults,
     watches: { metric: 'JobsCompleted', status: 'Failed' },
     severity: 'failure',
   },
@@ -94,7 +102,7 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     suffix: 'JobExpired',
     optionsProp: 'expiredJobsAlarmOptions',
     enableProp: 'enableExpiredJobsAlarm',
-    defaults: () => JOB_ALARM_DEFAULTS,
+    defaults: jobAlarmDefaults,
     watches: { metric: 'JobsCompleted', status: 'Expired' },
     severity: 'failure',
   },
@@ -124,7 +132,7 @@ export const ALARM_SPECS: readonly AlarmSpec[] = [
     suffix: 'UsersFailed',
     optionsProp: 'failedUsersAlarmOptions',
     // Published once, at a job's end: never while it runs, never for a job that ended Failed (JobFailed's).
-    defaults: () => JOB_ALARM_DEFAULTS,
+    defaults: jobAlarmDefaults,
     watches: { metric: 'FailedUsersOfEndedJobs' },
     severity: 'warning',
   },

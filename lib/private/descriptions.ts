@@ -86,7 +86,7 @@ export function singlePoolDescriptions(pool: string, { logGroupName, awaitingSta
   return {
     failedJobsAlarm: () => [
       `A user import job into Cognito user pool ${pool} ended Failed: its users were not all imported.`,
-      ...completions(logGroupName, 'status = "Failed"', false),
+      completions(logGroupName, 'status = "Failed"', false),
       { text: cognitoLog, drop: 2 },
       secondJob,
       "To do: read the job's CompletionMessage and Cognito log, fix the CSV or the pool, then create and start a new import job.",
@@ -94,7 +94,7 @@ export function singlePoolDescriptions(pool: string, { logGroupName, awaitingSta
     expiredJobsAlarm: () => [
       `A user import job into Cognito user pool ${pool} expired: it was created and never started, so none of its users ` +
         'were imported, and Cognito deleted its CSV.',
-      ...completions(logGroupName, 'status = "Expired"', false),
+      completions(logGroupName, 'status = "Expired"', false),
       secondJob,
       'To do: create the job again and start it (StartUserImportJob) within a day.',
     ],
@@ -109,13 +109,13 @@ export function singlePoolDescriptions(pool: string, { logGroupName, awaitingSta
         `${stuck.toHumanString()}.`,
       { text: 'Only one import job runs at a time per account: a Pending job may wait behind another.', drop: 2 },
       `Which job: ${list}.`,
-      { text: cognitoLog.replace("Cognito's own log of a job", 'Its progress'), drop: 1 },
+      { text: `Its progress: log group /aws/cognito/userpools/${pool}/<pool name>, stream <job ID>/<job name>.`, drop: 1 },
       'To do: if its counts no longer grow, stop it (StopUserImportJob) and import the rest again.',
     ],
     failedUsersAlarm: (o) => [
       `A user import job into Cognito user pool ${pool} ended Succeeded or Stopped with users that failed to import ` +
         `(at least ${o.threshold} in ${periods(o)}): those users are not in the pool.`,
-      ...completions(logGroupName, 'failedUsers > 0 and status != "Failed"', false),
+      completions(logGroupName, 'failedUsers > 0 and status != "Failed"', false),
       { text: cognitoLog, drop: 2 },
       "To do: read the failed rows in Cognito's log of the job, fix them in a new CSV and import that. A job that ended " +
         'Failed is the JobFailed alarm\'s, not this one\'s.',
@@ -145,7 +145,7 @@ export function fleetDescriptions(name: string, source: string, { logGroupName, 
     failedJobsAlarm: () => [
       `A user import job into ${fleetPool} ended Failed: its users were not all imported.`,
       which,
-      ...completions(logGroupName, 'status = "Failed"', true),
+      completions(logGroupName, 'status = "Failed"', true),
       { text: cognitoLog, drop: 2 },
       "To do: read the job's CompletionMessage and Cognito log, fix the CSV or the pool, then create and start a new import job.",
     ],
@@ -153,7 +153,7 @@ export function fleetDescriptions(name: string, source: string, { logGroupName, 
       `A user import job into ${fleetPool} expired: it was created and never started, so none of its users were imported, ` +
         'and Cognito deleted its CSV.',
       which,
-      ...completions(logGroupName, 'status = "Expired"', true),
+      completions(logGroupName, 'status = "Expired"', true),
       'To do: create the job again and start it (StartUserImportJob) within a day.',
     ],
     expiringJobsAlarm: () => [
@@ -175,7 +175,7 @@ export function fleetDescriptions(name: string, source: string, { logGroupName, 
       `A user import job into ${fleetPool} ended Succeeded or Stopped with users that failed to import (at least ` +
         `${o.threshold} in ${periods(o)}): those users are not in the pool.`,
       which,
-      ...completions(logGroupName, 'failedUsers > 0 and status != "Failed"', true),
+      completions(logGroupName, 'failedUsers > 0 and status != "Failed"', true),
       "To do: read the failed rows in Cognito's log of the job, fix them in a new CSV and import that. A job that ended " +
         'Failed is the JobFailed alarm\'s, not this one\'s.',
     ],
@@ -189,11 +189,12 @@ export function fleetDescriptions(name: string, source: string, { logGroupName, 
       'To do: fix the cause, or leave the pool out of the fleet.',
     ],
     monitorHealthAlarm: (o) => [
-      `The import job monitor of fleet ${name} (${source}) had ${ticks(o)} in ${periods(o)}: it did not run, or its ticks ` +
-        'failed before running its pools (listing them, or reading the state table), so failed or expired imports may go unnoticed.',
+      `The import job monitor of fleet ${name} (${source}) had ${ticks(o)} in ${periods(o)}: it did not run, its ticks ` +
+        'failed before running its pools (listing them, reading the state table) or could not store how they went, or it ' +
+        'fell behind by more than the schedule, so failed or expired imports may go unnoticed.',
       { text: "Pools whose runs fail, even every pool, are the PoolRunsFailed alarm's.", drop: 2 },
       `Look in log group ${logGroupName} for "Run failed": the error names the call and the cause.`,
-      { text: '(NotAuthorizedException or AccessDenied: permissions; TimeoutError or a deadline: Cognito or DynamoDB did not answer; ResourceNotFoundException: the state table is gone).', drop: 1 },
+      { text: '(NotAuthorizedException or AccessDenied: permissions; TimeoutError or a deadline: Cognito or DynamoDB did not answer; ResourceNotFoundException: the state table is gone). "Could not store the failed run": the table refuses writes. "Fleet summary" with "deferred" above 0: raise cognitoRequestsPerSecond or the schedule.', drop: 1 },
       'No such line: check the schedule rule and the function.',
     ],
   };
@@ -203,14 +204,14 @@ const secondJob: Sentence = { text: 'While this alarm is in ALARM a second job s
 const causes = '(ResourceNotFoundException: the pool is gone; NotAuthorizedException or AccessDenied: permissions;';
 
 /** Where the completed jobs are listed: a Logs Insights query, or, where it does not fit, the lines to look for. */
-function completions(logGroupName: string, filter: string, fleet: boolean): Sentence[] {
-  return [{
+function completions(logGroupName: string, filter: string, fleet: boolean): Sentence {
+  return {
     text: `Which jobs: CloudWatch Logs Insights on log group ${logGroupName}: fields @timestamp, ${fleet ? 'userPoolId, ' : ''}` +
       'jobId, jobName, importedUsers, failedUsers, completionMessage | filter message = "Import job completed" and ' +
       `${filter} | sort @timestamp desc.`,
     drop: 1,
     instead: `Which jobs: the "Import job completed" lines of log group ${logGroupName}.`,
-  }];
+  };
 }
 
 function ticks(o: ResolvedAlarmOptions): string {

@@ -13,6 +13,7 @@ import {
   ENV_USER_POOL_IDS,
   ENV_USER_POOL_IDS_FILE,
   EVENT_SOURCE,
+  GONE_POOL_REPORTED_RUNS,
   userPoolRegion,
 } from '../contract';
 import { UserPoolDiscovery } from '../fleet-options';
@@ -166,6 +167,13 @@ export class FleetPools implements MonitoredPools {
 
   public checkAlarmOptions(prop: string, options: ResolvedAlarmOptions): void {
     validateInsightsRange(prop, options);
+    // A pool that no longer exists fails this many runs in a row, then no more: a higher threshold would never page.
+    if (prop === 'poolRunsFailedAlarmOptions' && options.threshold > GONE_POOL_REPORTED_RUNS) {
+      throw new Error(
+        `poolRunsFailedAlarmOptions.threshold is failed runs in a row and must be at most ${GONE_POOL_REPORTED_RUNS}, the failed ` +
+          `runs a pool that no longer exists is reported for, got ${options.threshold}`,
+      );
+    }
   }
 
   public descriptions(context: DescriptionContext): Descriptions {
