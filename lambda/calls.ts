@@ -92,6 +92,25 @@ export class Calls<S extends Subject = Subject> {
   }
 
   /**
+   * Makes an idempotent call until it succeeds, fails for good, or the run's deadline comes: with backoff and full
+   * jitter of its own (50 ms doubling to 2 s), so that it does not give up when the SDK's retry quota, shared by
+   * every call of the client, is spent under sustained faults. Only transient failures are tried again: throttling,
+   * server errors, timeouts and network errors. Without a deadline, it tries for `PERSIST_WITHOUT_DEADLINE_MS`.
+   */
+  public async persist<T>(operation: string, send: (options: SendOptions) => Promise<T>): Promise<T> {
+    const giveUpAt = this.deadline ? this.deadline.at.getTime() : Date.now() + PERSIST_WITHOUT_DEADLINE_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.send(operation, send);
+      } catch (error) {
+        const wait = Math.random() * Math.min(PERSIST_MAX_BACKOFF_MS, PERSIST_BASE_BACKOFF_MS * 2 ** attempt);
+        if (!isTransient(error as OperationError) || Date.now() + wait >= giveUpAt || this.deadline?.signal.aborted) throw error;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
+  /**
    * Every page of a paginated call, from one of the SDK's paginators (which passes the options on to each page's
    * `send`): a failure names its page, `Query state page 2`, as one call's does.
    */
@@ -104,3 +123,20 @@ export class Calls<S extends Subject = Subject> {
     }
   }
 }
+
+const PERSIST_BASE_BACKOFF_MS = 50;
+const PERSIST_MAX_BACKOFF_MS = 2_000;
+const PERSIST_WITHOUT_DEADLINE_MS = 30_000;
+
+/**
+ * Whether a failed call may succeed if made again: throttling, a server error, a timeout or a network error, as the
+ * SDK's own retries judge them; not a client error (a failed condition, a validation error, access denied), nor one
+ * it cannot place.
+ */
+function isTransient(error: OperationError): boolean {
+  if (error.deadline) return false;
+  const cause = error.cause as { name?: string; code?: string; $fault?: string; $retryable?: unknown } | undefined;
+  return cause?.$retryable !== undefined || cause?.$fault === 'server' || NETWORK_ERRORS.has(cause?.code ?? cause?.name ?? '');
+}
+
+const NETWORK_ERRORS = new Set(['TimeoutError', 'RequestTimeout', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);

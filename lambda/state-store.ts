@@ -144,7 +144,8 @@ export class PoolStateStore {
   public async clear(entry: OutboxEntry, eventOwed: boolean): Promise<void> {
     const path = eventOwed ? '#owed.#counts' : '#owed';
     try {
-      await this.calls.send(`UpdateItem job ${entry.jobId}`, (options) =>
+      // Made again and again until the deadline: a clear that gives up makes the next run publish the entry twice.
+      await this.calls.persist(`UpdateItem job ${entry.jobId}`, (options) =>
         this.table.client.send(
           new UpdateCommand({
             TableName: this.table.tableName,

@@ -745,6 +745,44 @@ describe('outbox', () => {
     expect(table.owed(POOL)).toEqual([]);
   });
 
+  it('clears what it published even when the table fails the clear five times, so that no later run publishes it again', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed', { ImportedUsers: 3 })];
+    let failures = 5;
+    dynamoMock.on(UpdateCommand).callsFake((input) => {
+      if (input.UpdateExpression!.startsWith('REMOVE') && failures-- > 0) {
+        // As the SDK throws once its retry quota is spent: the first attempt's error, a server fault.
+        throw Object.assign(new Error('Internal server error'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+      }
+      return table.update(input);
+    });
+    const deadline = { at: new Date(Date.now() + 30_000), signal: new AbortController().signal };
+    const { summary, emf } = await run(NOW, deadline, WITH_EVENTS);
+    expect(completed(emf, 'Failed')).toBe(1);
+    expect(summary).toMatchObject({ owedPublished: 1, stillOwed: 0 });
+    expect(table.owed(POOL)).toEqual([]);
+    expect(logLines.filter((l) => l.message.startsWith('Published, but could not clear'))).toEqual([]);
+    // The next run publishes nothing again.
+    const next = await run(LATER, undefined, WITH_EVENTS);
+    expect(completed(next.emf, 'Failed')).toBe(0);
+  });
+
+  it('gives up a clear at once on a failure that cannot pass, such as access denied', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed')];
+    let clears = 0;
+    dynamoMock.on(UpdateCommand).callsFake((input) => {
+      if (!input.UpdateExpression!.startsWith('REMOVE')) return table.update(input);
+      clears++;
+      throw Object.assign(new Error('not allowed'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    });
+    await run(NOW);
+    expect(clears).toBe(1);
+    expect(logLines.filter((l) => l.message.startsWith('Published, but could not clear'))).toHaveLength(1);
+  });
+
   it('stores what a change owes in the same write as the change, held by the run until it ends', async () => {
     jobs = [job(1, 'InProgress')];
     await baseline();
