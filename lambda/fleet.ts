@@ -178,9 +178,26 @@ async function discoverPools(
 
 /** Whether a pool is selected: an include pattern (or none) matches its ID or name, and no exclude pattern does. */
 export function isSelected(id: string, name: string, patterns: { include: readonly string[]; exclude: readonly string[] }): boolean {
-  const matches = (pattern: string) => {
-    const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-    return regex.test(id) || regex.test(name);
+  // `*` matches any run of characters, the rest itself. Not a RegExp: `*a*a*a*...*b` backtracks exponentially in the
+  // name's length, and anyone who may name a pool could then time out every tick. The parts between the stars are
+  // found left to right, each at its earliest place after the one before (a later place never matches more): the
+  // first starts the text, the last ends it. Each part is searched for once, so a match takes linear time in
+  // practice, and at worst the name's length times the pattern's, never more.
+  const glob = (pattern: string, text: string): boolean => {
+    const parts = pattern.split('*');
+    if (parts.length === 1) return pattern === text;
+    const first = parts[0];
+    const last = parts[parts.length - 1];
+    if (text.length < first.length + last.length || !text.startsWith(first) || !text.endsWith(last)) return false;
+    const end = text.length - last.length;
+    let at = first.length;
+    for (const part of parts.slice(1, -1)) {
+      const found = text.indexOf(part, at);
+      if (found === -1 || found + part.length > end) return false;
+      at = found + part.length;
+    }
+    return true;
   };
+  const matches = (pattern: string) => glob(pattern, id) || glob(pattern, name);
   return (patterns.include.length === 0 || patterns.include.some(matches)) && !patterns.exclude.some(matches);
 }

@@ -289,3 +289,43 @@ describe('rateLimiter', () => {
     expect(released).toEqual([0, 1100, 2200, 3300, 4400]);
   });
 });
+
+describe('isSelected, in linear time', () => {
+  // The RegExp the patterns once became: the reference for patterns short enough not to backtrack for long.
+  const byRegExp = (pattern: string, text: string) =>
+    new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(text);
+  const only = (pattern: string, name: string) => isSelected('eu-west-1_X1', name, { include: [pattern], exclude: [] });
+
+  it('refuses an adversarial pattern against a 128-character name at once, rather than backtracking for ever', () => {
+    const name = 'a'.repeat(128);
+    expect(only('*a*a*a*a*a*a*a*a*a*a*a*b', name)).toBe(false);
+    expect(only('*a*a*a*a*a*a*a*a*a*a*a*a', name)).toBe(true);
+    expect(isSelected(name, name, { include: ['*'], exclude: ['*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b'] })).toBe(true);
+  });
+
+  it.each([
+    ['*', '', true],
+    ['a*', 'a', true],
+    ['*a', 'a', true],
+    ['a*a', 'a', false],
+    ['a*a', 'aa', true],
+    ['ab*ba', 'aba', false],
+    ['**', 'x', true],
+    ['t*-*-*x', 'tenant-a-b-x', true],
+    ['t*-*-*x', 'tenant-abx', false],
+    ['*.*', 'ops.internal', true],
+    ['ops?internal', 'ops.internal', false],
+  ])('matches %j against %j: %j', (pattern, name, expected) => {
+    expect(only(pattern, name)).toBe(expected);
+  });
+
+  it('agrees with a RegExp on every pattern and name of up to 5 characters of a, b and *', () => {
+    // Every string of 0 to `length` characters of the alphabet.
+    const strings = (alphabet: string, length: number): string[] =>
+      length === 0 ? [''] : ['', ...strings(alphabet, length - 1).flatMap((s) => [...alphabet].map((c) => c + s))];
+    const patterns = [...new Set(strings('ab*', 5))].filter((p) => p !== '');
+    const names = [...new Set(strings('ab', 5))];
+    const disagreements = patterns.flatMap((p) => names.filter((n) => only(p, n) !== byRegExp(p, n)).map((n) => [p, n]));
+    expect(disagreements).toEqual([]);
+  });
+});
