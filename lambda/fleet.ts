@@ -3,7 +3,7 @@
  * as a single pool is, most overdue first, a few at a time; one pool's failure is reported and stops no other.
  */
 import { CognitoIdentityProviderClient, paginateListUserPools } from '@aws-sdk/client-cognito-identity-provider';
-import { DIMENSION_MONITOR, GONE_POOL_REPORTED_RUNS } from '../lib/contract';
+import { DIMENSION_MONITOR, GONE_POOL_REPORTED_RUNS, userPoolRegion } from '../lib/contract';
 import { isDue } from './cadence';
 import { Calls, Deadline, Log, MonitorSubject } from './calls';
 import { Clients } from './clients';
@@ -66,7 +66,7 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
   const calls = new Calls<MonitorSubject>({ monitor: fleet.monitorName }, deps.deadline);
   // Discovery learns each pool's name too, which a run's events would otherwise ask DescribeUserPool for.
   const names = new Map<string, string>();
-  const pools = fleet.source.kind === 'list' ? fleet.source.userPoolIds : await discoverPools(deps.cognitoFor(undefined), calls, fleet.source, names);
+  const pools = fleet.source.kind === 'list' ? fleet.source.userPoolIds : await discoverPools(deps.cognitoFor(undefined), calls, fleet.source, names, log);
   const cadences = await new MonitorStateStore({ client: deps.clients.dynamodb, tableName: settings.tableName }, calls).readAllCadences();
   const dueAt = (id: string) => cadences.get(id)?.nextRunAt;
   const due = pools
@@ -162,16 +162,28 @@ async function discoverPools(
   calls: Calls,
   patterns: { include: readonly string[]; exclude: readonly string[] },
   names: Map<string, string>,
+  log: Log,
 ): Promise<string[]> {
   const selected: string[] = [];
+  // IDs that are not user pool IDs: a pool's ID becomes a dimension, an event field and a state table key, so one
+  // Cognito should never give is left out, and said once a tick, escaped (it may hold anything, a line break too).
+  const invalid: string[] = [];
   const pages = calls.pages('ListUserPools', (options) => paginateListUserPools({ client: cognito }, { MaxResults: POOLS_PAGE }, options));
   for await (const answer of pages) {
     for (const pool of answer.UserPools ?? []) {
-      if (pool.Id && isSelected(pool.Id, pool.Name ?? '', patterns)) {
-        selected.push(pool.Id);
-        if (pool.Name) names.set(pool.Id, pool.Name);
+      if (!pool.Id || !isSelected(pool.Id, pool.Name ?? '', patterns)) continue;
+      if (userPoolRegion(pool.Id) === undefined) {
+        invalid.push(pool.Id);
+        continue;
       }
+      selected.push(pool.Id);
+      if (pool.Name) names.set(pool.Id, pool.Name);
     }
+  }
+  if (invalid.length > 0) {
+    log.warn(`Left out ${invalid.length} discovered pool${invalid.length === 1 ? '' : 's'} whose IDs are not user pool IDs (such as eu-west-1_AbC123): not watched`, {
+      userPoolIds: JSON.stringify(invalid),
+    });
   }
   return selected;
 }

@@ -10,6 +10,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { FleetConfig, isSelected, readFleetConfig, runFleet } from '../lambda';
@@ -327,5 +328,59 @@ describe('isSelected, in linear time', () => {
     const names = [...new Set(strings('ab', 5))];
     const disagreements = patterns.flatMap((p) => names.filter((n) => only(p, n) !== byRegExp(p, n)).map((n) => [p, n]));
     expect(disagreements).toEqual([]);
+  });
+});
+
+describe('discovered pool IDs', () => {
+  const eventsMock = mockClient(EventBridgeClient);
+  afterAll(() => eventsMock.restore());
+  beforeEach(() => {
+    eventsMock.reset();
+    eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+  });
+
+  it('leaves out a pool whose ID is not a user pool ID, warning once a tick with the ID escaped, never publishing or sending it', async () => {
+    const forged = 'eu-west-1_Bad\n{"level":"ERROR","message":"forged"}';
+    cognitoMock.on(ListUserPoolsCommand).resolves({
+      UserPools: [
+        { Id: 'eu-west-1_Good1', Name: 'tenant-a' },
+        { Id: forged, Name: 'tenant-b' },
+        { Id: 'not-a-pool', Name: 'tenant-c' },
+        // Not selected: not the monitor's business, not warned about.
+        { Id: 'also not a pool', Name: 'ops' },
+      ],
+    });
+    cognitoMock.on(ListUserImportJobsCommand).resolves({ UserImportJobs: [] });
+    let stdout = '';
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => {
+      stdout += String(chunk);
+      return true;
+    });
+    const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+    const record = (level: string) => (message: string, fields: Record<string, unknown>) => lines.push({ level, message, fields });
+    const fleet = readFleetConfig({ ...ENV, DISCOVER_USER_POOLS: '{"include":["tenant-*"]}', EVENT_BUS_NAME: 'default' });
+    const events = new EventBridgeClient({ region: 'eu-west-1' });
+    const summary = await runFleet({
+      clients: { dynamodb, events },
+      cognitoFor: () => cognito,
+      fleet,
+      log: { info: record('INFO'), warn: record('WARN'), error: record('ERROR') },
+      scheduled: false,
+    });
+
+    expect(summary).toMatchObject({ pools: 1, ran: 1, failed: [] });
+    expect(cognitoMock.commandCalls(ListUserImportJobsCommand).map((c) => c.args[0].input.UserPoolId)).toEqual(['eu-west-1_Good1']);
+    const dimensions = parseEmf(stdout).flatMap((r) => r._aws.CloudWatchMetrics.flatMap((d) => d.Dimensions.flat().map((name) => r[name])));
+    expect(dimensions).toContain('tenants');
+    expect(dimensions.filter((value) => value !== 'tenants' && value !== 'eu-west-1_Good1')).toEqual([]);
+    expect(eventsMock.commandCalls(PutEventsCommand)).toEqual([]);
+    const warnings = lines.filter((l) => l.level !== 'INFO');
+    expect(warnings).toEqual([
+      {
+        level: 'WARN',
+        message: expect.stringMatching(/^Left out 2 discovered pools whose IDs are not user pool IDs/),
+        fields: { userPoolIds: JSON.stringify([forged, 'not-a-pool']) },
+      },
+    ]);
   });
 });
