@@ -66,5 +66,5 @@ export function countWarnings(jobs: readonly UserImportJobType[], now: Date, lim
   return { awaitingStart, stuck };
 }
 
-/** What a run publishes: its counts, and the gauges that warn before a job is lost. */
-export type PublishedFigures = RunFigures & { readonly warnings: Warnings };
+/** What a run publishes: its counts, the gauges that warn before a job is lost, and the jobs it left out. */
+export type PublishedFigures = RunFigures & { readonly warnings: Warnings; readonly invalidJobs: number };

@@ -24,13 +24,15 @@ export class IncompleteListingError extends Error {
 /**
  * Lists every job of a pool, following `PaginationToken` to the end, asking for pages 1, 2, ... in turn.
  * A token that comes back a second time would loop for ever (or skip pages): it fails the listing instead.
- * A job seen on two pages (the list shifted under us) is kept once, as last seen.
+ * A job seen on two pages (the list shifted under us) is kept once, as last seen; one without an ID is kept as it
+ * is, for the check that names what is wrong with it (job-check.ts).
  */
 export async function listAllJobs(fetchPage: (token: string | undefined, page: number) => Promise<JobPage>): Promise<{
   jobs: UserImportJobType[];
   pages: number;
 }> {
   const byId = new Map<string, UserImportJobType>();
+  const unnamed: UserImportJobType[] = [];
   const seenTokens = new Set<string>();
   let token: string | undefined;
   let pages = 0;
@@ -39,6 +41,7 @@ export async function listAllJobs(fetchPage: (token: string | undefined, page: n
     pages++;
     for (const job of page.jobs) {
       if (job.JobId) byId.set(job.JobId, job);
+      else unnamed.push(job);
     }
     token = page.nextToken || undefined;
     if (token !== undefined) {
@@ -50,5 +53,5 @@ export async function listAllJobs(fetchPage: (token: string | undefined, page: n
       seenTokens.add(token);
     }
   } while (token !== undefined);
-  return { jobs: [...byId.values()], pages };
+  return { jobs: [...byId.values(), ...unnamed], pages };
 }

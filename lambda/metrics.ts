@@ -7,6 +7,7 @@ import {
   METRIC_FAILED_USERS,
   METRIC_FAILED_USERS_OF_ENDED_JOBS,
   METRIC_HEARTBEAT,
+  METRIC_INVALID_JOBS,
   METRIC_JOBS_AWAITING_START,
   METRIC_JOBS_STUCK,
   METRIC_IMPORTED_USERS,
@@ -23,7 +24,7 @@ import { PublishedFigures } from './figures';
 
 /**
  * Writes the run's figures as embedded metric format: one record per status (Jobs, and JobsCompleted for the
- * completed statuses), one for the user counts and warnings. A single pool publishes all 18 metrics every run,
+ * completed statuses), one for the user counts and warnings. A single pool publishes all 19 metrics every run,
  * zeros included. A fleet's pool (`sparseMetrics`) publishes only those that are not zero (and of the gauges, only
  * those of jobs in flight), so that a quiet pool costs nothing; but while it has a job in flight it also publishes
  * the zeros of the series its alarms watch, so that each exists before the job ends: a Metrics Insights alarm may
@@ -52,7 +53,8 @@ export function publishMetrics(config: Config, now: Date, figures: PublishedFigu
     add(METRIC_FAILED_USERS, figures.newUsers.failedUsers) +
     add(METRIC_FAILED_USERS_OF_ENDED_JOBS, figures.failedUsersOfEndedJobs, true) +
     add(METRIC_JOBS_AWAITING_START, figures.warnings.awaitingStart, true) +
-    add(METRIC_JOBS_STUCK, figures.warnings.stuck, true);
+    add(METRIC_JOBS_STUCK, figures.warnings.stuck, true) +
+    add(METRIC_INVALID_JOBS, figures.invalidJobs);
   if (added > 0) publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId });
 }
 

@@ -17,6 +17,7 @@ import { mapWithConcurrency } from './concurrency';
 import { Config } from './config';
 import { sendJobEvents } from './events';
 import { PublishedFigures, computeFigures, countWarnings } from './figures';
+import { checkJobs } from './job-check';
 import { PAGE_SIZE, listAllJobs } from './listing';
 import { publishMetrics } from './metrics';
 import { OutboxEntry, isAnnounced, owedBy } from './outbox';
@@ -39,6 +40,8 @@ export interface RunDependencies {
 export type RunSummary = {
   readonly userPoolId: string;
   readonly jobs: number;
+  /** Listed jobs left out, their listing making no sense (logged each with what was wrong). */
+  readonly invalidJobs: number;
   readonly pages: number;
   readonly firstRun: boolean;
   readonly changesStored: number;
@@ -81,7 +84,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   const calls = poolCalls(deps);
   const store = stateStore(deps);
 
-  const { jobs, pages } = await listAllJobs(async (token, page) => {
+  const listing = await listAllJobs(async (token, page) => {
     const answer = await calls.send(`ListUserImportJobs page ${page}`, (options) =>
       cognito.send(
         new ListUserImportJobsCommand({ UserPoolId: config.userPoolId, MaxResults: PAGE_SIZE, PaginationToken: token }),
@@ -90,6 +93,10 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     );
     return { jobs: answer.UserImportJobs ?? [], nextToken: answer.PaginationToken };
   });
+  const { pages } = listing;
+  // A job whose listing makes no sense is left out of everything, and named: it blocks no other job, debt or heartbeat.
+  const { valid: jobs, invalid } = checkJobs(listing.jobs, deps.now);
+  for (const job of invalid) log.warn('Job left out: what was listed for it makes no sense', { ...job });
 
   const { stored, marker, outbox } = await store.readState();
   const firstRun = marker?.firstRunCompletedAt === undefined;
@@ -158,7 +165,11 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   const cutOff = deps.deadline?.signal.aborted === true;
   const publishing = cutOff ? [] : due;
   const owedCounts = publishing.flatMap((entry) => (entry.counts ? [entry.counts] : []));
-  const figures: PublishedFigures = { ...computeFigures(jobs, owedCounts), warnings: countWarnings(jobs, deps.now, config.warnings) };
+  const figures: PublishedFigures = {
+    ...computeFigures(jobs, owedCounts),
+    warnings: countWarnings(jobs, deps.now, config.warnings),
+    invalidJobs: invalid.length,
+  };
   publishMetrics(config, deps.now, figures);
   const toClear = publishing.filter((entry) => entry.counts !== undefined || !eventOwed(entry));
   const clears = await mapWithConcurrency(toClear, WRITE_CONCURRENCY, (entry) => store.clear(entry, eventOwed(entry)));
@@ -184,6 +195,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   const summary: RunSummary = {
     userPoolId: config.userPoolId,
     jobs: jobs.length,
+    invalidJobs: invalid.length,
     pages,
     firstRun,
     changesStored: storedChanges.length,

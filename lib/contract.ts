@@ -67,6 +67,11 @@ export const METRIC_FAILED_USERS_OF_ENDED_JOBS = 'FailedUsersOfEndedJobs';
  * failing, or failing to store), whatever the gauges say.
  */
 export const METRIC_HEARTBEAT = 'Heartbeat';
+/**
+ * Listed jobs that fail the handler's check (an ID that is not one, a count that is not a safe integer from 0, a date
+ * out of range): left out of every other metric, and logged with what was wrong.
+ */
+export const METRIC_INVALID_JOBS = 'InvalidJobs';
 /** Jobs in `Created` for longer than the warning limit: Cognito deletes them 24 to 48 hours after creation. */
 export const METRIC_JOBS_AWAITING_START = 'JobsAwaitingStart';
 /** Jobs in `Pending`, `InProgress` or `Stopping` for longer than the warning limit. */

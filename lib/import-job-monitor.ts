@@ -349,6 +349,16 @@ export class ImportJobMonitor extends Construct {
   }
 
   /**
+   * Listed jobs left out because what was listed for them makes no sense (an ID that is not a job ID, a count that
+   * is not a whole number from 0, a date out of range), each logged with what was wrong. Alarm on it to hear of
+   * them. A single pool's metric: for a fleet, use `metricFleetInvalidJobs`.
+   * @default maximum over the schedule period
+   */
+  public metricInvalidJobs(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.poolMetric('InvalidJobs', props);
+  }
+
+  /**
    * Ticks that worked: each scheduled tick sends 1 when its run listed every job, stored every change and published
    * its metrics, or the pool was not due, and 0 when it failed. For a fleet (dimension `Monitor`), 1 for each tick
    * that listed its pools and read when each is due, 0 for one that failed before. Its absence, or zeros, are what
@@ -439,6 +449,15 @@ export class ImportJobMonitor extends Construct {
    */
   public metricFleetJobsStuck(options?: FleetMetricOptions): cloudwatch.MathExpression {
     return this.metrics.fleetMetric('JobsStuck', options);
+  }
+
+  /**
+   * Listed jobs left out because what was listed for them makes no sense, per pool (the largest count of any pool
+   * without `byPool`): a Metrics Insights query on `InvalidJobs`.
+   * @default maximum, per pool, over the schedule period
+   */
+  public metricFleetInvalidJobs(options?: FleetMetricOptions): cloudwatch.MathExpression {
+    return this.metrics.fleetMetric('InvalidJobs', options);
   }
 
   /**

@@ -165,7 +165,7 @@ describe('pagination', () => {
 });
 
 describe('metrics', () => {
-  it("publishes the 18 metrics of the contract with UserPoolId on each, zeros included, and leaves the heartbeat to the tick", async () => {
+  it("publishes the 19 metrics of the contract with UserPoolId on each, zeros included, and leaves the heartbeat to the tick", async () => {
     const { emf } = await run();
     const points = datapoints(emf);
     expect(heartbeats(emf)).toEqual([]);
@@ -179,6 +179,7 @@ describe('metrics', () => {
         `FailedUsersOfEndedJobs{UserPoolId=${POOL}}`,
         `JobsAwaitingStart{UserPoolId=${POOL}}`,
         `JobsStuck{UserPoolId=${POOL}}`,
+        `InvalidJobs{UserPoolId=${POOL}}`,
       ].sort(),
     );
     expect(points).toEqual(points.map((p) => ({ key: p.key, value: 0, unit: 'Count', namespace: CONFIG.namespace })));
@@ -413,6 +414,49 @@ describe('exactly once', () => {
     await expect(run()).rejects.toThrow(/PutItem pool marker/);
     expect(gauge(parseEmf(stdout), 'Succeeded')).toBe(1);
     expect(heartbeats(parseEmf(stdout))).toEqual([]);
+  });
+});
+
+describe('jobs checked at the boundary', () => {
+  const LATER = new Date(NOW.getTime() + 16 * 60_000);
+  const invalidCount = (emf: EmfRecord[]) => sumOf(emf, `InvalidJobs{UserPoolId=${POOL}}`);
+  const leftOut = () => logLines.filter((l) => l.message.startsWith('Job left out'));
+
+  it.each([
+    ['a count as a numeric string', { ImportedUsers: '12' as unknown as number }, 'ImportedUsers is not a count from 0 to 2^53-1: "12"'],
+    ['a negative count', { FailedUsers: -3 }, 'FailedUsers is not a count from 0 to 2^53-1: -3'],
+    ['a count above 2^53', { SkippedUsers: 2 ** 53 + 2 }, 'SkippedUsers is not a count from 0 to 2^53-1: 9007199254740994'],
+    ['a date out of range', { CompletionDate: new Date(8.64e15 + 1) }, 'CompletionDate is not a date from 2016 to a day ahead: "Invalid Date"'],
+    ['a date before Cognito', { CreationDate: new Date('1970-01-01T00:00:00Z') }, 'CreationDate is not a date from 2016 to a day ahead: 1970-01-01T00:00:00.000Z'],
+    ['an empty JobId', { JobId: '' }, 'JobId is not a job ID: ""'],
+  ])('leaves out a job with %s, names it and what was wrong, and counts, clears and beats for the rest', async (_, bad, problem) => {
+    jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed', { ImportedUsers: 5 }), job(2, 'Succeeded', bad as Partial<UserImportJobType>)];
+    const { summary, emf } = await run(NOW, undefined, WITH_EVENTS);
+    expect(summary).toMatchObject({ invalidJobs: 1, stillOwed: 0, complete: true });
+    expect(completed(emf, 'Failed')).toBe(1);
+    expect(completed(emf, 'Succeeded')).toBe(0);
+    expect(sumOf(emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(5);
+    expect(invalidCount(emf)).toBe(1);
+    expect(leftOut()).toEqual([expect.objectContaining({ fields: expect.objectContaining({ problems: [problem] }) })]);
+    expect(table.owed(POOL)).toEqual([]);
+    // The next run publishes nothing again: nothing was left owed by the job it left out.
+    const next = await run(LATER, undefined, WITH_EVENTS);
+    expect(completed(next.emf, 'Failed')).toBe(0);
+    expect(invalidCount(next.emf)).toBe(1);
+  });
+
+  it('counts the job once its listing makes sense again', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Succeeded', { ImportedUsers: '7' as unknown as number })];
+    expect(completed((await run(NOW)).emf, 'Succeeded')).toBe(0);
+    jobs = [job(1, 'Succeeded', { ImportedUsers: 7 })];
+    const { emf } = await run(LATER);
+    expect(completed(emf, 'Succeeded')).toBe(1);
+    expect(sumOf(emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(7);
+    expect(invalidCount(emf)).toBe(0);
   });
 });
 
@@ -1077,5 +1121,55 @@ describe('job events', () => {
     const stored = dynamoMock.commandCalls(UpdateCommand).map((c) => c.args[0].input.ExpressionAttributeValues![':owed']).filter(Boolean);
     expect(stored).toEqual([expect.objectContaining({ Counts: expect.objectContaining({ Completed: 'Failed' }) })]);
     expect(stored[0].Event).toBeUndefined();
+  });
+});
+
+describe("a single pool's Cognito calls", () => {
+  const saved = { ...process.env };
+  // Identities are resolved before the build step that answers: any will do.
+  beforeAll(() => Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' }));
+  afterAll(() => {
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  });
+
+  /**
+   * The client the handler makes for the pool, sending for real through its own middleware (not the mock's stub of
+   * `send`), and answered by a last step of its build: the pages of `jobs`, each at the time it was let through.
+   */
+  function pacedClient(env: Record<string, string> = {}) {
+    const client = createClients(readConfig({ USER_POOL_ID: POOL, STATE_TABLE_NAME: 'state', SCHEDULE_SECONDS: '300', ...env })).cognito;
+    const unmockedSend = Object.getPrototypeOf(CognitoIdentityProviderClient.prototype).send;
+    client.send = unmockedSend.bind(client);
+    const sentAt: number[] = [];
+    client.middlewareStack.add(
+      () => async (args: any) => {
+        sentAt.push(Date.now());
+        return { output: { ...servePages(args.input), $metadata: {} }, response: {} };
+      },
+      { step: 'build', priority: 'low', name: 'answerPages' },
+    );
+    return { client, sentAt };
+  }
+
+  it('are paced like a fleet pool\'s, at 10 a second by default: a listing of many pages takes its time', async () => {
+    jobs = Array.from({ length: 300 }, (_, n) => job(n, 'Succeeded'));
+    const { client, sentAt } = pacedClient();
+    const summary = await runOnce({ cognito: client, dynamodb, config: CONFIG, now: NOW, log });
+    expect(summary.complete).toBe(true);
+    expect(sentAt).toHaveLength(6);
+    // 100 ms apart, give or take a timer's millisecond.
+    const gaps = sentAt.slice(1).map((at, i) => at - sentAt[i]);
+    expect(gaps.filter((gap) => gap < 95)).toEqual([]);
+  });
+
+  it('are paced at COGNITO_REQUESTS_PER_SECOND when it is set', async () => {
+    jobs = Array.from({ length: 150 }, (_, n) => job(n, 'Succeeded'));
+    const { client, sentAt } = pacedClient({ COGNITO_REQUESTS_PER_SECOND: '4' });
+    await runOnce({ cognito: client, dynamodb, config: CONFIG, now: NOW, log });
+    expect(sentAt).toHaveLength(3);
+    expect(sentAt[2] - sentAt[0]).toBeGreaterThanOrEqual(490);
   });
 });
