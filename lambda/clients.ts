@@ -1,12 +1,12 @@
 /**
  * The AWS clients of a run, made once per execution environment: each with its timeouts and retries, a Cognito
- * client per region paced for a fleet, the state table's and the bus's.
+ * client paced for a single pool or per region for a fleet, the state table's and the bus's.
  */
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Config, Settings } from './config';
+import { Config, DEFAULT_COGNITO_REQUESTS_PER_SECOND, Settings } from './config';
 
 /**
  * Per attempt. ListUserImportJobs and DynamoDB's single-item and 1 MB-page calls answer in well under a second,
@@ -26,20 +26,19 @@ export interface Clients {
 }
 
 /**
- * A Cognito client for one region (the function's own when undefined). Adaptive retries back off and slow down
- * on TooManyRequestsException, and their client-side rate limit is shared by every call made with the client:
- * a fleet's pools in one region share one client, so they slow down together under the account's quota.
+ * A Cognito client for one region (the function's own when undefined), whose calls are spaced out to at most
+ * `requestsPerSecond`. Adaptive retries back off and slow down on TooManyRequestsException, and their client-side
+ * rate limit is shared by every call made with the client: a fleet's pools in one region share one client, so they
+ * slow down together under the account's quota.
  */
-export function cognitoClient(region: string | undefined, maxAttempts: number, requestsPerSecond?: number): CognitoIdentityProviderClient {
+export function cognitoClient(region: string | undefined, maxAttempts: number, requestsPerSecond: number): CognitoIdentityProviderClient {
   const client = new CognitoIdentityProviderClient({ region, retryMode: 'adaptive', maxAttempts, requestHandler: TIMEOUTS });
-  if (requestsPerSecond !== undefined) {
-    const wait = rateLimiter(requestsPerSecond);
-    // At the build step: once a call, before its attempts (the adaptive retries pace those).
-    client.middlewareStack.add((next) => async (args) => {
-      await wait();
-      return next(args);
-    }, { step: 'build', name: 'importJobMonitorRateLimit' });
-  }
+  const wait = rateLimiter(requestsPerSecond);
+  // At the build step: once a call, before its attempts (the adaptive retries pace those).
+  client.middlewareStack.add((next) => async (args) => {
+    await wait();
+    return next(args);
+  }, { step: 'build', name: 'importJobMonitorRateLimit' });
   return client;
 }
 
@@ -56,8 +55,10 @@ export function rateLimiter(perSecond: number): () => Promise<void> {
 
 /** A single pool's clients. */
 export function createClients(config: Config): Clients {
-  // In the pool's region, which may not be the function's: the call is signed for that region too.
-  return { cognito: cognitoClient(config.userPoolRegion, config.maxAttempts), ...storeClients(config) };
+  // In the pool's region, which may not be the function's: the call is signed for that region too. Paced as a fleet's
+  // pools are: the quota is the account's, and a pool of many pages (or a token that never ends) would spend it all.
+  const rate = config.cognitoRequestsPerSecond ?? DEFAULT_COGNITO_REQUESTS_PER_SECOND;
+  return { cognito: cognitoClient(config.userPoolRegion, config.maxAttempts, rate), ...storeClients(config) };
 }
 
 /** The clients every pool of a monitor shares: its state table's and its bus's (a fleet makes its Cognito clients per region). */

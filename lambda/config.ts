@@ -37,10 +37,16 @@ export interface Config extends Cadence {
    * pools. A single pool publishes every metric every run, zeros included.
    */
   readonly sparseMetrics: boolean;
+  /**
+   * A single pool's Cognito calls a second at most (`COGNITO_REQUESTS_PER_SECOND`), paced as a fleet's pools are.
+   * A fleet's pools share their region's client instead, paced at the fleet's rate.
+   * @default 10
+   */
+  readonly cognitoRequestsPerSecond?: number;
 }
 
 /** The settings the pools of a monitor share. */
-export type Settings = Omit<Config, 'userPoolId' | 'userPoolRegion' | 'sparseMetrics'>;
+export type Settings = Omit<Config, 'userPoolId' | 'userPoolRegion' | 'sparseMetrics' | 'cognitoRequestsPerSecond'>;
 
 /** Where a fleet's pools come from: a list, or every pool of the function's account and region, filtered. */
 export type PoolSource =
@@ -64,8 +70,9 @@ const DEFAULT_MAX_ATTEMPTS = 8;
 
 // ListUserImportJobs, DescribeUserPool and ListUserPools read user pools: Cognito's quotas page puts such operations
 // in the UserPoolRead category, 15 requests a second per account and region, not adjustable, shared with every
-// other caller. A fleet keeps to two thirds of it, leaving the rest to the console, the CLI and deployments.
-const DEFAULT_COGNITO_REQUESTS_PER_SECOND = 10;
+// other caller. A monitor keeps to two thirds of it, leaving the rest to the console, the CLI and deployments: a
+// single pool too, whose pages come as fast as Cognito answers, and whose pagination token might never end.
+export const DEFAULT_COGNITO_REQUESTS_PER_SECOND = 10;
 
 // The construct's default for both warning limits, 12 hours.
 const DEFAULT_WARNING_SECONDS = 12 * 3600;
@@ -86,7 +93,8 @@ export function isFleet(env: NodeJS.ProcessEnv): boolean {
 
 /** Reads a single pool's settings, failing with the name and value of the first bad one. */
 export function readConfig(env: NodeJS.ProcessEnv): Config {
-  return poolConfig(readSettings(env), env[ENV_USER_POOL_ID] ?? '', false);
+  const config = poolConfig(readSettings(env), env[ENV_USER_POOL_ID] ?? '', false);
+  return env[ENV_COGNITO_REQUESTS_PER_SECOND] === undefined ? config : { ...config, cognitoRequestsPerSecond: readRequestRate(env) };
 }
 
 /** One pool's settings, from those its monitor's pools share. */
@@ -121,11 +129,16 @@ export function readFleetConfig(env: NodeJS.ProcessEnv, dir = __dirname): FleetC
   } else {
     source = { kind: 'discover', ...readPatterns(discover!) };
   }
+  return { source, monitorName, cognitoRequestsPerSecond: readRequestRate(env), settings: readSettings(env) };
+}
+
+/** Cognito calls a second at most: a single pool's, or per region for a fleet's pools. */
+function readRequestRate(env: NodeJS.ProcessEnv): number {
   const rate = env[ENV_COGNITO_REQUESTS_PER_SECOND] === undefined ? DEFAULT_COGNITO_REQUESTS_PER_SECOND : Number(env[ENV_COGNITO_REQUESTS_PER_SECOND]);
   if (!(rate > 0 && rate <= 1000)) {
     throw new Error(`${ENV_COGNITO_REQUESTS_PER_SECOND} must be a number of calls a second above 0, got ${JSON.stringify(env[ENV_COGNITO_REQUESTS_PER_SECOND])}`);
   }
-  return { source, monitorName, cognitoRequestsPerSecond: rate, settings: readSettings(env) };
+  return rate;
 }
 
 /** The pools listed in the file `USER_POOL_IDS_FILE` names, beside the bundle, as a `USER_POOL_IDS` value. */
