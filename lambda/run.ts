@@ -20,7 +20,7 @@ import { PublishedFigures, computeFigures, countWarnings } from './figures';
 import { checkJobs } from './job-check';
 import { PAGE_SIZE, listAllJobs } from './listing';
 import { publishMetrics } from './metrics';
-import { OutboxEntry, isAnnounced, owedBy } from './outbox';
+import { OutboxEntry, OwedCounts, isAnnounced, owedBy } from './outbox';
 import { PoolStateStore } from './state-store';
 
 export interface RunDependencies {
@@ -80,18 +80,14 @@ export async function runPool(deps: RunDependencies): Promise<RunSummary> {
  * run stored, and what runs that ended before publishing left, is published (events, then metrics), then cleared.
  */
 export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
-  const { cognito, config, log } = deps;
+  const { config, log } = deps;
   const calls = poolCalls(deps);
   const store = stateStore(deps);
 
-  const listing = await listAllJobs(async (token, page) => {
-    const answer = await calls.send(`ListUserImportJobs page ${page}`, (options) =>
-      cognito.send(
-        new ListUserImportJobsCommand({ UserPoolId: config.userPoolId, MaxResults: PAGE_SIZE, PaginationToken: token }),
-        options,
-      ),
-    );
-    return { jobs: answer.UserImportJobs ?? [], nextToken: answer.PaginationToken };
+  // Nothing of a failed listing can be published, but what earlier runs left owed can: it is not the listing's.
+  const listing = await listPool(deps, calls).catch(async (error) => {
+    await payDebts(deps).catch((payError) => log.warn('Could not publish what earlier runs left owed; a later run will', { error: payError }));
+    throw error;
   });
   const { pages } = listing;
   // A job whose listing makes no sense is left out of everything, and named: it blocks no other job, debt or heartbeat.
@@ -116,23 +112,15 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   }
 
   // This run holds what it stores until it ends; then, if it has not cleared it, the next run takes it over.
-  const leaseUntil = new Date(deps.deadline ? deps.deadline.at.getTime() + TIMEOUT_MARGIN_MS : deps.now.getTime() + DEFAULT_LEASE_MS).toISOString();
-  const leftovers = outbox.filter((entry) => entry.leaseUntil <= deps.now.toISOString());
+  const leaseUntil = leaseOf(deps);
   const events = config.eventBusName !== undefined;
   const owedOptions = { userPoolId: config.userPoolId, events, firstRun, userPoolName: await poolNameIfNeeded(deps, calls, plan.changes, firstRun) };
-  const [claims, outcomes] = await Promise.all([
-    mapWithConcurrency(leftovers, WRITE_CONCURRENCY, (entry) => store.takeOver(entry, leaseUntil)),
+  const [taken, outcomes] = await Promise.all([
+    takeOverLeftovers(deps, store, outbox, leaseUntil),
     mapWithConcurrency(plan.changes, WRITE_CONCURRENCY, (change) => store.storeChange(change, owedBy(change, owedOptions), { leaseUntil, at: deps.now })),
   ]);
-  const due: OutboxEntry[] = [];
-  let unclaimed = 0;
-  claims.forEach((claim, i) => {
-    if (claim.status === 'fulfilled' && claim.value) due.push(claim.value);
-    else if (claim.status === 'rejected') {
-      unclaimed++;
-      log.warn('Could not take over what an earlier run left unpublished; a later run will', { jobId: leftovers[i].jobId, error: claim.reason });
-    }
-  });
+  const { unclaimed } = taken;
+  const due: OutboxEntry[] = [...taken.due];
   const leftoversPublished = due.length;
   const storedChanges: JobChange[] = [];
   const failedWrites: Error[] = [];
@@ -156,32 +144,12 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     }
   }
 
-  // Events first, then metrics, then clear: a run killed in between leaves the entries to the next, which
-  // publishes them again; so a duplicate needs a kill between publishing and clearing.
-  const delivery = events ? await sendJobEvents({ client: deps.events!, name: config.eventBusName! }, calls, log, due) : { sent: new Set<OutboxEntry>() };
-  const eventOwed = (entry: OutboxEntry) => events && entry.event !== undefined && !delivery.sent.has(entry);
-  // A run past its deadline can clear nothing (each call is cut off at once): counts it published now would be
-  // published again by the run that takes its entries over, so it leaves them all to that run.
-  const cutOff = deps.deadline?.signal.aborted === true;
-  const publishing = cutOff ? [] : due;
-  const owedCounts = publishing.flatMap((entry) => (entry.counts ? [entry.counts] : []));
-  const figures: PublishedFigures = {
+  const figuresOf = (owedCounts: OwedCounts[]): PublishedFigures => ({
     ...computeFigures(jobs, owedCounts),
     warnings: countWarnings(jobs, deps.now, config.warnings),
     invalidJobs: invalid.length,
-  };
-  publishMetrics(config, deps.now, figures);
-  const toClear = publishing.filter((entry) => entry.counts !== undefined || !eventOwed(entry));
-  const clears = await mapWithConcurrency(toClear, WRITE_CONCURRENCY, (entry) => store.clear(entry, eventOwed(entry)));
-  clears.forEach((clear, i) => {
-    if (clear.status === 'rejected') {
-      log.warn('Published, but could not clear it from the outbox; a run after this one ends publishes it again', {
-        jobId: toClear[i].jobId,
-        eventKey: toClear[i].event?.eventKey,
-        error: clear.reason,
-      });
-    }
   });
+  const { delivery, eventOwed, cutOff, figures } = await publishOwed(deps, calls, store, due, figuresOf, config);
 
   if (firstRun && failedWrites.length === 0) {
     // Marked after publishing what was stored: a first run cut short is still a first run, so history is
@@ -200,10 +168,10 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     firstRun,
     changesStored: storedChanges.length,
     changesStoredElsewhere: plan.changes.length - storedChanges.length - failedWrites.length,
-    owedPublished: publishing.length,
+    owedPublished: cutOff ? 0 : due.length,
     leftoversPublished,
     eventsSent: delivery.sent.size,
-    stillOwed: (cutOff ? due.length : eventsOwed) + (outbox.length - leftovers.length) + unclaimed,
+    stillOwed: (cutOff ? due.length : eventsOwed) + (outbox.length - taken.leftovers) + unclaimed,
     complete: failures.length === 0 && unclaimed === 0,
     figures,
   };
@@ -223,6 +191,102 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     throw new AggregateError(failures, what.join('; '), { cause: failures[0] });
   }
   return summary;
+}
+
+/** Every job of the pool, page by page (listing.ts). */
+function listPool({ cognito, config }: RunDependencies, calls: Calls) {
+  return listAllJobs(async (token, page) => {
+    const answer = await calls.send(`ListUserImportJobs page ${page}`, (options) =>
+      cognito.send(new ListUserImportJobsCommand({ UserPoolId: config.userPoolId, MaxResults: PAGE_SIZE, PaginationToken: token }), options),
+    );
+    return { jobs: answer.UserImportJobs ?? [], nextToken: answer.PaginationToken };
+  });
+}
+
+/** Until when a run holds what it stores: its end, or, without a Lambda context, Lambda's longest timeout. */
+function leaseOf(deps: RunDependencies): string {
+  return new Date(deps.deadline ? deps.deadline.at.getTime() + TIMEOUT_MARGIN_MS : deps.now.getTime() + DEFAULT_LEASE_MS).toISOString();
+}
+
+/**
+ * Takes over what runs that ended before clearing it left in the outbox (their lease has ended), so that of two runs
+ * that find an entry, one publishes it. An entry it cannot take over stays for a later run.
+ */
+async function takeOverLeftovers(
+  deps: RunDependencies,
+  store: PoolStateStore,
+  outbox: readonly OutboxEntry[],
+  leaseUntil: string,
+): Promise<{ due: OutboxEntry[]; unclaimed: number; leftovers: number }> {
+  const leftovers = outbox.filter((entry) => entry.leaseUntil <= deps.now.toISOString());
+  const claims = await mapWithConcurrency(leftovers, WRITE_CONCURRENCY, (entry) => store.takeOver(entry, leaseUntil));
+  const due: OutboxEntry[] = [];
+  let unclaimed = 0;
+  claims.forEach((claim, i) => {
+    if (claim.status === 'fulfilled' && claim.value) due.push(claim.value);
+    else if (claim.status === 'rejected') {
+      unclaimed++;
+      deps.log.warn('Could not take over what an earlier run left unpublished; a later run will', { jobId: leftovers[i].jobId, error: claim.reason });
+    }
+  });
+  return { due, unclaimed, leftovers: leftovers.length };
+}
+
+/**
+ * Publishes what is owed, events first, then metrics (`figuresOf` the counts published), then clears it: a run killed
+ * in between leaves the entries to the next, which publishes them again; so a duplicate needs a kill between
+ * publishing and clearing. A run past its deadline can clear nothing (each call is cut off at once): counts it
+ * published now would be published again by the run that takes its entries over, so it leaves them all to that run.
+ */
+async function publishOwed(
+  deps: RunDependencies,
+  calls: Calls,
+  store: PoolStateStore,
+  due: readonly OutboxEntry[],
+  figuresOf: (owed: OwedCounts[]) => PublishedFigures,
+  metricsConfig: Config,
+) {
+  const { config, log } = deps;
+  const events = config.eventBusName !== undefined;
+  const delivery = events ? await sendJobEvents({ client: deps.events!, name: config.eventBusName! }, calls, log, due) : { sent: new Set<OutboxEntry>() };
+  const eventOwed = (entry: OutboxEntry) => events && entry.event !== undefined && !delivery.sent.has(entry);
+  const cutOff = deps.deadline?.signal.aborted === true;
+  const publishing = cutOff ? [] : due;
+  const figures = figuresOf(publishing.flatMap((entry) => (entry.counts ? [entry.counts] : [])));
+  publishMetrics(metricsConfig, deps.now, figures);
+  const toClear = publishing.filter((entry) => entry.counts !== undefined || !eventOwed(entry));
+  const clears = await mapWithConcurrency(toClear, WRITE_CONCURRENCY, (entry) => store.clear(entry, eventOwed(entry)));
+  clears.forEach((clear, i) => {
+    if (clear.status === 'rejected') {
+      log.warn('Published, but could not clear it from the outbox; a run after this one ends publishes it again', {
+        jobId: toClear[i].jobId,
+        eventKey: toClear[i].event?.eventKey,
+        error: clear.reason,
+      });
+    }
+  });
+  return { delivery, eventOwed, cutOff, figures };
+}
+
+/**
+ * Publishes what earlier runs left owed, without a listing: when the pool cannot be listed (deleted, access revoked),
+ * or has left a fleet, its debts are still paid. Only the counts owed are published, no gauge. Returns the entries
+ * still owed after it (taken by no run, or their events refused).
+ */
+export async function payDebts(deps: RunDependencies): Promise<number> {
+  const calls = poolCalls(deps);
+  const store = stateStore(deps);
+  const { outbox } = await store.readState();
+  const taken = await takeOverLeftovers(deps, store, outbox, leaseOf(deps));
+  if (taken.due.length === 0) return outbox.length;
+  const noWarnings = { awaitingStart: 0, stuck: 0 };
+  const { eventOwed } = await publishOwed(deps, calls, store, taken.due, (owed) => ({ ...computeFigures([], owed), warnings: noWarnings, invalidJobs: 0 }), {
+    ...deps.config,
+    // Only what is owed: a sparse publication of no listing is the counts alone.
+    sparseMetrics: true,
+  });
+  deps.log.info('Published what earlier runs left owed, without a listing', { entries: taken.due.length });
+  return outbox.length - taken.due.length + taken.due.filter(eventOwed).length;
 }
 
 /**

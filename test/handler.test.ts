@@ -789,6 +789,29 @@ describe('outbox', () => {
     expect(table.owed(POOL)).toEqual([]);
   });
 
+  it('pays what a killed run left owed even when the pool can no longer be listed, and fails all the same', async () => {
+    jobs = [job(1, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed', { ImportedUsers: 3 })];
+    await killedBeforePublishing();
+    expect(table.owed(POOL)).toHaveLength(1);
+    cognitoMock.on(ListUserImportJobsCommand).rejects(new NotAuthorizedException({ message: 'not authorized', $metadata: {} }));
+    stdout = '';
+    await expect(run(LATER, undefined, WITH_EVENTS)).rejects.toMatchObject({ name: 'NotAuthorizedException' });
+    const emf = parseEmf(stdout);
+    expect(completed(emf, 'Failed')).toBe(1);
+    expect(sumOf(emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(3);
+    // Counts only: no gauge is published without a listing.
+    expect(datapoints(emf).filter((p) => p.key.startsWith('Jobs{'))).toEqual([]);
+    expect(sentDetails()).toEqual([expect.objectContaining({ status: 'Failed' })]);
+    expect(table.owed(POOL)).toEqual([]);
+    expect(logLines.map((l) => l.message)).toContain('Published what earlier runs left owed, without a listing');
+    // Listed again: nothing is published twice.
+    cognitoMock.on(ListUserImportJobsCommand).callsFake(servePages);
+    const next = await run(new Date(LATER.getTime() + 60_000), undefined, WITH_EVENTS);
+    expect(completed(next.emf, 'Failed')).toBe(0);
+  });
+
   it('clears what it published even when the table fails the clear five times, so that no later run publishes it again', async () => {
     jobs = [job(1, 'InProgress')];
     await baseline();
