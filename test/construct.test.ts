@@ -1006,7 +1006,7 @@ describe('fleets', () => {
     const statements = statementsOf(fleet({ discoverUserPools: { include: ['tenant-*'] } }).template);
     expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('cognito-idp:')))).toEqual([
       { Action: 'cognito-idp:ListUserPools', Effect: 'Allow', Resource: '*' },
-      { Action: LIST_AND_DESCRIBE, Effect: 'Allow', Resource: allPools('eu-west-1') },
+      { Action: 'cognito-idp:ListUserImportJobs', Effect: 'Allow', Resource: allPools('eu-west-1') },
     ]);
     expect(statements.filter((s) => s.Resource === '*').flatMap(actionsOf)).toEqual(['cognito-idp:ListUserPools']);
   });
@@ -1367,5 +1367,26 @@ describe('fleets', () => {
     ]);
     // A single pool's monitor takes one as well.
     expect(() => synth({ eventBus: events.EventBus.fromEventBusArn(new Stack(), 'Bus', central) })).not.toThrow();
+  });
+});
+
+describe('IAM only for the calls made', () => {
+  /** The Cognito actions of the monitor's role, each once. */
+  function cognitoActions(props: (stack: Stack) => Partial<ImportJobMonitorProps>): string[] {
+    const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new ImportJobMonitor(stack, 'Monitor', props(stack));
+    return [...new Set(statementsOf(Template.fromStack(stack)).flatMap(actionsOf).filter((a) => a.startsWith('cognito-idp:')))].sort();
+  }
+  const pool = (stack: Stack, id: string) => cognito.UserPool.fromUserPoolId(stack, id, id);
+
+  it('grants a discovered fleet no DescribeUserPool, even with job events: ListUserPools names each pool it lists', () => {
+    expect(cognitoActions(() => ({ discoverUserPools: {} }))).toEqual(['cognito-idp:ListUserImportJobs', 'cognito-idp:ListUserPools']);
+  });
+
+  it("grants DescribeUserPool with job events to a single pool and a listed fleet, whose runs read a pool's name for a job's import log", () => {
+    const both = ['cognito-idp:DescribeUserPool', 'cognito-idp:ListUserImportJobs'];
+    expect(cognitoActions((stack) => ({ userPool: pool(stack, 'eu-west-1_AbC123') }))).toEqual(both);
+    expect(cognitoActions((stack) => ({ userPools: [pool(stack, 'eu-west-1_A1'), pool(stack, 'us-east-1_B2')] }))).toEqual(both);
+    expect(cognitoActions((stack) => ({ userPools: [pool(stack, 'eu-west-1_A1')], jobEvents: false }))).toEqual(['cognito-idp:ListUserImportJobs']);
   });
 });

@@ -114,10 +114,11 @@ export class FleetPools implements MonitoredPools {
   /**
    * The fleet's Cognito statements, each with the reason for its wildcard, if it has one. A short list names each
    * pool; a long one each of its regions' pools, to keep the role's policy within IAM's size limit; discovery needs
-   * `ListUserPools`, which takes no resource but `*`, and every pool of the stack's region.
+   * `ListUserPools`, which takes no resource but `*`, and every pool of the stack's region. Discovery learns each
+   * pool's name from `ListUserPools` (Cognito requires one), so its runs never call `DescribeUserPool` for it.
    */
   public statements(jobEvents: boolean): PolicyGrant[] {
-    const actions = poolActions(jobEvents);
+    const actions = poolActions(jobEvents && this.discovery === undefined);
     const readOnly = `the read-only ${actions.map((a) => a.replace('cognito-idp:', '')).join(' and ')}`;
     if (this.discovery !== undefined) {
       return [
