@@ -11,7 +11,7 @@ import { mapWithConcurrency } from './concurrency';
 import { FleetConfig, poolConfig } from './config';
 import { sendPoolRunFailures } from './events';
 import { publishHeartbeat, publishPoolRunsFailed } from './metrics';
-import { RunDependencies, runPool, stateStore } from './run';
+import { RunDependencies, payDebts, runPool, stateStore } from './run';
 import { MonitorStateStore, PoolCadence } from './state-store';
 
 // Pools run at once. Cognito's request quotas are per account and region and shared with every other caller: the
@@ -73,6 +73,11 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
     .filter((id) => !deps.scheduled || isDue(now, dueAt(id), settings))
     .sort((a, b) => (dueAt(a)?.getTime() ?? 0) - (dueAt(b)?.getTime() ?? 0));
 
+  // Pools that left the fleet (removed from the list, or no longer discovered) are no longer listed, but what their
+  // runs left owed is still theirs to publish.
+  const listed = new Set(pools);
+  await settleDeparted([...cadences.keys()].filter((id) => !listed.has(id)), deps, names);
+
   // Pools are started until the run's deadline or the next tick is near, whichever comes first.
   const stopAt = Math.min(deps.deadline?.at.getTime() ?? Infinity, now.getTime() + settings.activeScheduleMs) - POOL_BUDGET_MS;
   const outcomes = await mapWithConcurrency(due, POOL_CONCURRENCY, async (userPoolId): Promise<PoolOutcome> => {
@@ -127,6 +132,30 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
   log.info('Fleet summary', summary);
   return summary;
 }
+
+/**
+ * Pools that left the fleet: what they owe is published (without a listing), and then, owing nothing, they are
+ * forgotten (their due time deleted; their jobs' items stay, so a pool that comes back is no first run). A few a tick,
+ * best effort: one that cannot be settled now is tried again the next tick.
+ */
+async function settleDeparted(departed: readonly string[], deps: FleetDependencies, names: Map<string, string>): Promise<void> {
+  const { settings } = deps.fleet;
+  await mapWithConcurrency(departed.slice(0, DEPARTED_PER_TICK), POOL_CONCURRENCY, async (userPoolId) => {
+    const config = poolConfig(settings, userPoolId, true);
+    const log = withPool(deps.log, userPoolId);
+    const pool = { ...deps.clients, cognito: deps.cognitoFor(config.userPoolRegion), config, now: new Date(), log, deadline: deps.deadline, userPoolName: names.get(userPoolId) };
+    try {
+      const stillOwed = await payDebts(pool);
+      if (stillOwed === 0) await stateStore(pool).forgetCadence();
+      log.info('Pool left the fleet', { stillOwed });
+    } catch (error) {
+      log.warn('Pool left the fleet, and what it owes could not be published yet; the next tick tries again', { error });
+    }
+  });
+}
+
+// Departed pools settled a tick at most: a fleet that loses many pools at once settles them over a few ticks.
+const DEPARTED_PER_TICK = 20;
 
 /**
  * A fleet's failed run of a pool, followed up: logged as one pool's of many, counted (its how-manieth failure in a row,

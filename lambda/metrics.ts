@@ -8,6 +8,7 @@ import {
   METRIC_FAILED_USERS_OF_ENDED_JOBS,
   METRIC_HEARTBEAT,
   METRIC_INVALID_JOBS,
+  METRIC_OWED_ENTRIES,
   METRIC_JOBS_AWAITING_START,
   METRIC_JOBS_STUCK,
   METRIC_IMPORTED_USERS,
@@ -24,7 +25,7 @@ import { PublishedFigures } from './figures';
 
 /**
  * Writes the run's figures as embedded metric format: one record per status (Jobs, and JobsCompleted for the
- * completed statuses), one for the user counts and warnings. A single pool publishes all 19 metrics every run,
+ * completed statuses), one for the user counts and warnings. A single pool publishes all 18 metrics every run,
  * zeros included. A fleet's pool (`sparseMetrics`) publishes only those that are not zero (and of the gauges, only
  * those of jobs in flight), so that a quiet pool costs nothing; but while it has a job in flight it also publishes
  * the zeros of the series its alarms watch, so that each exists before the job ends: a Metrics Insights alarm may
@@ -53,14 +54,26 @@ export function publishMetrics(config: Config, now: Date, figures: PublishedFigu
     add(METRIC_FAILED_USERS, figures.newUsers.failedUsers) +
     add(METRIC_FAILED_USERS_OF_ENDED_JOBS, figures.failedUsersOfEndedJobs, true) +
     add(METRIC_JOBS_AWAITING_START, figures.warnings.awaitingStart, true) +
-    add(METRIC_JOBS_STUCK, figures.warnings.stuck, true) +
-    add(METRIC_INVALID_JOBS, figures.invalidJobs);
+    add(METRIC_JOBS_STUCK, figures.warnings.stuck, true);
   if (added > 0) publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId });
 }
 
 // The completions an alarm watches (JobFailed, JobExpired); with the three `watched` above, every series a pool's
 // alarm reads (test/pages.test.ts holds them to the alarms).
 const ALARMED_COMPLETIONS: readonly string[] = ['Failed', 'Expired'];
+
+/**
+ * What a run could not do, only when not zero, single pool and fleet alike (a healthy pool pays no metric for it):
+ * `InvalidJobs`, listed jobs it left out, and `OwedEntries`, what it leaves owed (events the bus refused, entries no
+ * run could take over), which a later run pays.
+ */
+export function publishTrouble(config: Pick<Config, 'namespace' | 'userPoolId'>, now: Date, trouble: { invalidJobs: number; owedEntries: number }): void {
+  const metrics = new Metrics({ namespace: config.namespace });
+  metrics.clearDefaultDimensions();
+  if (trouble.invalidJobs > 0) metrics.addMetric(METRIC_INVALID_JOBS, MetricUnit.Count, trouble.invalidJobs);
+  if (trouble.owedEntries > 0) metrics.addMetric(METRIC_OWED_ENTRIES, MetricUnit.Count, trouble.owedEntries);
+  if (trouble.invalidJobs > 0 || trouble.owedEntries > 0) publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId });
+}
 
 /** Writes the metrics added so far as one record, with these dimensions and this time. */
 function publish(metrics: Metrics, now: Date, dimensions: Record<string, string>): void {

@@ -19,7 +19,7 @@ import { sendJobEvents } from './events';
 import { PublishedFigures, computeFigures, countWarnings } from './figures';
 import { checkJobs } from './job-check';
 import { PAGE_SIZE, listAllJobs } from './listing';
-import { publishMetrics } from './metrics';
+import { publishMetrics, publishTrouble } from './metrics';
 import { OutboxEntry, OwedCounts, isAnnounced, owedBy } from './outbox';
 import { PoolStateStore } from './state-store';
 
@@ -176,6 +176,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     figures,
   };
   log.info('Run summary', summary);
+  publishTrouble(config, deps.now, { invalidJobs: invalid.length, owedEntries: summary.stillOwed });
   if (delivery.error) {
     log.error('Could not send every job event; they stay owed, for a later run to send', { error: delivery.error });
   }
@@ -285,8 +286,10 @@ export async function payDebts(deps: RunDependencies): Promise<number> {
     // Only what is owed: a sparse publication of no listing is the counts alone.
     sparseMetrics: true,
   });
-  deps.log.info('Published what earlier runs left owed, without a listing', { entries: taken.due.length });
-  return outbox.length - taken.due.length + taken.due.filter(eventOwed).length;
+  const stillOwed = outbox.length - taken.due.length + taken.due.filter(eventOwed).length;
+  deps.log.info('Published what earlier runs left owed, without a listing', { entries: taken.due.length, stillOwed });
+  publishTrouble(deps.config, deps.now, { invalidJobs: 0, owedEntries: stillOwed });
+  return stillOwed;
 }
 
 /**

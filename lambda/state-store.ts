@@ -4,7 +4,7 @@
  * each of its pools is next due). Every key, attribute name and DynamoDB expression of the table is written here.
  */
 import { randomUUID } from 'crypto';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { CADENCE_PARTITION, POOL_MARKER_SORT_KEY, TABLE_PARTITION_KEY, TABLE_SORT_KEY, isJobStatus } from '../lib/contract';
 import { Calls, PoolSubject, SendOptions } from './calls';
 import { JobChange, StoredJobState } from './changes';
@@ -207,6 +207,13 @@ export class PoolStateStore {
       'attribute_not_exists(#runAt) OR #runAt <= :runAt',
       { '#runAt': 'RunAt' },
       { ':runAt': at },
+    );
+  }
+
+  /** Forgets when a pool that left a fleet is due, once it owes nothing: its jobs' items stay, its baseline too. */
+  public async forgetCadence(): Promise<void> {
+    await this.calls.send('DeleteItem next run', (options) =>
+      this.table.client.send(new DeleteCommand({ TableName: this.table.tableName, Key: this.cadenceKey() }), options),
     );
   }
 

@@ -72,6 +72,11 @@ export const METRIC_HEARTBEAT = 'Heartbeat';
  * out of range): left out of every other metric, and logged with what was wrong.
  */
 export const METRIC_INVALID_JOBS = 'InvalidJobs';
+/**
+ * Outbox entries a run leaves owed (an event the bus refused, an entry no run could take over), published only when
+ * not zero: a debt that stays is one the operator should hear of.
+ */
+export const METRIC_OWED_ENTRIES = 'OwedEntries';
 /** Jobs in `Created` for longer than the warning limit: Cognito deletes them 24 to 48 hours after creation. */
 export const METRIC_JOBS_AWAITING_START = 'JobsAwaitingStart';
 /** Jobs in `Pending`, `InProgress` or `Stopping` for longer than the warning limit. */

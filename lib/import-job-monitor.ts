@@ -160,7 +160,8 @@ export class ImportJobMonitor extends Construct {
     acknowledgeWildcards(role, grants.flatMap(({ statement, wildcard }) =>
       wildcard === undefined ? [] : statement.resources.map((resource) => ({ resource, reason: wildcard }))));
     this.eventBus?.grantPutEventsTo(handler);
-    table.grant(handler, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // A fleet also forgets the due time of a pool that left it.
+    table.grant(handler, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...(this.pools.fleet ? ['dynamodb:DeleteItem'] : []));
 
     new events.Rule(this, 'Schedule', {
       description: 'Runs the user import job monitor',
@@ -359,6 +360,16 @@ export class ImportJobMonitor extends Construct {
   }
 
   /**
+   * What a run left owed (an event the bus refused, an entry no run could take over), published only when not zero:
+   * a debt a later run pays, or, if it stays, one to hear of. A single pool's metric: for a fleet, use
+   * `metricFleetOwedEntries`.
+   * @default maximum over the schedule period
+   */
+  public metricOwedEntries(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.poolMetric('OwedEntries', props);
+  }
+
+  /**
    * Ticks that worked: each scheduled tick sends 1 when its run listed every job, stored every change and published
    * its metrics, or the pool was not due, and 0 when it failed. For a fleet (dimension `Monitor`), 1 for each tick
    * that listed its pools and read when each is due, 0 for one that failed before. Its absence, or zeros, are what
@@ -458,6 +469,15 @@ export class ImportJobMonitor extends Construct {
    */
   public metricFleetInvalidJobs(options?: FleetMetricOptions): cloudwatch.MathExpression {
     return this.metrics.fleetMetric('InvalidJobs', options);
+  }
+
+  /**
+   * What runs left owed, per pool (the largest of any pool without `byPool`): a Metrics Insights query on
+   * `OwedEntries`, published only when not zero.
+   * @default maximum, per pool, over the schedule period
+   */
+  public metricFleetOwedEntries(options?: FleetMetricOptions): cloudwatch.MathExpression {
+    return this.metrics.fleetMetric('OwedEntries', options);
   }
 
   /**

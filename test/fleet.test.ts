@@ -11,9 +11,9 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { FleetConfig, isSelected, readFleetConfig, runFleet } from '../lambda';
+import { FleetConfig, isSelected, readConfig, readFleetConfig, runFleet } from '../lambda';
 import { rateLimiter } from '../lambda/clients';
 import { parseEmf, sumOf } from './support/emf';
 import { MemoryTable } from './support/memory-table';
@@ -34,6 +34,7 @@ beforeEach(() => {
   dynamoMock.on(PutCommand).callsFake((input) => table.put(input));
   dynamoMock.on(UpdateCommand).callsFake((input) => table.update(input));
   dynamoMock.on(GetCommand).callsFake((input) => table.get(input));
+  dynamoMock.on(DeleteCommand).callsFake((input) => table.delete(input));
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
 });
 afterEach(() => jest.restoreAllMocks());
@@ -87,14 +88,55 @@ describe('readFleetConfig', () => {
     [{ USER_POOL_IDS_FILE: 'missing.json' }, 'USER_POOL_IDS_FILE must name a JSON file beside the handler, got "missing.json"'],
     [{ DISCOVER_USER_POOLS: '{"exclude":[""]}' }, 'DISCOVER_USER_POOLS must be JSON such as {"include":["tenant-*"],"exclude":[]}, lists of non-empty patterns, got "{\\"exclude\\":[\\"\\"]}"'],
     [{ DISCOVER_USER_POOLS: '{}', MONITOR_NAME: '' }, 'MONITOR_NAME must name the monitor, got ""'],
-    [{ DISCOVER_USER_POOLS: '{}', COGNITO_REQUESTS_PER_SECOND: '0' }, 'COGNITO_REQUESTS_PER_SECOND must be a number of calls a second above 0, got "0"'],
+    [{ DISCOVER_USER_POOLS: '{}', COGNITO_REQUESTS_PER_SECOND: '0' }, 'COGNITO_REQUESTS_PER_SECOND must be a number of calls a second from 1 to 1000, got "0"'],
+    [{ DISCOVER_USER_POOLS: '{}', COGNITO_REQUESTS_PER_SECOND: '0.0001' }, 'COGNITO_REQUESTS_PER_SECOND must be a number of calls a second from 1 to 1000, got "0.0001"'],
   ])('fails on %j, naming the value', (env, message) => {
     expect(() => readFleetConfig({ ...ENV, ...env })).toThrow(message);
+  });
+
+  it("holds a single pool's rate to the same range", () => {
+    const single = { STATE_TABLE_NAME: 'state', SCHEDULE_SECONDS: '300', USER_POOL_ID: 'eu-west-1_AbC123' };
+    expect(readConfig({ ...single, COGNITO_REQUESTS_PER_SECOND: '2' }).cognitoRequestsPerSecond).toBe(2);
+    expect(() => readConfig({ ...single, COGNITO_REQUESTS_PER_SECOND: '0.5' })).toThrow(
+      'COGNITO_REQUESTS_PER_SECOND must be a number of calls a second from 1 to 1000, got "0.5"',
+    );
   });
 });
 
 describe('runFleet', () => {
   const pools = Array.from({ length: 6 }, (_, i) => `eu-west-1_P${i}`);
+
+  it('publishes what a pool that left the fleet still owes, then forgets its due time', async () => {
+    jest.useFakeTimers({ now: new Date('2026-11-25T12:00:00Z'), doNotFake: ['setTimeout', 'setInterval', 'setImmediate', 'nextTick', 'queueMicrotask'] });
+    let stdout = '';
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => {
+      stdout += String(chunk);
+      return true;
+    });
+    const job = (status: string) => ({ JobId: 'import-0000000001', JobName: 'j', Status: status, CreationDate: new Date('2026-11-25T11:00:00Z'), ImportedUsers: 4 }) as any;
+    let left = [job('InProgress')];
+    cognitoMock.on(ListUserImportJobsCommand).callsFake(async (input) => ({ UserImportJobs: input.UserPoolId === 'eu-west-1_Left1' ? left : [] }));
+    const both = readFleetConfig({ ...ENV, USER_POOL_IDS: 'eu-west-1_Stay1,eu-west-1_Left1' });
+    await tick(both);
+    // Its job fails; the run publishes it but cannot clear it (a clear denied), and the pool then leaves the fleet.
+    left = [job('Failed')];
+    dynamoMock.on(UpdateCommand).callsFake((input) => {
+      if (input.UpdateExpression!.startsWith('REMOVE')) throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client' });
+      return table.update(input);
+    });
+    await tick(both);
+    expect(table.owed('eu-west-1_Left1')).toHaveLength(1);
+    dynamoMock.on(UpdateCommand).callsFake((input) => table.update(input));
+
+    jest.setSystemTime(new Date('2026-11-25T12:20:00Z'));
+    stdout = '';
+    await tick(readFleetConfig({ ...ENV, USER_POOL_IDS: 'eu-west-1_Stay1' }));
+    expect(sumOf(parseEmf(stdout), 'JobsCompleted{UserPoolId=eu-west-1_Left1,Status=Failed}')).toBe(1);
+    expect(table.owed('eu-west-1_Left1')).toEqual([]);
+    expect(table.items.has('#cadence|eu-west-1_Left1')).toBe(false);
+    expect(table.items.has('#cadence|eu-west-1_Stay1')).toBe(true);
+    jest.useRealTimers();
+  });
 
   describe("the fleet's heartbeat", () => {
     const fleet = () => readFleetConfig({ ...ENV, ACTIVE_SCHEDULE_SECONDS: '60', USER_POOL_IDS: 'eu-west-1_H1,eu-west-1_H2' });

@@ -5,7 +5,7 @@
  * expression not modelled. The end-to-end tests run the same handler against dynalite, a real DynamoDB emulator.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommandInput, PutCommandInput, QueryCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommandInput, GetCommandInput, PutCommandInput, QueryCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 
 type Item = Record<string, any>;
 type Names = Record<string, string> | undefined;
@@ -53,6 +53,11 @@ export class MemoryTable {
       if (parent !== undefined) delete parent[parts[parts.length - 1]];
     }
     this.items.set(key, item);
+    return {};
+  }
+
+  public delete(input: DeleteCommandInput) {
+    this.items.delete(`${input.Key!.UserPoolId}|${input.Key!.JobId}`);
     return {};
   }
 
