@@ -157,6 +157,29 @@ describe('the bundled handler', () => {
     }
   });
 
+  it('leaves out a job whose count comes as a string over the wire, names it, and counts the rest once, run after run', async () => {
+    const pool = 'eu-west-1_Malformed1';
+    const jobs = [makeJob(1, 'InProgress'), makeJob(2, 'InProgress')];
+    world.cognito.pools.set(pool, jobs);
+    expect((await world.invoke(pool)).exitCode).toBe(0);
+    const now = new Date();
+    jobs[0] = makeJob(1, 'Succeeded', { CompletionDate: now, ImportedUsers: '12' as unknown as number });
+    jobs[1] = makeJob(2, 'Failed', { CompletionDate: now, ImportedUsers: 7 });
+    const runs = [await world.invoke(pool), await world.invoke(pool, {}, { clockOffsetMs: 20 * 60_000 })];
+    for (const run of runs) {
+      expect(run.exitCode).toBe(0);
+      expect(heartbeatsOf(run.emf)).toEqual([1]);
+      expect(sumOf(run.emf, `InvalidJobs{UserPoolId=${pool}}`)).toBe(1);
+      expect(run.logs.filter((l) => l.message.startsWith('Job left out'))).toEqual([
+        expect.objectContaining({ jobId: '"import-0000000001"', problems: ['ImportedUsers is not a count from 0 to 2^53-1: "12"'] }),
+      ]);
+    }
+    // The valid job's end, once; the string never concatenated into a count.
+    expect(runs.map((run) => completed(run, 'Failed', pool))).toEqual([1, 0]);
+    expect(runs.map((run) => imported(run, pool))).toEqual([7, 0]);
+    expect(runs.map((run) => completed(run, 'Succeeded', pool))).toEqual([0, 0]);
+  });
+
   it('fails with a clear message when its configuration is bad', async () => {
     const run = await world.invoke('not-a-pool');
     expect(run.exitCode).toBe(1);
