@@ -135,8 +135,9 @@ export function readFleetConfig(env: NodeJS.ProcessEnv, dir = __dirname): FleetC
 /** Cognito calls a second at most: a single pool's, or per region for a fleet's pools. */
 function readRequestRate(env: NodeJS.ProcessEnv): number {
   const rate = env[ENV_COGNITO_REQUESTS_PER_SECOND] === undefined ? DEFAULT_COGNITO_REQUESTS_PER_SECOND : Number(env[ENV_COGNITO_REQUESTS_PER_SECOND]);
-  if (!(rate > 0 && rate <= 1000)) {
-    throw new Error(`${ENV_COGNITO_REQUESTS_PER_SECOND} must be a number of calls a second above 0, got ${JSON.stringify(env[ENV_COGNITO_REQUESTS_PER_SECOND])}`);
+  // At least one: calls are spaced 1,000 / rate ms apart, and below one a second a tick of a few pages outlasts its deadline.
+  if (!(rate >= 1 && rate <= 1000)) {
+    throw new Error(`${ENV_COGNITO_REQUESTS_PER_SECOND} must be a number of calls a second from 1 to 1000, got ${JSON.stringify(env[ENV_COGNITO_REQUESTS_PER_SECOND])}`);
   }
   return rate;
 }

@@ -898,7 +898,7 @@ describe('fleets', () => {
     const variables = Object.values(template.findResources('AWS::Lambda::Function')).map((f: any) => f.Properties.Environment?.Variables ?? {});
     expect(variables.map((v) => v.COGNITO_REQUESTS_PER_SECOND).filter(Boolean)).toEqual(['4']);
     expect(() => fleet((stack) => ({ ...listed(3)(stack), cognitoRequestsPerSecond: 0 }))).toThrow(
-      'cognitoRequestsPerSecond must be above 0 and at most 1000, got 0',
+      'cognitoRequestsPerSecond must be a number of calls a second from 1 to 1000, got 0',
     );
     expect(() => synth({ cognitoRequestsPerSecond: 4 })).toThrow('cognitoRequestsPerSecond is for fleets (userPools or discoverUserPools)');
   });
@@ -1388,5 +1388,50 @@ describe('IAM only for the calls made', () => {
     expect(cognitoActions((stack) => ({ userPool: pool(stack, 'eu-west-1_AbC123') }))).toEqual(both);
     expect(cognitoActions((stack) => ({ userPools: [pool(stack, 'eu-west-1_A1'), pool(stack, 'us-east-1_B2')] }))).toEqual(both);
     expect(cognitoActions((stack) => ({ userPools: [pool(stack, 'eu-west-1_A1')], jobEvents: false }))).toEqual(['cognito-idp:ListUserImportJobs']);
+  });
+});
+
+describe('props checked for what CloudWatch, Cognito and the pace take', () => {
+  function discovering(props: Partial<ImportJobMonitorProps>) {
+    const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+    return new ImportJobMonitor(stack, 'Monitor', { discoverUserPools: {}, ...props });
+  }
+
+  it.each(['Imports\nProd', 'Imports\r', 'Imports\u0000', 'Imports\t', 'Imports \u{1F6A8}', 'Impörts', 'Imports\u007f', 'Imports\u00a0'])(
+    'fails when alarmNamePrefix holds anything but printable ASCII: %j',
+    (alarmNamePrefix) => {
+      expect(() => synth({ alarmNamePrefix })).toThrow(
+        `alarmNamePrefix must be printable ASCII characters only (space to ~), got ${JSON.stringify(alarmNamePrefix)}`,
+      );
+    },
+  );
+
+  it('accepts every printable ASCII character in alarmNamePrefix', () => {
+    const printable = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
+    expect(() => synth({ alarmNamePrefix: printable })).not.toThrow();
+  });
+
+  it.each(['tenant-\n*', 'tenant\t*', '\u00a0tenant-*', 'tenant-\u0000', 'tenant-\u{1F680}', '*\u2028', 'tenant\r\n'])(
+    'fails when a discovery pattern holds whitespace other than a space, or a control character: %j',
+    (pattern) => {
+      expect(() => discovering({ discoverUserPools: { include: [pattern] } })).toThrow(
+        `discoverUserPools.include takes patterns of 1 to 128 letters, digits, spaces or + = , . @ - _ with * for any run of characters, got ${JSON.stringify(pattern)}`,
+      );
+      expect(() => discovering({ discoverUserPools: { exclude: [pattern] } })).toThrow(`discoverUserPools.exclude takes patterns`);
+    },
+  );
+
+  it('accepts a discovery pattern with spaces, which pool names may hold', () => {
+    expect(() => discovering({ discoverUserPools: { include: ['Tenant A *'] } })).not.toThrow();
+  });
+
+  it.each([0.0001, 0.5, 0, -1, 1000.5, Number.NaN, Number.POSITIVE_INFINITY])('fails when cognitoRequestsPerSecond is %p', (cognitoRequestsPerSecond) => {
+    expect(() => discovering({ cognitoRequestsPerSecond })).toThrow(
+      `cognitoRequestsPerSecond must be a number of calls a second from 1 to 1000, got ${cognitoRequestsPerSecond}`,
+    );
+  });
+
+  it('accepts cognitoRequestsPerSecond from 1 to 1000', () => {
+    for (const cognitoRequestsPerSecond of [1, 2.5, 1000]) expect(() => discovering({ cognitoRequestsPerSecond })).not.toThrow();
   });
 });

@@ -141,9 +141,11 @@ export function validateNoFleetProps(props: ImportJobMonitorProps): void {
   }
 }
 
+// At least a call a second: the function spaces its calls 1,000 / rate ms apart, and below one a second a tick of a
+// few pages would run into its deadline.
 export function validateRequestRate(rate: number | undefined): void {
-  if (rate !== undefined && !Token.isUnresolved(rate) && !(rate > 0 && rate <= 1000)) {
-    throw new Error(`cognitoRequestsPerSecond must be above 0 and at most 1000, got ${rate}`);
+  if (rate !== undefined && !Token.isUnresolved(rate) && !(rate >= 1 && rate <= 1000)) {
+    throw new Error(`cognitoRequestsPerSecond must be a number of calls a second from 1 to 1000, got ${rate}`);
   }
 }
 
@@ -156,8 +158,10 @@ export function validateMonitorName(name: string): void {
   }
 }
 
-// A pool ID or name as Cognito takes them (names: [\w\s+=,.@-]+, at most 128), with * for any run of characters.
-const PATTERN = /^[\w\s+=,.@*-]{1,128}$/;
+// A pool ID or name as Cognito takes them (names: [\w\s+=,.@-]+, at most 128), with * for any run of characters. Of
+// whitespace, only the space: a line break, a tab or a no-break space in a pattern is a slip of the pen (a pool name
+// that holds one is still matched by a *), and \w is ASCII only, so no control character or emoji either.
+const PATTERN = /^[\w +=,.@*-]{1,128}$/;
 
 export function validateDiscovery(discovery: UserPoolDiscovery): void {
   for (const key of ['include', 'exclude'] as const) {
@@ -228,6 +232,11 @@ export function validateAlarmNamePrefix(prefix: string): void {
   // The longest suffix is "-JobAwaitingStart" (17); CloudWatch takes names of up to 255 characters.
   if (prefix.length < 1 || prefix.length > 238) {
     throw new Error(`alarmNamePrefix must be 1 to 238 characters, got ${JSON.stringify(prefix)}`);
+  }
+  // CloudWatch takes UTF-8 without ASCII control characters; printable ASCII is what every place an alarm name goes
+  // (its ARN in IAM policies, an e-mail's subject, a pager) shows and matches alike, so only that.
+  if (!/^[\x20-\x7e]+$/.test(prefix)) {
+    throw new Error(`alarmNamePrefix must be printable ASCII characters only (space to ~), got ${JSON.stringify(prefix)}`);
   }
 }
 
