@@ -46,9 +46,10 @@ export interface InvokeOptions {
 
 /**
  * What the proxy does with a DynamoDB request: forward it (undefined), answer 500 without forwarding it (`fail`),
- * or forward it and answer 500 once it has landed, as when the answer is lost on the way back (`lose`).
+ * forward it and answer 500 once it has landed, as when the answer is lost on the way back (`lose`), or answer 400
+ * `ProvisionedThroughputExceededException` without forwarding it, as a throttled table does (`throttle`).
  */
-export type DynamoFault = 'fail' | 'lose' | undefined;
+export type DynamoFault = 'fail' | 'lose' | 'throttle' | undefined;
 
 /** The bus the handler sends to, as the construct would name the default bus. */
 export const BUS_ARN = 'arn:aws:events:eu-west-1:123456789012:event-bus/default';
@@ -69,6 +70,11 @@ export class Loopback {
   public readonly loseAnswers: Record<string, number> = {};
   /** Decides each request's fate, after `loseAnswers`; a test can also kill the handler from it. */
   public dynamoFault?: (operation: string, body: Record<string, any>) => DynamoFault;
+  /**
+   * Told dynalite's status code for each request it received through the proxy (200: the write landed), whatever
+   * the handler was answered, even after the handler was killed.
+   */
+  public onDynamoAnswer?: (operation: string, body: Record<string, any>, statusCode: number) => void;
   /** Every request of the handler to DynamoDB, by operation (`PutItem`), with the region its signature is scoped to. */
   public readonly dynamoLog: { operation: string; region?: string }[] = [];
   /** Operations (`Query`, `PutItem`) whose requests are read and never answered, until `release()`. */
@@ -78,6 +84,7 @@ export class Loopback {
   private dynaliteServer: any;
   private dynamo?: DynamoDBDocumentClient;
   private running?: ChildProcess;
+  private readonly runningByPool = new Map<string, ChildProcess>();
 
   public async start(): Promise<void> {
     this.cognitoEndpoint = await this.cognito.start();
@@ -114,6 +121,7 @@ export class Loopback {
     this.cognito.release();
     this.eventBridge.release();
     this.dynamoFault = undefined;
+    this.onDynamoAnswer = undefined;
     for (const operation of Object.keys(this.loseAnswers)) delete this.loseAnswers[operation];
     this.hangDynamo.clear();
     for (const res of this.hung.splice(0)) res.destroy();
@@ -133,6 +141,11 @@ export class Loopback {
     this.running?.kill('SIGKILL');
   }
 
+  /** Kills the running handler of one pool, when handlers of several pools run at once. */
+  public killRunOf(userPoolId: string): void {
+    this.runningByPool.get(userPoolId)?.kill('SIGKILL');
+  }
+
   private forward(port: number, req: http.IncomingMessage, res: http.ServerResponse): void {
     const operation = String(req.headers['x-amz-target'] ?? '').replace('DynamoDB_20120810.', '');
     this.dynamoLog.push({ operation, region: signingRegion(req.headers.authorization) });
@@ -146,22 +159,28 @@ export class Loopback {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       let fault: DynamoFault;
+      const parsed = JSON.parse(body.toString() || '{}');
       if ((this.loseAnswers[operation] ?? 0) > 0) {
         this.loseAnswers[operation]--;
         fault = 'lose';
       } else {
-        fault = this.dynamoFault?.(operation, JSON.parse(body.toString() || '{}'));
+        fault = this.dynamoFault?.(operation, parsed);
       }
       if (fault === 'fail') return internalError(res);
+      if (fault === 'throttle') return throttled(res);
+      const landed = (statusCode: number) => this.onDynamoAnswer?.(operation, parsed, statusCode);
       const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        if (fault !== 'lose') {
+        // Read whole, rather than piped: a killed handler's socket is gone, and its request must still count as landed.
+        const parts: Buffer[] = [];
+        answer.on('data', (part) => parts.push(part));
+        answer.on('end', () => {
+          landed(answer.statusCode ?? 500);
+          if (fault === 'lose') return internalError(res);
           res.writeHead(answer.statusCode ?? 500, answer.headers);
-          answer.pipe(res);
-          return;
-        }
-        answer.resume();
-        answer.on('end', () => internalError(res));
+          res.end(Buffer.concat(parts));
+        });
       });
+      upstream.on('error', () => landed(502));
       upstream.end(body);
     });
   }
@@ -203,6 +222,7 @@ export class Loopback {
       },
     });
     this.running = child;
+    if (userPoolId !== undefined) this.runningByPool.set(userPoolId, child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -212,6 +232,7 @@ export class Loopback {
       child.on('error', reject);
       child.on('close', (code) => {
         clearTimeout(killer);
+        if (userPoolId !== undefined && this.runningByPool.get(userPoolId) === child) this.runningByPool.delete(userPoolId);
         const last = stderr.trim().split('\n').pop() ?? '';
         const report = last.startsWith('{"loadMs"') ? JSON.parse(last) : {};
         stderr = stderr.replace(last, '');
@@ -228,6 +249,16 @@ export class Loopback {
       });
     });
   }
+}
+
+function throttled(res: http.ServerResponse): void {
+  res.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0' });
+  res.end(
+    JSON.stringify({
+      __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+      message: 'The level of configured provisioned throughput for the table was exceeded.',
+    }),
+  );
 }
 
 function internalError(res: http.ServerResponse): void {
