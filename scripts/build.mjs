@@ -2,9 +2,10 @@
 // handler into one file that the construct ships as its Lambda asset, so a consumer's `cdk synth` needs neither
 // esbuild nor Docker. A script rather than a command line, so that it runs alike in every shell.
 import { execFileSync } from 'child_process';
+import * as fs from 'fs';
 import { createRequire } from 'module';
 import { build } from 'esbuild';
-import { HANDLER_BUNDLE } from './handler-bundle.mjs';
+import { HANDLER_BUNDLE, NOTICES_FILE, thirdPartyNotices } from './handler-bundle.mjs';
 
 const jsii = createRequire(import.meta.url).resolve('jsii/bin/jsii');
 execFileSync(process.execPath, [jsii, '--silence-warnings=metadata/missing-dev-dependency'], {
@@ -16,3 +17,7 @@ execFileSync(process.execPath, [jsii, '--silence-warnings=metadata/missing-dev-d
 const result = await build({ ...HANDLER_BUNDLE, entryPoints: ['lambda/index.ts'], outfile: 'assets/handler/index.js' });
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
 console.log(`handler bundle: assets/handler/index.js, ${bytes} bytes`);
+// Beside the bundle, so that it is in the Lambda asset (the whole directory) as in the npm package.
+const notices = thirdPartyNotices(result.metafile);
+fs.writeFileSync(`assets/handler/${NOTICES_FILE}`, notices);
+console.log(`third-party notices: assets/handler/${NOTICES_FILE}, ${Buffer.byteLength(notices)} bytes`);

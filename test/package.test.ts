@@ -78,6 +78,41 @@ console.log(JSON.stringify({ assets, functions: functions.length, alarms: monito
     expect(shipped).toHaveLength(1);
   });
 
+  it('ships the third-party notices of the bundled code beside the handler, in the package and in the Lambda asset', () => {
+    expect(files).toContain('assets/handler/THIRD-PARTY-NOTICES.txt');
+    const notices = fs.readFileSync(path.join(app, 'node_modules', 'import-job-monitor', 'assets', 'handler', 'THIRD-PARTY-NOTICES.txt'), 'utf8');
+    // Each bundled package on a line of its own, with its version and licence: the SDK's, Powertools', and the MIT code
+    // the SDK bundles in.
+    const named = (name: string) => new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\d+\\.\\d+\\.\\d+ \\(`, 'm');
+    for (const name of ['@aws-sdk/client-cognito-identity-provider', '@aws-sdk/client-dynamodb', '@aws-lambda-powertools/metrics', '@aws-lambda-powertools/logger', 'bowser']) {
+      expect(notices).toMatch(named(name));
+    }
+    // The licence texts themselves: Apache-2.0's, and MIT's with its copyright lines.
+    expect(notices).toContain('Apache License');
+    expect(notices).toContain('Permission is hereby granted, free of charge');
+    expect(notices).toMatch(/^\s*Copyright .*Amazon\.com/m);
+
+    fs.writeFileSync(
+      path.join(app, 'notices.js'),
+      `
+const { App, Stack, aws_cognito: cognito } = require('aws-cdk-lib');
+const { ImportJobMonitor } = require('import-job-monitor');
+const app = new App({ outdir: 'cdk.notices.out' });
+const stack = new Stack(app, 'Consumer');
+new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123') });
+app.synth();
+`,
+    );
+    execFileSync(process.execPath, ['notices.js'], { cwd: app, encoding: 'utf8', env: { PATH: process.env.PATH } });
+    // The monitor's asset: the one whose index.js is the packed bundle (aws-cdk-lib's triggers bring another).
+    const bundle = fs.readFileSync(path.join(app, 'node_modules', 'import-job-monitor', 'assets', 'handler', 'index.js'));
+    const handlerAssets = fs.readdirSync(path.join(app, 'cdk.notices.out'))
+      .map((dir) => path.join(app, 'cdk.notices.out', dir))
+      .filter((dir) => fs.existsSync(path.join(dir, 'index.js')) && fs.readFileSync(path.join(dir, 'index.js')).equals(bundle));
+    expect(handlerAssets).toHaveLength(1);
+    expect(fs.readFileSync(path.join(handlerAssets[0], 'THIRD-PARTY-NOTICES.txt'), 'utf8')).toBe(notices);
+  });
+
   it('type-checks the README usage example against the packed package', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const example = /## Usage[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
