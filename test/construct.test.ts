@@ -968,6 +968,8 @@ describe('fleets', () => {
     expect(list).toHaveLength(1000);
     expect(list).toContain('us-east-1_Pool0999');
     expect(fs.readFileSync(path.join(outdir, `asset.${asset}`, 'index.js'))).toEqual(fs.readFileSync(path.join(__dirname, '..', 'assets', 'handler', 'index.js')));
+    // The bundle's third-party notices go with its code.
+    expect(fs.readdirSync(path.join(outdir, `asset.${asset}`)).sort()).toEqual(['THIRD-PARTY-NOTICES.txt', 'index.js', 'user-pools.json']);
   });
 
   it('keeps a list of about 100 pools in the environment', () => {

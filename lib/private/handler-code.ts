@@ -67,7 +67,8 @@ function stageBundleWithPools(bundleDir: string, ids: string[]): string {
     );
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'import-job-monitor-'));
-  fs.copyFileSync(path.join(bundleDir, 'index.js'), path.join(dir, 'index.js'));
+  // Every file of the bundle (its code and its third-party notices), and the list.
+  for (const file of fs.readdirSync(bundleDir)) fs.copyFileSync(path.join(bundleDir, file), path.join(dir, file));
   fs.writeFileSync(path.join(dir, USER_POOL_IDS_FILE_NAME), JSON.stringify([...ids].sort()));
   return dir;
 }
