@@ -202,7 +202,8 @@ export class ImportJobMonitor extends Construct {
     warnWhenNobodyIsPaged(this, alarms, props);
 
     if (props.createDashboard) {
-      this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { widgets: this.widgets().map((w) => [w]) });
+      // One row of widgets, laid out side by side and wrapped at the dashboard's width, as addWidgets does.
+      this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { widgets: [this.widgets()] });
     }
   }
 

@@ -100,6 +100,26 @@ describe('dashboards', () => {
     }
   });
 
+  it.each([
+    ['a pool', () => monitorIn({ createDashboard: true }).stack],
+    ['a fleet', () => {
+      const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+      new ImportJobMonitor(stack, 'Monitor', { userPools: [cognito.UserPool.fromUserPoolId(stack, 'P', 'us-east-1_Def456')], createDashboard: true });
+      return stack;
+    }],
+  ])('lays the widgets of %s side by side, as dashboard.addWidgets(...monitor.widgets()) does, leaving no row two thirds empty', (_, stackOf) => {
+    const [dashboard] = Object.values(Template.fromStack(stackOf()).findResources('AWS::CloudWatch::Dashboard'));
+    const widgets: { x: number; y: number; width: number }[] = body(dashboard).widgets;
+    const rows = new Map<number, number>();
+    for (const w of widgets) rows.set(w.y, (rows.get(w.y) ?? 0) + w.width);
+    // The three 8-wide graphs share a row: 24 wide, the dashboard's full width.
+    const graphs = widgets.filter((w) => w.width === 8);
+    expect(graphs.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(graphs.slice(0, 3).map((w) => w.y)).size).toBe(1);
+    expect(graphs.slice(0, 3).map((w) => w.x)).toEqual([0, 8, 16]);
+    for (const [, width] of rows) expect(width).toBeLessThanOrEqual(24);
+  });
+
   it('fills the gaps a quiet period leaves: gauges carry their last value, counts read zero', () => {
     const { stack, monitor } = monitorIn();
     const expressions = stack.resolve(monitor.widgets().flatMap((w) => w.toJson())).flatMap((w: any) => w.properties.metrics ?? [])
