@@ -110,7 +110,7 @@ export class ImportJobMonitor extends Construct {
     validateLogRetention(props.logRetention);
     const alarmNamePrefix = props.alarmNamePrefix ?? this.pools.defaultAlarmNamePrefix;
     validateAlarmNamePrefix(alarmNamePrefix);
-    claimPool(this, this.pools.userPoolId, this.metricNamespace, alarmNamePrefix);
+    claimPool(this, props.userPool, this.pools.userPoolId, this.metricNamespace, alarmNamePrefix);
     const awaitingStart = props.awaitingStartWarning ?? Duration.hours(12);
     const stuck = props.stuckWarning ?? Duration.hours(12);
     validateWarning('awaitingStartWarning', awaitingStart, Duration.hours(23));

@@ -1,11 +1,12 @@
 /** The monitors of an app, so that two of them never count the same jobs or share alarm names. */
+import { Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 
 // The monitors of each app, by pool and namespace: two on one pool would publish every transition twice. A fleet
 // takes its namespace for itself: its alarms query every pool there, so they would page on another monitor's too.
 const monitorsByApp = new WeakMap<IConstruct, Map<string, string>>();
 
-export function claimPool(monitor: Construct, userPoolId: string | undefined, namespace: string, alarmNamePrefix: string): void {
+export function claimPool(monitor: Construct, pool: IConstruct | undefined, userPoolId: string | undefined, namespace: string, alarmNamePrefix: string): void {
   const claims = monitorsByApp.get(monitor.node.root) ?? new Map<string, string>();
   monitorsByApp.set(monitor.node.root, claims);
   const fleet = claims.get(`fleet\n${namespace}`);
@@ -28,7 +29,7 @@ export function claimPool(monitor: Construct, userPoolId: string | undefined, na
   const other = userPoolId === undefined ? undefined : claims.get(key);
   if (other !== undefined) {
     throw new Error(
-      `${monitor.node.path} and ${other} both monitor user pool ${userPoolId} into namespace ${namespace}: ` +
+      `${monitor.node.path} and ${other} both monitor ${describePool(pool, userPoolId!)} into namespace ${namespace}: ` +
         'every job would be counted twice. Keep one monitor per pool, or give one another metricNamespace',
     );
   }
@@ -42,4 +43,9 @@ export function claimPool(monitor: Construct, userPoolId: string | undefined, na
   else claims.set(`fleet\n${namespace}`, monitor.node.path);
   claims.set(`namespace\n${namespace}`, monitor.node.path);
   claims.set(`alarms\n${alarmNamePrefix}`, monitor.node.path);
+}
+
+/** A pool as a message names it: by its ID, or, when the ID is a token until deployed, by its construct path. */
+function describePool(pool: IConstruct | undefined, userPoolId: string): string {
+  return Token.isUnresolved(userPoolId) && pool ? `the user pool ${pool.node.path} (created in this app)` : `user pool ${userPoolId}`;
 }

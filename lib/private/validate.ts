@@ -245,7 +245,7 @@ const RETENTION_DAYS = Object.values(logs.RetentionDays).filter((v): v is number
 
 export function validateLogRetention(retention: logs.RetentionDays | undefined): void {
   if (retention === undefined || Token.isUnresolved(retention) || RETENTION_DAYS.includes(retention)) return;
-  throw new Error(`logRetention must be one of the logs.RetentionDays values (${RETENTION_DAYS.join(', ')}), got ${retention}`);
+  throw new Error(`logRetention must be one of the logs.RetentionDays values (${RETENTION_DAYS.join(', ')}), got ${JSON.stringify(retention)}`);
 }
 
 export function validateEventBus(props: ImportJobMonitorProps): void {
