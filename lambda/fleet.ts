@@ -82,16 +82,7 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
   const stopAt = Math.min(deps.deadline?.at.getTime() ?? Infinity, now.getTime() + settings.activeScheduleMs) - POOL_BUDGET_MS;
   const outcomes = await mapWithConcurrency(due, POOL_CONCURRENCY, async (userPoolId): Promise<PoolOutcome> => {
     if (Date.now() > stopAt) return { kind: 'deferred' };
-    const config = poolConfig(settings, userPoolId, true);
-    const pool = {
-      ...deps.clients,
-      cognito: deps.cognitoFor(config.userPoolRegion),
-      config,
-      now: new Date(),
-      log: withPool(log, userPoolId),
-      deadline: deps.deadline,
-      userPoolName: names.get(userPoolId),
-    };
+    const pool = poolDependencies(deps, userPoolId, names);
     try {
       await runPool(pool);
       return { kind: 'ran' };
@@ -139,19 +130,30 @@ export async function runFleet(deps: FleetDependencies): Promise<FleetSummary> {
  * best effort: one that cannot be settled now is tried again the next tick.
  */
 async function settleDeparted(departed: readonly string[], deps: FleetDependencies, names: Map<string, string>): Promise<void> {
-  const { settings } = deps.fleet;
   await mapWithConcurrency(departed.slice(0, DEPARTED_PER_TICK), POOL_CONCURRENCY, async (userPoolId) => {
-    const config = poolConfig(settings, userPoolId, true);
-    const log = withPool(deps.log, userPoolId);
-    const pool = { ...deps.clients, cognito: deps.cognitoFor(config.userPoolRegion), config, now: new Date(), log, deadline: deps.deadline, userPoolName: names.get(userPoolId) };
+    const pool = poolDependencies(deps, userPoolId, names);
     try {
       const stillOwed = await payDebts(pool);
       if (stillOwed === 0) await stateStore(pool).forgetCadence();
-      log.info('Pool left the fleet', { stillOwed });
+      pool.log.info('Pool left the fleet', { stillOwed });
     } catch (error) {
-      log.warn('Pool left the fleet, and what it owes could not be published yet; the next tick tries again', { error });
+      pool.log.warn('Pool left the fleet, and what it owes could not be published yet; the next tick tries again', { error });
     }
   });
+}
+
+/** What one pool's run, or the settling of its debts, works with: the fleet's clients and deadline, its own config. */
+function poolDependencies(deps: FleetDependencies, userPoolId: string, names: Map<string, string>): RunDependencies {
+  const config = poolConfig(deps.fleet.settings, userPoolId, true);
+  return {
+    ...deps.clients,
+    cognito: deps.cognitoFor(config.userPoolRegion),
+    config,
+    now: new Date(),
+    log: withPool(deps.log, userPoolId),
+    deadline: deps.deadline,
+    userPoolName: names.get(userPoolId),
+  };
 }
 
 // Departed pools settled a tick at most: a fleet that loses many pools at once settles them over a few ticks.
