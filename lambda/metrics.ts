@@ -32,9 +32,7 @@ import { PublishedFigures } from './figures';
  * not see a series in the minutes after its first datapoint, and would miss a failure that were one.
  */
 export function publishMetrics(config: Config, now: Date, figures: PublishedFigures): void {
-  const metrics = new Metrics({ namespace: config.namespace });
-  // Powertools adds a `service` dimension by default; the contract is UserPoolId (and Status) only.
-  metrics.clearDefaultDimensions();
+  const metrics = contractMetrics(config.namespace);
   const inFlight = UNFINISHED_STATUSES.some((status) => figures.jobs[status] > 0);
   const add = (name: string, value: number, watched = false): number => {
     if (config.sparseMetrics && value === 0 && !(watched && inFlight)) return 0;
@@ -68,11 +66,17 @@ const ALARMED_COMPLETIONS: readonly string[] = ['Failed', 'Expired'];
  * run could take over), which a later run pays.
  */
 export function publishTrouble(config: Pick<Config, 'namespace' | 'userPoolId'>, now: Date, trouble: { invalidJobs: number; owedEntries: number }): void {
-  const metrics = new Metrics({ namespace: config.namespace });
-  metrics.clearDefaultDimensions();
+  const metrics = contractMetrics(config.namespace);
   if (trouble.invalidJobs > 0) metrics.addMetric(METRIC_INVALID_JOBS, MetricUnit.Count, trouble.invalidJobs);
   if (trouble.owedEntries > 0) metrics.addMetric(METRIC_OWED_ENTRIES, MetricUnit.Count, trouble.owedEntries);
   if (trouble.invalidJobs > 0 || trouble.owedEntries > 0) publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId });
+}
+
+/** Metrics to the namespace, with the contract's dimensions only: Powertools adds a `service` dimension by default. */
+function contractMetrics(namespace: string): Metrics {
+  const metrics = new Metrics({ namespace });
+  metrics.clearDefaultDimensions();
+  return metrics;
 }
 
 /** Writes the metrics added so far as one record, with these dimensions and this time. */
@@ -90,8 +94,7 @@ function publish(metrics: Metrics, now: Date, dimensions: Record<string, string>
  * the schedule; and a monitor never run sends none, so a new alarm starts quiet.
  */
 export function publishHeartbeat(namespace: string, dimensions: Record<string, string>, now: Date, worked: boolean, pools?: number): void {
-  const metrics = new Metrics({ namespace });
-  metrics.clearDefaultDimensions();
+  const metrics = contractMetrics(namespace);
   metrics.addMetric(METRIC_HEARTBEAT, MetricUnit.Count, worked ? 1 : 0);
   if (pools !== undefined) metrics.addMetric(METRIC_POOLS_MONITORED, MetricUnit.Count, pools);
   publish(metrics, now, dimensions);
@@ -99,8 +102,7 @@ export function publishHeartbeat(namespace: string, dimensions: Record<string, s
 
 /** A fleet's `PoolRunsFailed` for each pool whose run failed: how many of its runs in a row have failed (1, 2, 3...). */
 export function publishPoolRunsFailed(namespace: string, now: Date, failed: readonly { readonly userPoolId: string; readonly failedRuns: number }[]): void {
-  const metrics = new Metrics({ namespace });
-  metrics.clearDefaultDimensions();
+  const metrics = contractMetrics(namespace);
   for (const { userPoolId, failedRuns } of failed) {
     metrics.addMetric(METRIC_POOL_RUNS_FAILED, MetricUnit.Count, failedRuns);
     publish(metrics, now, { [DIMENSION_USER_POOL_ID]: userPoolId });
