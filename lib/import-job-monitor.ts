@@ -36,6 +36,7 @@ import { MonitoredPools, SinglePool } from './private/pools';
 import { claimPool } from './private/registry';
 import { stateTable } from './private/state-table';
 import {
+  atPath,
   validateActiveSchedule,
   validateAlarmNamePrefix,
   validateEventBus,
@@ -96,114 +97,119 @@ export class ImportJobMonitor extends Construct {
 
   constructor(scope: Construct, id: string, props: ImportJobMonitorProps) {
     super(scope, id);
-    validateSources(props);
-    this.schedule = props.schedule ?? Duration.minutes(5);
-    this.activeSchedule = props.activeSchedule ?? Duration.minutes(1);
-    this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
-    validateSchedule(this.schedule);
-    validateActiveSchedule(this.activeSchedule, this.schedule);
-    validateNamespace(this.metricNamespace);
-    // The one place that tells a single pool from a fleet: everything that differs is behind MonitoredPools.
-    this.pools = props.userPool ? new SinglePool(this, props.userPool, props) : new FleetPools(this, props);
-    this.monitorName = this.pools.monitorName;
-    this.metrics = new MetricFactory(this, this.metricNamespace, this.schedule, this.pools);
-    validateLogRetention(props.logRetention);
-    const alarmNamePrefix = props.alarmNamePrefix ?? this.pools.defaultAlarmNamePrefix;
-    validateAlarmNamePrefix(alarmNamePrefix);
-    claimPool(this, props.userPool, this.pools.userPoolId, this.metricNamespace, alarmNamePrefix);
-    const awaitingStart = props.awaitingStartWarning ?? Duration.hours(12);
-    const stuck = props.stuckWarning ?? Duration.hours(12);
-    validateWarning('awaitingStartWarning', awaitingStart, Duration.hours(23));
-    validateWarning('stuckWarning', stuck, Duration.days(7));
-    const plannedAlarms = planAlarms(props, this.pools, { schedule: this.schedule, activeSchedule: this.activeSchedule, fleet: this.pools.fleet });
-    validateEventBus(props);
-    if (props.jobEvents ?? true) {
-      this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
-    }
+    // A prop's error names the monitor it is about, as aws-cdk-lib's own errors name their construct.
+    try {
+      validateSources(props);
+      this.schedule = props.schedule ?? Duration.minutes(5);
+      this.activeSchedule = props.activeSchedule ?? Duration.minutes(1);
+      this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
+      validateSchedule(this.schedule);
+      validateActiveSchedule(this.activeSchedule, this.schedule);
+      validateNamespace(this.metricNamespace);
+      // The one place that tells a single pool from a fleet: everything that differs is behind MonitoredPools.
+      this.pools = props.userPool ? new SinglePool(this, props.userPool, props) : new FleetPools(this, props);
+      this.monitorName = this.pools.monitorName;
+      this.metrics = new MetricFactory(this, this.metricNamespace, this.schedule, this.pools);
+      validateLogRetention(props.logRetention);
+      const alarmNamePrefix = props.alarmNamePrefix ?? this.pools.defaultAlarmNamePrefix;
+      validateAlarmNamePrefix(alarmNamePrefix);
+      claimPool(this, props.userPool, this.pools.userPoolId, this.metricNamespace, alarmNamePrefix);
+      const awaitingStart = props.awaitingStartWarning ?? Duration.hours(12);
+      const stuck = props.stuckWarning ?? Duration.hours(12);
+      validateWarning('awaitingStartWarning', awaitingStart, Duration.hours(23));
+      validateWarning('stuckWarning', stuck, Duration.days(7));
+      const plannedAlarms = planAlarms(props, this.pools, { schedule: this.schedule, activeSchedule: this.activeSchedule, fleet: this.pools.fleet });
+      validateEventBus(props);
+      if (props.jobEvents ?? true) {
+        this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+      }
 
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
-    const table = stateTable(this, 'State', removalPolicy);
-    this.stateTable = table;
+      const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+      const table = stateTable(this, 'State', removalPolicy);
+      this.stateTable = table;
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy,
-    });
-    // A role of our own: the managed AWSLambdaBasicExecutionRole would let it write to every log group.
-    const role = new iam.Role(this, 'HandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: this.pools.roleDescription,
-    });
-    this.logGroup.grantWrite(role);
-
-    const handler = new lambda.Function(this, 'Handler', {
-      ...handlerSettings(this.activeSchedule),
-      description: this.pools.handlerDescription,
-      code: this.pools.code(),
-      role,
-      logGroup: this.logGroup,
-      memorySize: this.pools.memorySize,
-      environment: {
-        ...this.pools.environment,
-        [ENV_STATE_TABLE_NAME]: table.tableName,
-        [ENV_METRIC_NAMESPACE]: this.metricNamespace,
-        [ENV_SCHEDULE_SECONDS]: String(this.schedule.toSeconds()),
-        [ENV_ACTIVE_SCHEDULE_SECONDS]: String(this.activeSchedule.toSeconds()),
-        [ENV_AWAITING_START_SECONDS]: String(awaitingStart.toSeconds()),
-        [ENV_STUCK_SECONDS]: String(stuck.toSeconds()),
-        ...(this.eventBus ? { [ENV_EVENT_BUS_NAME]: this.eventBus.eventBusArn } : {}),
-      },
-    });
-    this.handler = handler;
-    const grants = this.pools.statements(this.eventBus !== undefined);
-    for (const { statement } of grants) handler.addToRolePolicy(statement);
-    acknowledgeWildcards(role, grants.flatMap(({ statement, wildcard }) =>
-      wildcard === undefined ? [] : statement.resources.map((resource) => ({ resource, reason: wildcard }))));
-    this.eventBus?.grantPutEventsTo(handler);
-    // A fleet also forgets the due time of a pool that left it.
-    table.grant(handler, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...(this.pools.fleet ? ['dynamodb:DeleteItem'] : []));
-
-    new events.Rule(this, 'Schedule', {
-      description: 'Runs the user import job monitor',
-      schedule: events.Schedule.rate(this.activeSchedule),
-      targets: [new targets.LambdaFunction(handler)],
-    });
-
-    if (props.runOnDeploy ?? true) {
-      // On creation only: that is when the health alarm is new. Later deployments, and their rollbacks, then do
-      // not depend on Cognito answering.
-      this.deployRun = new triggers.Trigger(this, 'DeployRun', {
-        handler,
-        executeAfter: [table, this.logGroup],
-        executeOnHandlerChange: false,
+      this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+        retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        removalPolicy,
       });
-      // The trigger invokes the function's current version, the schedule the function itself: each is granted
-      // what it invokes, so the warning about permissions on versions does not apply.
-      Annotations.of(handler).acknowledgeWarning('@aws-cdk/aws-lambda:addPermissionsToVersionOrAlias', 'the schedule invokes the unqualified function');
-    }
+      // A role of our own: the managed AWSLambdaBasicExecutionRole would let it write to every log group.
+      const role = new iam.Role(this, 'HandlerRole', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: this.pools.roleDescription,
+      });
+      this.logGroup.grantWrite(role);
 
-    const alarms = createAlarms(this, plannedAlarms, {
-      props,
-      pools: this.pools,
-      metrics: this.metrics,
-      alarmNamePrefix,
-      context: { logGroupName: this.logGroup.logGroupName, longest: longestNames(this.logGroup, this.pools.userPoolId), awaitingStart, stuck },
-    });
-    this.alarms.push(...alarms.values());
-    this.failedJobsAlarm = alarms.get('failedJobsAlarm');
-    this.expiredJobsAlarm = alarms.get('expiredJobsAlarm');
-    this.expiringJobsAlarm = alarms.get('expiringJobsAlarm');
-    this.stuckJobsAlarm = alarms.get('stuckJobsAlarm');
-    this.failedUsersAlarm = alarms.get('failedUsersAlarm');
-    this.poolRunsFailedAlarm = alarms.get('poolRunsFailedAlarm');
-    this.monitorHealthAlarm = alarms.get('monitorHealthAlarm');
-    // The health alarm is created after the deployment's first run, which publishes the first heartbeat.
-    if (this.deployRun) this.monitorHealthAlarm?.node.addDependency(this.deployRun);
-    warnWhenNobodyIsPaged(this, alarms, props);
+      const handler = new lambda.Function(this, 'Handler', {
+        ...handlerSettings(this.activeSchedule),
+        description: this.pools.handlerDescription,
+        code: this.pools.code(),
+        role,
+        logGroup: this.logGroup,
+        memorySize: this.pools.memorySize,
+        environment: {
+          ...this.pools.environment,
+          [ENV_STATE_TABLE_NAME]: table.tableName,
+          [ENV_METRIC_NAMESPACE]: this.metricNamespace,
+          [ENV_SCHEDULE_SECONDS]: String(this.schedule.toSeconds()),
+          [ENV_ACTIVE_SCHEDULE_SECONDS]: String(this.activeSchedule.toSeconds()),
+          [ENV_AWAITING_START_SECONDS]: String(awaitingStart.toSeconds()),
+          [ENV_STUCK_SECONDS]: String(stuck.toSeconds()),
+          ...(this.eventBus ? { [ENV_EVENT_BUS_NAME]: this.eventBus.eventBusArn } : {}),
+        },
+      });
+      this.handler = handler;
+      const grants = this.pools.statements(this.eventBus !== undefined);
+      for (const { statement } of grants) handler.addToRolePolicy(statement);
+      acknowledgeWildcards(role, grants.flatMap(({ statement, wildcard }) =>
+        wildcard === undefined ? [] : statement.resources.map((resource) => ({ resource, reason: wildcard }))));
+      this.eventBus?.grantPutEventsTo(handler);
+      // A fleet also forgets the due time of a pool that left it.
+      table.grant(handler, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...(this.pools.fleet ? ['dynamodb:DeleteItem'] : []));
 
-    if (props.createDashboard) {
-      // One row of widgets, laid out side by side and wrapped at the dashboard's width, as addWidgets does.
-      this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { widgets: [this.widgets()] });
+      new events.Rule(this, 'Schedule', {
+        description: 'Runs the user import job monitor',
+        schedule: events.Schedule.rate(this.activeSchedule),
+        targets: [new targets.LambdaFunction(handler)],
+      });
+
+      if (props.runOnDeploy ?? true) {
+        // On creation only: that is when the health alarm is new. Later deployments, and their rollbacks, then do
+        // not depend on Cognito answering.
+        this.deployRun = new triggers.Trigger(this, 'DeployRun', {
+          handler,
+          executeAfter: [table, this.logGroup],
+          executeOnHandlerChange: false,
+        });
+        // The trigger invokes the function's current version, the schedule the function itself: each is granted
+        // what it invokes, so the warning about permissions on versions does not apply.
+        Annotations.of(handler).acknowledgeWarning('@aws-cdk/aws-lambda:addPermissionsToVersionOrAlias', 'the schedule invokes the unqualified function');
+      }
+
+      const alarms = createAlarms(this, plannedAlarms, {
+        props,
+        pools: this.pools,
+        metrics: this.metrics,
+        alarmNamePrefix,
+        context: { logGroupName: this.logGroup.logGroupName, longest: longestNames(this.logGroup, this.pools.userPoolId), awaitingStart, stuck },
+      });
+      this.alarms.push(...alarms.values());
+      this.failedJobsAlarm = alarms.get('failedJobsAlarm');
+      this.expiredJobsAlarm = alarms.get('expiredJobsAlarm');
+      this.expiringJobsAlarm = alarms.get('expiringJobsAlarm');
+      this.stuckJobsAlarm = alarms.get('stuckJobsAlarm');
+      this.failedUsersAlarm = alarms.get('failedUsersAlarm');
+      this.poolRunsFailedAlarm = alarms.get('poolRunsFailedAlarm');
+      this.monitorHealthAlarm = alarms.get('monitorHealthAlarm');
+      // The health alarm is created after the deployment's first run, which publishes the first heartbeat.
+      if (this.deployRun) this.monitorHealthAlarm?.node.addDependency(this.deployRun);
+      warnWhenNobodyIsPaged(this, alarms, props);
+
+      if (props.createDashboard) {
+        // One row of widgets, laid out side by side and wrapped at the dashboard's width, as addWidgets does.
+        this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { widgets: [this.widgets()] });
+      }
+    } catch (error) {
+      throw atPath(this, error);
     }
   }
 

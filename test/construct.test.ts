@@ -826,10 +826,51 @@ describe('validation', () => {
     },
   );
 
+  it('names the monitor a prop error is about by its construct path, so that an app of many monitors shows which', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Identity');
+    const userPool = cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123');
+    new ImportJobMonitor(stack, 'Tenants', { userPool });
+    expect(() => new ImportJobMonitor(stack, 'Partners', { userPool, metricNamespace: 'Partners', schedule: Duration.seconds(30) })).toThrow(
+      /^Identity\/Partners: schedule must be a whole number of minutes between 1 and 1440, got 30 seconds$/,
+    );
+  });
+
+  it.each(['xx-nowhere-9_AbC123', 'eu-nowhere-1_AbC123', 'zz-west-1_AbC123'])('fails when the user pool ID %j names no AWS region', (id) => {
+    const stack = new Stack();
+    expect(() => new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', id) })).toThrow(
+      `Default/Monitor: userPool: the user pool ID ${JSON.stringify(id)} names the region ${JSON.stringify(id.split('_')[0])}, which is no AWS region`,
+    );
+    expect(() => new ImportJobMonitor(stack, 'Fleet', { userPools: [cognito.UserPool.fromUserPoolId(stack, 'Listed', id)] })).toThrow(
+      `Default/Fleet: userPools: the user pool ID ${JSON.stringify(id)} names the region`,
+    );
+  });
+
+  it.each(['us-gov-west-1_AbC123', 'eusc-de-east-1_AbC123', 'cn-northwest-1_AbC123', 'ap-southeast-7_AbC123', 'eu-isoe-west-1_AbC123', 'ap-east-3_AbC123'])(
+    'takes a user pool ID in %j, a region of AWS or one built as AWS names them',
+    (id) => {
+      const stack = new Stack();
+      expect(() => new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', id) })).not.toThrow();
+    },
+  );
+
+  it('fails when a pool imported by ARN names another region in its ARN than in its ID', () => {
+    const stack = new Stack(undefined, 'Identity', { env: { account: '123456789012', region: 'us-east-1' } });
+    const arn = 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/eu-west-1_AbC123';
+    expect(() => new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolArn(stack, 'Pool', arn) })).toThrow(
+      `Identity/Monitor: userPool: the user pool ARN "${arn}" names the region "us-east-1", but its ID "eu-west-1_AbC123" the region ` +
+        '"eu-west-1": a pool lives in the region its ID names, so correct the ARN',
+    );
+    const listed = cognito.UserPool.fromUserPoolArn(stack, 'Listed', arn);
+    expect(() => new ImportJobMonitor(stack, 'Fleet', { userPools: [listed] })).toThrow('Identity/Fleet: userPools: the user pool ARN');
+    const right = cognito.UserPool.fromUserPoolArn(stack, 'Right', arn.replace(':us-east-1:', ':eu-west-1:'));
+    expect(() => new ImportJobMonitor(stack, 'Monitored', { userPool: right })).not.toThrow();
+  });
+
   it.each([4, 1.5, 0, -1, '30'])('fails when the log retention is %j days', (days) => {
     // A string is shown as one: "30", not 30, which reads as an accepted value.
     expect(() => synth({ logRetention: days as logs.RetentionDays })).toThrow(
-      new RegExp(`^logRetention must be one of the logs.RetentionDays values \\(1, 3, 5, 7, 14, 30, .*\\), got ${JSON.stringify(days)}$`),
+      new RegExp(`^Test/Monitor: logRetention must be one of the logs.RetentionDays values \\(1, 3, 5, 7, 14, 30, .*\\), got ${JSON.stringify(days)}$`),
     );
   });
 
@@ -1178,7 +1219,7 @@ describe('fleets', () => {
     })).toThrow('userPools lists user pool eu-west-1_Pool0000 twice: each pool once, or its jobs would be counted twice');
     const stack = new Stack();
     const created = new cognito.UserPool(stack, 'Created');
-    expect(() => new ImportJobMonitor(stack, 'Monitor', { userPools: [created, created] })).toThrow(/^userPools lists user pool Default\/Created twice/);
+    expect(() => new ImportJobMonitor(stack, 'Monitor', { userPools: [created, created] })).toThrow(/^Default\/Monitor: userPools lists user pool Default\/Created twice/);
   });
 
   it('fails when userPools holds a pool with a bad ID, or one of another account', () => {

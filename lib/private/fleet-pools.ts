@@ -23,11 +23,13 @@ import { USER_POOL_IDS_FILE_NAME, handlerCode } from './handler-code';
 import { MonitoredPools, PolicyGrant, poolActions, userPoolArn } from './pools';
 import {
   ResolvedAlarmOptions,
+  PropsError,
   validateAccount,
   validateDiscovery,
   validateInsightsRange,
   validateMonitorName,
   validateRequestRate,
+  validateUserPool,
 } from './validate';
 
 /** Characters of `USER_POOL_IDS` kept in the environment; the other variables take at most about 1 KB. */
@@ -170,7 +172,7 @@ export class FleetPools implements MonitoredPools {
     validateInsightsRange(prop, options);
     // A pool that no longer exists fails this many runs in a row, then no more: a higher threshold would never page.
     if (prop === 'poolRunsFailedAlarmOptions' && options.threshold > GONE_POOL_REPORTED_RUNS) {
-      throw new Error(
+      throw new PropsError(
         `poolRunsFailedAlarmOptions.threshold is failed runs in a row and must be at most ${GONE_POOL_REPORTED_RUNS}, the failed ` +
           `runs a pool that no longer exists is reported for, got ${options.threshold}`,
       );
@@ -183,7 +185,7 @@ export class FleetPools implements MonitoredPools {
 
   /** A single pool's accessors have no meaning for a fleet, whose pools are contributors of its queries. */
   public requireOnePool(method: string, fleetMethod: string): void {
-    throw new Error(
+    throw new PropsError(
       `${method} gives one pool's metric, and this monitor watches a fleet (${this.source}): use ${fleetMethod}, a Metrics ` +
         'Insights query with a series per pool',
     );
@@ -214,18 +216,14 @@ function defaultMonitorName(monitor: Construct): string {
 /** A fleet's pool IDs, each unique, from `userPools`. */
 function listedPoolIds(userPools: cognito.IUserPool[]): string[] {
   if (userPools.length === 0) {
-    throw new Error('userPools must list at least one user pool, got []: use discoverUserPools to watch every pool of the account');
+    throw new PropsError('userPools must list at least one user pool, got []: use discoverUserPools to watch every pool of the account');
   }
   const seen = new Set<string>();
   for (const pool of userPools) {
     const id = pool.userPoolId;
-    if (!Token.isUnresolved(id) && userPoolRegion(id) === undefined) {
-      throw new Error(
-        `userPools must hold user pools with IDs like eu-west-1_AbC123 (its region, an underscore, letters and digits), got ${JSON.stringify(id)}`,
-      );
-    }
+    validateUserPool(pool, 'userPools');
     if (seen.has(id)) {
-      throw new Error(`userPools lists user pool ${Token.isUnresolved(id) ? pool.node.path : id} twice: each pool once, or its jobs would be counted twice`);
+      throw new PropsError(`userPools lists user pool ${Token.isUnresolved(id) ? pool.node.path : id} twice: each pool once, or its jobs would be counted twice`);
     }
     seen.add(id);
   }

@@ -10,7 +10,7 @@ import { ImportJobMonitorProps } from '../props';
 import { AlarmSpec } from './alarm-specs';
 import { DescriptionContext, Descriptions, singlePoolDescriptions } from './descriptions';
 import { handlerCode } from './handler-code';
-import { ResolvedAlarmOptions, validateAccount, validateNoFleetProps, validateUserPoolId } from './validate';
+import { ResolvedAlarmOptions, validateAccount, validateNoFleetProps, validateUserPool } from './validate';
 
 /** An IAM statement of the function's, with the reason cdk-nag is given for its wildcard, if it has one. */
 export interface PolicyGrant {
@@ -71,7 +71,7 @@ export class SinglePool implements MonitoredPools {
 
   constructor(private readonly scope: Construct, private readonly userPool: cognito.IUserPool, props: ImportJobMonitorProps) {
     this.userPoolId = userPool.userPoolId;
-    validateUserPoolId(this.userPoolId);
+    validateUserPool(userPool, 'userPool');
     validateAccount(scope, userPool);
     validateNoFleetProps(props);
     this.ownDimensions = { [DIMENSION_USER_POOL_ID]: this.userPoolId };

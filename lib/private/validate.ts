@@ -2,12 +2,21 @@
  * The checks of the monitor's props, each naming the prop and the bad value. Tokens are skipped: their values are
  * known at deploy time only.
  */
-import { Duration, Stack, Token, aws_cognito as cognito, aws_logs as logs } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import { Arn, ArnFormat, Duration, Stack, Token, aws_cognito as cognito, aws_logs as logs } from 'aws-cdk-lib';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { Construct, IConstruct } from 'constructs';
 import { ImportJobAlarmOptions } from '../alarm-options';
 import { JOB_STATUSES, userPoolRegion } from '../contract';
 import { UserPoolDiscovery } from '../fleet-options';
 import { ImportJobMonitorProps } from '../props';
+
+/** A prop the monitor cannot take: the monitor's constructor names itself in it (`atPath`). */
+export class PropsError extends Error {}
+
+/** The error, when it is a `PropsError`, with the path of the monitor whose props it is about in front. */
+export function atPath(monitor: IConstruct, error: unknown): unknown {
+  return error instanceof PropsError ? new PropsError(`${monitor.node.path}: ${error.message}`) : error;
+}
 
 /** An alarm's settings once defaults are applied: what the construct builds the alarm from. */
 export interface ResolvedAlarmOptions {
@@ -45,20 +54,20 @@ export function resolveAlarmOptions(
   if (Token.isUnresolved(period.toSeconds()) || Token.isUnresolved(evaluationPeriods)) return resolved;
   const seconds = period.toSeconds();
   if (!isWholeMinutes(period)) {
-    throw new Error(`${prop}.period must be a whole number of minutes, got ${period.toHumanString()}`);
+    throw new PropsError(`${prop}.period must be a whole number of minutes, got ${period.toHumanString()}`);
   }
   if (!Number.isInteger(evaluationPeriods) || evaluationPeriods < 1) {
-    throw new Error(`${prop}.evaluationPeriods must be a whole number, at least 1, got ${evaluationPeriods}`);
+    throw new PropsError(`${prop}.evaluationPeriods must be a whole number, at least 1, got ${evaluationPeriods}`);
   }
   if (!Number.isInteger(datapointsToAlarm) || datapointsToAlarm < 1 || datapointsToAlarm > evaluationPeriods) {
-    throw new Error(`${prop}.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (${evaluationPeriods}), got ${datapointsToAlarm}`);
+    throw new PropsError(`${prop}.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (${evaluationPeriods}), got ${datapointsToAlarm}`);
   }
   if (!(threshold > 0)) {
-    throw new Error(`${prop}.threshold must be above 0, got ${threshold}`);
+    throw new PropsError(`${prop}.threshold must be above 0, got ${threshold}`);
   }
   const cap = maxAlarmRange(period);
   if (seconds * evaluationPeriods > cap.toSeconds()) {
-    throw new Error(
+    throw new PropsError(
       `${prop}: period times evaluationPeriods may be at most ${cap.toHumanString()} for a period of ${period.toHumanString()}, ` +
         `got ${evaluationPeriods} x ${period.toHumanString()}`,
     );
@@ -81,7 +90,7 @@ function maxAlarmRange(period: Duration): Duration {
 export function validateSources(props: ImportJobMonitorProps): void {
   const sources = (['userPool', 'userPools', 'discoverUserPools'] as const).filter((key) => props[key] !== undefined);
   if (sources.length !== 1) {
-    throw new Error(
+    throw new PropsError(
       'exactly one of userPool (one pool), userPools (a fleet listed) and discoverUserPools (a fleet of every pool of the ' +
         `account and region) must be given, got ${sources.length === 0 ? 'none' : sources.join(' and ')}`,
     );
@@ -90,13 +99,13 @@ export function validateSources(props: ImportJobMonitorProps): void {
 
 export function validateSchedule(schedule: Duration): void {
   if (!isWholeMinutes(schedule, Duration.minutes(1440))) {
-    throw new Error(`schedule must be a whole number of minutes between 1 and 1440, got ${schedule.toHumanString()}`);
+    throw new PropsError(`schedule must be a whole number of minutes between 1 and 1440, got ${schedule.toHumanString()}`);
   }
 }
 
 export function validateActiveSchedule(active: Duration, schedule: Duration): void {
   if (!isWholeMinutes(active, schedule)) {
-    throw new Error(
+    throw new PropsError(
       `activeSchedule must be a whole number of minutes from 1 to the schedule (${schedule.toHumanString()}), got ${active.toHumanString()}`,
     );
   }
@@ -105,18 +114,50 @@ export function validateActiveSchedule(active: Duration, schedule: Duration): vo
 export function validateNamespace(namespace: string): void {
   if (Token.isUnresolved(namespace)) return;
   if (!/^[a-zA-Z0-9._#:/-]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {
-    throw new Error(
+    throw new PropsError(
       'metricNamespace must be 1 to 255 letters, digits or . _ # : / - and must not start with AWS/, ' +
         `got ${JSON.stringify(namespace)}`,
     );
   }
 }
 
-export function validateUserPoolId(id: string): void {
+// AWS names a region by an area, maybe a qualifier (us-gov, eu-isoe, eusc-de), a direction and a number. A region that
+// the app's aws-cdk-lib does not know and that is not built so is a slip (xx-nowhere-9_AbC123), which would otherwise
+// surface only as the function's failed calls. The handler accepts any region-shaped ID: AWS may open a region later.
+const REGION_NAME = /^(af|ap|ca|cn|eu|eusc|il|me|mx|sa|us)(-[a-z]+)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/;
+
+function isRegionName(region: string): boolean {
+  return REGION_NAME.test(region) || RegionInfo.regions.some((known) => known.name === region);
+}
+
+/**
+ * A pool of `userPool` or `userPools`: an ID with a region of AWS, and, for a pool imported by ARN, the same region
+ * in the ARN as in the ID (the function calls Cognito in the ID's region, and is granted the ARN).
+ */
+export function validateUserPool(userPool: cognito.IUserPool, prop: 'userPool' | 'userPools'): void {
+  const id = userPool.userPoolId;
   if (Token.isUnresolved(id)) return;
-  if (userPoolRegion(id) === undefined) {
-    throw new Error(
-      `userPool must have an ID like eu-west-1_AbC123 (its region, an underscore, letters and digits), got ${JSON.stringify(id)}`,
+  const region = userPoolRegion(id);
+  if (region === undefined) {
+    throw new PropsError(
+      prop === 'userPool'
+        ? `userPool must have an ID like eu-west-1_AbC123 (its region, an underscore, letters and digits), got ${JSON.stringify(id)}`
+        : `userPools must hold user pools with IDs like eu-west-1_AbC123 (its region, an underscore, letters and digits), got ${JSON.stringify(id)}`,
+    );
+  }
+  if (!isRegionName(region)) {
+    throw new PropsError(
+      `${prop}: the user pool ID ${JSON.stringify(id)} names the region ${JSON.stringify(region)}, which is no AWS region: ` +
+        'an ID starts with its pool\'s region, such as eu-west-1 or us-gov-west-1',
+    );
+  }
+  const arn = userPool.userPoolArn;
+  if (Token.isUnresolved(arn)) return;
+  const arnRegion = Arn.split(arn, ArnFormat.SLASH_RESOURCE_NAME).region;
+  if (arnRegion !== region) {
+    throw new PropsError(
+      `${prop}: the user pool ARN ${JSON.stringify(arn)} names the region ${JSON.stringify(arnRegion)}, but its ID ${JSON.stringify(id)} ` +
+        `the region ${JSON.stringify(region)}: a pool lives in the region its ID names, so correct the ARN`,
     );
   }
 }
@@ -127,7 +168,7 @@ export function validateAccount(scope: Construct, userPool: cognito.IUserPool, p
   const poolAccount = userPool.env.account;
   if (Token.isUnresolved(stackAccount) || Token.isUnresolved(poolAccount) || stackAccount === poolAccount) return;
   const what = prop === 'userPool' ? 'userPool must be' : `${prop} must all be`;
-  throw new Error(
+  throw new PropsError(
     `${what} in the stack's account ${stackAccount}, where the function lists its jobs, got a pool in account ${poolAccount}`,
   );
 }
@@ -136,7 +177,7 @@ export function validateAccount(scope: Construct, userPool: cognito.IUserPool, p
 export function validateNoFleetProps(props: ImportJobMonitorProps): void {
   for (const fleetOnly of ['monitorName', 'poolRunsFailedAlarmOptions', 'cognitoRequestsPerSecond'] as const) {
     if (props[fleetOnly] !== undefined) {
-      throw new Error(`${fleetOnly} is for fleets (userPools or discoverUserPools), got it with userPool: drop it`);
+      throw new PropsError(`${fleetOnly} is for fleets (userPools or discoverUserPools), got it with userPool: drop it`);
     }
   }
 }
@@ -145,7 +186,7 @@ export function validateNoFleetProps(props: ImportJobMonitorProps): void {
 // few pages would run into its deadline.
 export function validateRequestRate(rate: number | undefined): void {
   if (rate !== undefined && !Token.isUnresolved(rate) && !(rate >= 1 && rate <= 1000)) {
-    throw new Error(`cognitoRequestsPerSecond must be a number of calls a second from 1 to 1000, got ${rate}`);
+    throw new PropsError(`cognitoRequestsPerSecond must be a number of calls a second from 1 to 1000, got ${rate}`);
   }
 }
 
@@ -154,7 +195,7 @@ const MONITOR_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 export function validateMonitorName(name: string): void {
   if (Token.isUnresolved(name)) return;
   if (!MONITOR_NAME.test(name)) {
-    throw new Error(`monitorName must be 1 to 64 letters, digits or . _ -, got ${JSON.stringify(name)}`);
+    throw new PropsError(`monitorName must be 1 to 64 letters, digits or . _ -, got ${JSON.stringify(name)}`);
   }
 }
 
@@ -168,12 +209,12 @@ export function validateDiscovery(discovery: UserPoolDiscovery): void {
     const patterns = discovery[key];
     if (patterns === undefined || Token.isUnresolved(patterns)) continue;
     if (key === 'include' && patterns.length === 0) {
-      throw new Error('discoverUserPools.include must name at least one pattern when given, got []: leave it out to watch every pool');
+      throw new PropsError('discoverUserPools.include must name at least one pattern when given, got []: leave it out to watch every pool');
     }
     for (const pattern of patterns) {
       if (Token.isUnresolved(pattern)) continue;
       if (!PATTERN.test(pattern) || pattern.trim() === '') {
-        throw new Error(
+        throw new PropsError(
           `discoverUserPools.${key} takes patterns of 1 to 128 letters, digits, spaces or + = , . @ - _ with * for any run ` +
             `of characters, got ${JSON.stringify(pattern)}`,
         );
@@ -189,7 +230,7 @@ export function validateInsightsRange(prop: string, options: ResolvedAlarmOption
   if (Token.isUnresolved(options.period.toSeconds()) || Token.isUnresolved(options.evaluationPeriods)) return;
   const range = options.period.toSeconds() * options.evaluationPeriods;
   if (range > MAX_INSIGHTS_ALARM_RANGE.toSeconds()) {
-    throw new Error(
+    throw new PropsError(
       `${prop}: a fleet's alarms are Metrics Insights queries, which evaluate the latest 3 hours only, so period times ` +
         `evaluationPeriods may be at most 3 hours, got ${options.evaluationPeriods} x ${options.period.toHumanString()}`,
     );
@@ -208,14 +249,14 @@ export function validateHealthAgainstCadence(options: ResolvedAlarmOptions, acti
   const needed = tick + HEALTH_MARGIN.toSeconds();
   const spanned = options.period.toSeconds() * options.datapointsToAlarm;
   if (spanned < needed) {
-    throw new Error(
+    throw new PropsError(
       `monitorHealthAlarmOptions: period times datapointsToAlarm must be at least one tick (activeSchedule) and 4 minutes ` +
         `(${needed / 60} minutes), so that one failed tick or a late heartbeat does not page, got ${spanned / 60} minutes`,
     );
   }
   const ticksPerPeriod = Math.max(1, Math.floor(options.period.toSeconds() / tick));
   if (options.threshold > ticksPerPeriod) {
-    throw new Error(
+    throw new PropsError(
       `monitorHealthAlarmOptions.threshold must be at most the ticks a period surely holds (${ticksPerPeriod}), got ${options.threshold}`,
     );
   }
@@ -223,7 +264,7 @@ export function validateHealthAgainstCadence(options: ResolvedAlarmOptions, acti
 
 export function validateWarning(prop: string, value: Duration, max: Duration): void {
   if (!isWholeMinutes(value, max)) {
-    throw new Error(`${prop} must be a whole number of minutes from 1 minute to ${max.toHumanString()}, got ${value.toHumanString()}`);
+    throw new PropsError(`${prop} must be a whole number of minutes from 1 minute to ${max.toHumanString()}, got ${value.toHumanString()}`);
   }
 }
 
@@ -231,12 +272,12 @@ export function validateAlarmNamePrefix(prefix: string): void {
   if (Token.isUnresolved(prefix)) return;
   // The longest suffix is "-JobAwaitingStart" (17); CloudWatch takes names of up to 255 characters.
   if (prefix.length < 1 || prefix.length > 238) {
-    throw new Error(`alarmNamePrefix must be 1 to 238 characters, got ${JSON.stringify(prefix)}`);
+    throw new PropsError(`alarmNamePrefix must be 1 to 238 characters, got ${JSON.stringify(prefix)}`);
   }
   // CloudWatch takes UTF-8 without ASCII control characters; printable ASCII is what every place an alarm name goes
   // (its ARN in IAM policies, an e-mail's subject, a pager) shows and matches alike, so only that.
   if (!/^[\x20-\x7e]+$/.test(prefix)) {
-    throw new Error(`alarmNamePrefix must be printable ASCII characters only (space to ~), got ${JSON.stringify(prefix)}`);
+    throw new PropsError(`alarmNamePrefix must be printable ASCII characters only (space to ~), got ${JSON.stringify(prefix)}`);
   }
 }
 
@@ -245,12 +286,12 @@ const RETENTION_DAYS = Object.values(logs.RetentionDays).filter((v): v is number
 
 export function validateLogRetention(retention: logs.RetentionDays | undefined): void {
   if (retention === undefined || Token.isUnresolved(retention) || RETENTION_DAYS.includes(retention)) return;
-  throw new Error(`logRetention must be one of the logs.RetentionDays values (${RETENTION_DAYS.join(', ')}), got ${JSON.stringify(retention)}`);
+  throw new PropsError(`logRetention must be one of the logs.RetentionDays values (${RETENTION_DAYS.join(', ')}), got ${JSON.stringify(retention)}`);
 }
 
 export function validateEventBus(props: ImportJobMonitorProps): void {
   if (props.jobEvents === false && props.eventBus !== undefined) {
-    throw new Error(
+    throw new PropsError(
       `eventBus is given (${props.eventBus.node.path}) but jobEvents is false, so no event would be sent to it: ` +
         'drop eventBus, or leave jobEvents on',
     );
@@ -259,7 +300,7 @@ export function validateEventBus(props: ImportJobMonitorProps): void {
 
 export function checkStatus(method: string, status: string, allowed: readonly string[]): void {
   if (!allowed.includes(status)) {
-    throw new Error(`${method} takes a status among ${allowed.join(', ')}, got ${JSON.stringify(status)}`);
+    throw new PropsError(`${method} takes a status among ${allowed.join(', ')}, got ${JSON.stringify(status)}`);
   }
 }
 
@@ -267,10 +308,10 @@ export function checkStatus(method: string, status: string, allowed: readonly st
 export function validateStatuses(statuses: string[] | undefined): void {
   if (statuses === undefined) return;
   if (statuses.length === 0) {
-    throw new Error('onJobStateChange statuses must name at least one status when given, got []');
+    throw new PropsError('onJobStateChange statuses must name at least one status when given, got []');
   }
   const unknown = statuses.filter((status) => !(JOB_STATUSES as readonly string[]).includes(status));
   if (unknown.length > 0) {
-    throw new Error(`onJobStateChange statuses must be among ${JOB_STATUSES.join(', ')}, got ${JSON.stringify(unknown)}`);
+    throw new PropsError(`onJobStateChange statuses must be among ${JOB_STATUSES.join(', ')}, got ${JSON.stringify(unknown)}`);
   }
 }
