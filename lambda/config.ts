@@ -66,7 +66,7 @@ export interface FleetConfig {
 const ENV_MAX_ATTEMPTS = 'AWS_MAX_ATTEMPTS';
 // Adaptive retries need room to back off under throttling: Cognito's request quotas are per account and region,
 // shared with every other caller of the same category of operations, not per pool.
-const DEFAULT_MAX_ATTEMPTS = 8;
+export const DEFAULT_MAX_ATTEMPTS = 8;
 
 // ListUserImportJobs, DescribeUserPool and ListUserPools read user pools: Cognito's quotas page puts such operations
 // in the UserPoolRead category, 15 requests a second per account and region, not adjustable, shared with every
@@ -75,7 +75,7 @@ const DEFAULT_MAX_ATTEMPTS = 8;
 export const DEFAULT_COGNITO_REQUESTS_PER_SECOND = 10;
 
 // The construct's default for both warning limits, 12 hours.
-const DEFAULT_WARNING_SECONDS = 12 * 3600;
+export const DEFAULT_WARNING_SECONDS = 12 * 3600;
 
 function wholeSeconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   if (env[name] === undefined) return fallback;

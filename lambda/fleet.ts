@@ -188,7 +188,7 @@ function withPool(log: Log, userPoolId: string): Log {
 }
 
 /** Every pool of the function's account and region (all pages of ListUserPools) that the patterns select. */
-async function discoverPools(
+export async function discoverPools(
   cognito: CognitoIdentityProviderClient,
   calls: Calls,
   patterns: { include: readonly string[]; exclude: readonly string[] },

@@ -1,6 +1,7 @@
 // `npm run build`, also run by prepack: compiles lib/ with jsii (dist/ and the .jsii assembly), then bundles the
 // handler into one file that the construct ships as its Lambda asset, so a consumer's `cdk synth` needs neither
-// esbuild nor Docker. A script rather than a command line, so that it runs alike in every shell.
+// esbuild nor Docker, and the CLI (`npx import-job-monitor`) into another, made of the handler's own code. A script
+// rather than a command line, so that it runs alike in every shell.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import { createRequire } from 'module';
@@ -21,3 +22,10 @@ console.log(`handler bundle: assets/handler/index.js, ${bytes} bytes`);
 const notices = thirdPartyNotices(result.metafile);
 fs.writeFileSync(`assets/handler/${NOTICES_FILE}`, notices);
 console.log(`third-party notices: assets/handler/${NOTICES_FILE}, ${Buffer.byteLength(notices)} bytes`);
+
+// The CLI, bundled as the handler is (the SDK is a dev dependency: the package installs none), runnable as a command.
+const CLI = 'assets/cli/index.js';
+const cli = await build({ ...HANDLER_BUNDLE, entryPoints: ['cli/index.ts'], outfile: CLI, banner: { js: '#!/usr/bin/env node' } });
+fs.chmodSync(CLI, 0o755);
+const cliBytes = Object.values(cli.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+console.log(`cli bundle: ${CLI}, ${cliBytes} bytes`);
