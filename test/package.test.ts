@@ -14,6 +14,7 @@ describe('the npm package', () => {
   let app: string;
   let clean: string;
   let files: string[];
+  let tarball: string;
 
   beforeAll(() => {
     app = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-'));
@@ -31,6 +32,7 @@ describe('the npm package', () => {
     // The build that prepack runs prints to the same stdout, before npm's JSON.
     const packed = JSON.parse(out.slice(out.indexOf('[\n  {')))[0];
     files = packed.files.map((f: { path: string }) => f.path);
+    tarball = path.join(app, packed.filename);
     const modules = path.join(app, 'node_modules');
     fs.mkdirSync(path.join(modules, 'import-job-monitor'), { recursive: true });
     execFileSync('tar', ['-xzf', path.join(app, packed.filename), '-C', path.join(modules, 'import-job-monitor'), '--strip-components=1']);
@@ -39,11 +41,12 @@ describe('the npm package', () => {
 
   afterAll(() => [app, clean].forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
-  it('builds on pack from a clean tree: ships the compiled library, the jsii assembly and the handler bundle, and no sources', () => {
+  it('builds on pack from a clean tree: ships the compiled library, the jsii assembly, the handler and CLI bundles, and no sources', () => {
     expect(fs.existsSync(path.join(clean, 'dist'))).toBe(true);
     expect(files).toEqual(
-      expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', '.jsii', 'assets/handler/index.js', 'API.md', 'README.md', 'LICENSE', 'package.json']),
+      expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', '.jsii', 'assets/handler/index.js', 'assets/cli/index.js', 'API.md', 'README.md', 'LICENSE', 'package.json']),
     );
+    expect(files.filter((f) => f.startsWith('cli/'))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('lambda/'))).toEqual([]);
   });
@@ -111,6 +114,25 @@ app.synth();
       .filter((dir) => fs.existsSync(path.join(dir, 'index.js')) && fs.readFileSync(path.join(dir, 'index.js')).equals(bundle));
     expect(handlerAssets).toHaveLength(1);
     expect(fs.readFileSync(path.join(handlerAssets[0], 'THIRD-PARTY-NOTICES.txt'), 'utf8')).toBe(notices);
+  });
+
+  it('installs the CLI as a command: node_modules/.bin/import-job-monitor runs from the tarball, with nothing else installed', () => {
+    const binApp = path.join(app, 'bin-app');
+    fs.mkdirSync(binApp);
+    // A project of its own: npm would otherwise install into the nearest folder above that has node_modules.
+    fs.writeFileSync(path.join(binApp, 'package.json'), JSON.stringify({ name: 'bin-app', private: true }));
+    // npm itself, as a user's `npm install` would, so that the bin link and its mode are npm's. The package has no
+    // dependencies: nothing is fetched.
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps', '--no-package-lock', tarball], {
+      cwd: binApp,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const bin = path.join(binApp, 'node_modules', '.bin', 'import-job-monitor');
+    const env = { PATH: process.env.PATH, HOME: binApp };
+    expect(execFileSync(bin, ['--version'], { cwd: binApp, encoding: 'utf8', env })).toBe(`${JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}\n`);
+    expect(execFileSync(bin, ['--help'], { cwd: binApp, encoding: 'utf8', env })).toMatch(/^Usage: import-job-monitor status --user-pool-id <id>/);
+    const bad = spawnSync(bin, ['status', '--user-pool-id', 'nope'], { cwd: binApp, encoding: 'utf8', env });
+    expect([bad.status, bad.stderr]).toEqual([2, expect.stringContaining('got "nope"')]);
   });
 
   it('type-checks the README usage example against the packed package', () => {
