@@ -82,11 +82,15 @@ function longestLogGroupName(logGroup: logs.ILogGroup): number {
 /** The alarms of a single pool's monitor. */
 export function singlePoolDescriptions(pool: string, { logGroupName, awaitingStart, stuck }: DescriptionContext): Descriptions {
   const cognitoLog = `Cognito's own log of a job: log group /aws/cognito/userpools/${pool}/<pool name>, stream <job ID>/<job name>.`;
-  const list = `aws cognito-idp list-user-import-jobs --user-pool-id ${pool} --max-results 60`;
+  // The package's CLI lists every page of the pool's jobs and flags those the alarms count (docs/cli.md); the pool's
+  // region is its ID's, which the CLI calls by default.
+  const status = `npx import-job-monitor status --user-pool-id ${pool}`;
+  const jobsNow: Sentence = { text: `The pool's jobs, their counts and completion messages, from a terminal: ${status}.`, drop: 2 };
   return {
     failedJobsAlarm: () => [
       `A user import job into Cognito user pool ${pool} ended Failed: its users were not all imported.`,
       completions(logGroupName, 'status = "Failed"', false),
+      jobsNow,
       { text: cognitoLog, drop: 2 },
       secondJob,
       "To do: read the job's CompletionMessage and Cognito log, fix the CSV or the pool, then create and start a new import job.",
@@ -95,20 +99,21 @@ export function singlePoolDescriptions(pool: string, { logGroupName, awaitingSta
       `A user import job into Cognito user pool ${pool} expired: it was created and never started, so none of its users ` +
         'were imported, and Cognito deleted its CSV.',
       completions(logGroupName, 'status = "Expired"', false),
+      jobsNow,
       secondJob,
       'To do: create the job again and start it (StartUserImportJob) within a day.',
     ],
     expiringJobsAlarm: () => [
       `A user import job into Cognito user pool ${pool} was created more than ${awaitingStart.toHumanString()} ago and ` +
         'has not been started: Cognito deletes it, with its CSV, 24 to 48 hours after creation.',
-      `Which job: the Created jobs of the pool (${list}).`,
+      `Which job: the Created one, flagged "awaiting start" by ${status}, which lists every job of the pool.`,
       'To do: start it now (StartUserImportJob), or stop it if it is not wanted.',
     ],
     stuckJobsAlarm: () => [
       `A user import job into Cognito user pool ${pool} has been Pending, InProgress or Stopping for more than ` +
         `${stuck.toHumanString()}.`,
       { text: 'Only one import job runs at a time per account: a Pending job may wait behind another.', drop: 2 },
-      `Which job: ${list}.`,
+      `Which job: ${status} lists every job of the pool with its counts and age, the stuck one flagged "running".`,
       { text: `Its progress: log group /aws/cognito/userpools/${pool}/<pool name>, stream <job ID>/<job name>.`, drop: 1 },
       'To do: if its counts no longer grow, stop it (StopUserImportJob) and import the rest again.',
     ],
@@ -116,6 +121,7 @@ export function singlePoolDescriptions(pool: string, { logGroupName, awaitingSta
       `A user import job into Cognito user pool ${pool} ended Succeeded or Stopped with users that failed to import ` +
         `(at least ${o.threshold} in ${periods(o)}): those users are not in the pool.`,
       completions(logGroupName, 'failedUsers > 0 and status != "Failed"', false),
+      jobsNow,
       { text: cognitoLog, drop: 2 },
       "To do: read the failed rows in Cognito's log of the job, fix them in a new CSV and import that. A job that ended " +
         'Failed is the JobFailed alarm\'s, not this one\'s.',
@@ -139,13 +145,16 @@ export function fleetDescriptions(name: string, source: string, { logGroupName, 
     instead: "Which pool: this alarm's contributors name it by its UserPoolId.",
   };
   const cognitoLog = "Cognito's own log of a job: /aws/cognito/userpools/<pool id>/<pool name>, stream <job ID>/<job name>.";
-  const list = 'aws cognito-idp list-user-import-jobs --user-pool-id <pool id> --max-results 60';
+  // The pool is the alarm's contributor: the CLI's single-pool form, for that pool (docs/cli.md).
+  const status = 'npx import-job-monitor status --user-pool-id <pool id>';
+  const jobsNow: Sentence = { text: `That pool's jobs, their counts and completion messages, from a terminal: ${status}.`, drop: 2 };
   const fleetPool = `a Cognito user pool of fleet ${name}`;
   return {
     failedJobsAlarm: () => [
       `A user import job into ${fleetPool} ended Failed: its users were not all imported.`,
       which,
       completions(logGroupName, 'status = "Failed"', true),
+      jobsNow,
       { text: cognitoLog, drop: 2 },
       "To do: read the job's CompletionMessage and Cognito log, fix the CSV or the pool, then create and start a new import job.",
     ],
@@ -154,20 +163,21 @@ export function fleetDescriptions(name: string, source: string, { logGroupName, 
         'and Cognito deleted its CSV.',
       which,
       completions(logGroupName, 'status = "Expired"', true),
+      jobsNow,
       'To do: create the job again and start it (StartUserImportJob) within a day.',
     ],
     expiringJobsAlarm: () => [
       `A user import job into ${fleetPool} was created more than ${awaitingStart.toHumanString()} ago and has not been ` +
         'started: Cognito deletes it, with its CSV, 24 to 48 hours after creation.',
       which,
-      `Which job: the Created jobs of that pool (${list}).`,
+      `Which job: the Created one, flagged "awaiting start" by ${status}, which lists every job of that pool.`,
       'To do: start it now (StartUserImportJob), or stop it if it is not wanted.',
     ],
     stuckJobsAlarm: () => [
       `A user import job into ${fleetPool} has been Pending, InProgress or Stopping for more than ${stuck.toHumanString()}.`,
       { text: 'Only one import job runs at a time per account: a Pending job may wait behind another, in any pool.', drop: 2 },
       which,
-      `Which job: ${list}.`,
+      `Which job: ${status} lists every job of that pool with its counts and age, the stuck one flagged "running".`,
       { text: "Its progress: Cognito's log group /aws/cognito/userpools/<pool id>/<pool name>.", drop: 1 },
       'To do: if its counts no longer grow, stop it (StopUserImportJob) and import the rest again.',
     ],
@@ -176,6 +186,7 @@ export function fleetDescriptions(name: string, source: string, { logGroupName, 
         `${o.threshold} in ${periods(o)}): those users are not in the pool.`,
       which,
       completions(logGroupName, 'failedUsers > 0 and status != "Failed"', true),
+      jobsNow,
       "To do: read the failed rows in Cognito's log of the job, fix them in a new CSV and import that. A job that ended " +
         'Failed is the JobFailed alarm\'s, not this one\'s.',
     ],
