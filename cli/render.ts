@@ -154,7 +154,7 @@ function sinceLine(jobs: readonly JobView[], since: string, now: Date): string {
 function note(job: JobView, options: StatusOptions): string {
   if (job.problems.length > 0) return oneLine(`left out by the monitor: ${job.problems.join('; ')}`, NOTE_LENGTH);
   if (job.awaitingStart) return `awaiting start > ${age(options.awaitingStartMs)}: start it (StartUserImportJob)`;
-  if (job.stuck) return `running > ${age(options.stuckMs)}`;
+  if (job.stuck) return `running > ${age(options.stuckMs)}: if its counts no longer grow, stop it (StopUserImportJob)`;
   return job.completionMessage ? oneLine(job.completionMessage, NOTE_LENGTH) : '';
 }
 
