@@ -7,6 +7,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { UserImportJobType } from '@aws-sdk/client-cognito-identity-provider';
+import { App, Stack, aws_cloudwatch as cloudwatch, aws_cognito as cognito } from 'aws-cdk-lib';
+import { ImportJobMonitor } from '../lib';
 import { JOB_STATUSES } from '../lib/contract';
 import { computeFigures, countWarnings } from '../lambda/figures';
 import { checkJobs } from '../lambda/job-check';
@@ -316,5 +318,30 @@ describe('import-job-monitor status', () => {
       [`${region}_Disc2`, 'tenant-b', ['import-0000000001']],
       [`${region}_Disc3`, 'tenant-b-sandbox', ['import-0000000001']],
     ]);
+  });
+
+  it('is what the alarm descriptions point to: the command they give lists the pool, the job they page for flagged', async () => {
+    const pool = 'eu-west-1_Paged1';
+    const stack = new Stack(new App(), 'Cli', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const single = new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', pool) });
+    const fleet = new ImportJobMonitor(stack, 'Fleet', { discoverUserPools: { include: ['tenant-*'] }, metricNamespace: 'Tenants/UserImportJobs' });
+    const description = (alarm?: cloudwatch.Alarm) => JSON.stringify(stack.resolve((alarm!.node.defaultChild as cloudwatch.CfnAlarm).alarmDescription));
+    const command = (text: string) => /npx import-job-monitor (status --user-pool-id [^ ,]+?)[.,]? /.exec(text)?.[1].split(' ');
+    world.cognito.pools.set(pool, [job(1, 'Created', 13), job(2, 'InProgress', 14, { StartDate: ago(13 * HOUR), ImportedUsers: 5 })]);
+
+    const awaiting = command(description(single.expiringJobsAlarm));
+    expect(awaiting).toEqual(['status', '--user-pool-id', pool]);
+    const stuck = command(description(single.stuckJobsAlarm));
+    expect(stuck).toEqual(awaiting);
+    const run = await cli(awaiting!);
+    expect(run.code).toBe(0);
+    const rows = run.stdout.split('\n').filter((line) => line.startsWith('import-'));
+    expect(rows[0]).toMatch(/^import-0000000001 .*awaiting start > 12h/);
+    expect(rows[1]).toMatch(/^import-0000000002 .*running > 12h/);
+    for (const alarm of [single.failedJobsAlarm, single.expiredJobsAlarm, single.failedUsersAlarm]) expect(command(description(alarm))).toEqual(awaiting);
+    // A fleet's alarm names the pool as its contributor: the command takes it in place of <pool id>.
+    for (const alarm of [fleet.expiringJobsAlarm, fleet.stuckJobsAlarm, fleet.failedJobsAlarm, fleet.expiredJobsAlarm, fleet.failedUsersAlarm]) {
+      expect(description(alarm)).toContain('npx import-job-monitor status --user-pool-id <pool id>');
+    }
   });
 });
