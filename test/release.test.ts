@@ -8,7 +8,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 // js-yaml 3 ships no types; this is all the suite calls of it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const yaml: { load(text: string): unknown } = require('js-yaml');
 
 const ROOT = path.join(__dirname, '..');
