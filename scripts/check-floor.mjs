@@ -1,6 +1,7 @@
 // Proves the oldest aws-cdk-lib and constructs the package declares: packs the library as it would be
 // published, installs the tarball into a new TypeScript app pinned to exactly those versions, type-checks
-// the app against them and synthesizes it. Needs the npm registry.
+// the app against them, synthesizes it, and checks that every function it deploys runs on a runtime AWS Lambda still
+// creates functions on. Needs the npm registry.
 //
 //   npm run check-floor                            the floor in package.json's peerDependencies
 //   npm run check-floor -- --cdk 2.200.0           another aws-cdk-lib version
@@ -46,6 +47,12 @@ new ImportJobMonitor(fleetStack, 'Listed', {
   metricNamespace: 'Listed/Imports',
 });
 const assembly = app.synth();
+// Every function of every stack, the library's and aws-cdk-lib's own (the deployment run's trigger provider), with
+// its runtime: a template that synthesizes may still not deploy, if AWS no longer creates functions on a runtime.
+const runtimes = app.node.children.filter((c): c is Stack => c instanceof Stack).flatMap((s) =>
+  Object.entries(assembly.getStackByName(s.stackName).template.Resources as Record<string, { Type: string; Properties: any }>)
+    .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+    .map(([id, r]) => ({ function: s.stackName + '/' + id, runtime: r.Properties.Runtime })));
 const template = assembly.getStackByName('Floor').template;
 const fleetResources = Object.values(assembly.getStackByName('Fleet').template.Resources) as { Type: string; Properties: any }[];
 const resources = Object.values(template.Resources) as { Type: string; Properties: any }[];
@@ -53,6 +60,7 @@ const functions = resources.filter((r) => r.Type === 'AWS::Lambda::Function' && 
 const table = resources.find((r) => r.Type === 'AWS::DynamoDB::Table');
 // Props an older aws-cdk-lib does not know are dropped without a word: look for what each one makes.
 console.log(JSON.stringify({
+  runtimes,
   runtime: functions[0]?.Properties.Runtime,
   ownLogGroup: functions[0]?.Properties.LoggingConfig?.LogGroup !== undefined,
   pointInTimeRecovery: table?.Properties.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true,
@@ -70,6 +78,13 @@ console.log(JSON.stringify({
   }).length,
 }));
 `;
+
+// The Lambda runtimes AWS still creates functions on, and the day it stops (null: none announced), from AWS Lambda's
+// runtime deprecation table: nodejs18.x is blocked for new functions since early 2026 and nodejs20.x since 2026-08-31.
+// aws-cdk-lib's own providers (the trigger behind runOnDeploy) take the newest runtime it knew of at its release:
+// nodejs18.x up to 2.178, nodejs20.x up to 2.196.1, nodejs22.x from 2.197.0. When a date below passes, this check
+// fails until the floor is raised to a release whose every function runs on a runtime still listed.
+const CREATABLE_UNTIL = { 'nodejs22.x': '2027-06-01', 'nodejs24.x': null };
 
 // The build that prepack runs prints to the same stdout, before npm's JSON.
 const packedName = (out) => JSON.parse(out.slice(out.indexOf('[\n  {')))[0].filename;
@@ -103,7 +118,14 @@ try {
   } catch (error) {
     throw new Error(`the app does not type-check against aws-cdk-lib ${cdkVersion}:\n${error.stdout}${error.stderr}`);
   }
-  const out = JSON.parse(run(process.execPath, ['out/app.js']));
+  const { runtimes, ...out } = JSON.parse(run(process.execPath, ['out/app.js']));
+  const blocked = runtimes.filter(({ runtime }) => !(runtime in CREATABLE_UNTIL) || (CREATABLE_UNTIL[runtime] !== null && new Date() >= new Date(CREATABLE_UNTIL[runtime])));
+  if (runtimes.length === 0 || blocked.length > 0) {
+    throw new Error(
+      `on aws-cdk-lib ${cdkVersion}, ${blocked.map((f) => `${f.function} runs on ${JSON.stringify(f.runtime)}`).join(', ') || 'no function was found'}: ` +
+        `AWS Lambda creates functions on ${Object.keys(CREATABLE_UNTIL).join(' and ')} only (see CREATABLE_UNTIL); raise the floor to a release whose every function does`,
+    );
+  }
   const expected = {
     runtime: 'nodejs24.x', ownLogGroup: true, pointInTimeRecovery: true, alarms: 6, deployRuns: 1, dashboards: 1, handlerAssets: 2, eventBusEnv: true,
     jobEventRules: 1, fleetQueryAlarms: 12, fleetFunctions: 2, poolsFiles: 1,
@@ -112,6 +134,7 @@ try {
     if (out[key] !== value) throw new Error(`on aws-cdk-lib ${cdkVersion}, ${key} is ${out[key]}, expected ${value}`);
   }
   console.log(`floor check: aws-cdk-lib ${cdkVersion} and constructs ${constructsVersion} type-check and synthesize the package: ${JSON.stringify(out)}`);
+  console.log(`every function on a runtime AWS Lambda creates functions on: ${runtimes.map((f) => `${f.function} ${f.runtime}`).join(', ')}`);
 } finally {
   fs.rmSync(app, { recursive: true, force: true });
 }
