@@ -874,6 +874,22 @@ describe('validation', () => {
     );
   });
 
+  it('lets monitors in stacks of different regions or accounts share a namespace and alarm names, as a stage per region does', () => {
+    const app = new App();
+    for (const region of ['eu-west-1', 'us-east-1']) {
+      const stack = new Stack(app, `Identity-${region}`, { env: { account: '123456789012', region } });
+      new ImportJobMonitor(stack, 'Tenants', { discoverUserPools: {} });
+      new ImportJobMonitor(stack, 'Single', { userPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbC123'), metricNamespace: 'Single' });
+    }
+    const other = new Stack(app, 'OtherAccount', { env: { account: '210987654321', region: 'eu-west-1' } });
+    expect(() => new ImportJobMonitor(other, 'Tenants', { discoverUserPools: {} })).not.toThrow();
+    // A stack without an account or region may deploy to any of them: it meets every other.
+    const anywhere = new Stack(app, 'Anywhere');
+    expect(() => new ImportJobMonitor(anywhere, 'Tenants', { discoverUserPools: {} })).toThrow(
+      'Anywhere/Tenants would publish into namespace Cognito/UserImportJobs, where the fleet Identity-eu-west-1/Tenants alarms on every pool',
+    );
+  });
+
   it('fails when two monitors in one app watch the same pool into the same namespace, naming both', () => {
     const app = new App();
     const first = new Stack(app, 'First');
