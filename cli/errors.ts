@@ -5,6 +5,7 @@
 import { OperationError } from '../lambda/calls';
 
 const ACCESS_DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'NotAuthorizedException', 'UnauthorizedOperation', 'UnrecognizedClientException', 'InvalidSignatureException']);
+const NETWORK = new Set(['TimeoutError', 'RequestTimeout', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']);
 const THROTTLED = new Set(['TooManyRequestsException', 'ThrottlingException', 'LimitExceededException']);
 
 /** Where the call went: a pool (its ID names its region), or a region, for ListUserPools. */
@@ -50,5 +51,10 @@ export function describeFailure(error: unknown, target: Target): string {
       `account's, per region, shared with every other caller (monitors included): try again in a minute (${message})`
     );
   }
-  return error instanceof OperationError ? error.message : `${action} for ${where} failed: ${name}: ${message}`;
+  const attempts = cause?.$metadata?.attempts;
+  const tries = attempts ? ` after ${attempts} attempt${attempts === 1 ? '' : 's'}` : '';
+  if (NETWORK.has(name) || NETWORK.has((cause as { code?: string } | undefined)?.code ?? '')) {
+    return `Cognito did not answer ${action} for ${where}${tries} (${name}: ${message}): check the network, a proxy, or AWS_ENDPOINT_URL if set`;
+  }
+  return `${error instanceof OperationError ? error.operation : action} for ${where} failed${tries}: ${name}: ${message}`;
 }

@@ -62,7 +62,7 @@ export function renderFleet(results: readonly PoolResult[], options: StatusOptio
   const { pools } = options;
   const how =
     pools.kind === 'discover'
-      ? `discovered in ${pools.region ?? 'the default region'}${pools.include.length ? ` (include ${pools.include.join(', ')})` : ''}` +
+      ? `discovered in ${pools.region ?? results[0]?.region ?? 'the default region'}${pools.include.length ? ` (include ${pools.include.join(', ')})` : ''}` +
         `${pools.exclude.length ? ` (exclude ${pools.exclude.join(', ')})` : ''}`
       : 'listed';
   const failed = results.filter(isFailure).length;

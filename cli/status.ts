@@ -148,7 +148,7 @@ export async function listStatus(options: StatusOptions, now: () => Date, log: L
     if (pools.kind === 'list') {
       ids = pools.userPoolIds;
     } else {
-      const calls = new Calls({ monitor: 'import-job-monitor status --discover' });
+      const calls = new Calls({ monitor: 'status --discover' });
       ids = await discoverPools(clientFor(pools.region), calls, pools, names, log).catch((error) => {
         throw new AwsFailure(describeFailure(error, { region: pools.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION }), error);
       });
