@@ -29,3 +29,6 @@ const cli = await build({ ...HANDLER_BUNDLE, entryPoints: ['cli/index.ts'], outf
 fs.chmodSync(CLI, 0o755);
 const cliBytes = Object.values(cli.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
 console.log(`cli bundle: ${CLI}, ${cliBytes} bytes`);
+const cliNotices = thirdPartyNotices(cli.metafile, process.cwd(), `the command-line tool's bundle (${CLI})`);
+fs.writeFileSync(`assets/cli/${NOTICES_FILE}`, cliNotices);
+console.log(`third-party notices: assets/cli/${NOTICES_FILE}, ${Buffer.byteLength(cliNotices)} bytes`);

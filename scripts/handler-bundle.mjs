@@ -29,7 +29,7 @@ const NOTICE_FILE = /^notice(\.(md|txt))?$/i;
  * licence and home, then each licence text once, over the packages it covers, and any NOTICE file (Apache-2.0 asks
  * that it go along). Fails for a package that says nothing of its licence.
  */
-export function thirdPartyNotices(metafile, root = process.cwd()) {
+export function thirdPartyNotices(metafile, root = process.cwd(), bundle = 'the handler bundle (assets/handler/index.js)') {
   const dirs = new Set();
   for (const input of Object.keys(metafile.inputs)) {
     // The innermost package: node_modules/a/node_modules/@b/c/dist/x.js is @b/c, nested in a.
@@ -54,7 +54,7 @@ export function thirdPartyNotices(metafile, root = process.cwd()) {
 
   const rule = '='.repeat(100);
   const out = [
-    'Third-party software in the handler bundle (assets/handler/index.js) of import-job-monitor',
+    `Third-party software in ${bundle} of import-job-monitor`,
     '',
     'The bundle holds code of these packages, each under its own licence, whose text follows.',
     '',

@@ -94,6 +94,11 @@ console.log(JSON.stringify({ assets, functions: functions.length, alarms: monito
     expect(notices).toContain('Apache License');
     expect(notices).toContain('Permission is hereby granted, free of charge');
     expect(notices).toMatch(/^\s*Copyright .*Amazon\.com/m);
+    // The command-line tool's bundle holds the SDK too: its notices ship beside it.
+    expect(files).toContain('assets/cli/THIRD-PARTY-NOTICES.txt');
+    const cliNotices = fs.readFileSync(path.join(app, 'node_modules', 'import-job-monitor', 'assets', 'cli', 'THIRD-PARTY-NOTICES.txt'), 'utf8');
+    expect(cliNotices).toMatch(/^Third-party software in the command-line tool's bundle \(assets\/cli\/index\.js\)/);
+    expect(cliNotices).toMatch(named('@aws-sdk/client-cognito-identity-provider'));
 
     fs.writeFileSync(
       path.join(app, 'notices.js'),
