@@ -54,6 +54,11 @@ export interface EvaluatorOptions {
   newSeriesVisibleAfterMs?: number;
   /** The state of a GROUP BY query that returns no series. @default 'insufficientData' */
   emptyInsightsResult?: 'insufficientData' | 'treatMissingData';
+  /**
+   * Forgets datapoints this much older than the time last evaluated, which no alarm looks back to: a long timeline's
+   * evaluations then cost what a short one's do. Longer than every alarm's range, it changes no state. @default never
+   */
+  forgetAfterMs?: number;
 }
 
 /** How one alarm judges one series: what `evaluateRange` needs. */
@@ -176,7 +181,7 @@ export class AlarmEvaluator {
   constructor(definitions: AlarmDefinition[], options: EvaluatorOptions = {}) {
     this.options = {
       stepMs: MINUTE, extraPeriods: 2, window: 'sliding', fillWhenEmpty: 'nothing', newSeriesVisibleAfterMs: 0,
-      emptyInsightsResult: 'insufficientData', ...options,
+      emptyInsightsResult: 'insufficientData', forgetAfterMs: Infinity, ...options,
     };
     this.next = options.createdAt;
     this.alarms = definitions.map((definition) => {
@@ -203,6 +208,10 @@ export class AlarmEvaluator {
       const at = this.next;
       const visible = this.points.filter((p) => (p.arrivesAt ?? p.timestamp) <= at);
       for (const alarm of this.alarms) made.push(...this.evaluate(alarm, at, visible));
+    }
+    if (Number.isFinite(this.options.forgetAfterMs)) {
+      const kept = this.points.filter((p) => p.timestamp >= t - this.options.forgetAfterMs);
+      this.points.splice(0, this.points.length, ...kept);
     }
     this.transitions.push(...made);
     return made;
