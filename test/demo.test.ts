@@ -3,6 +3,9 @@
  * Debian's `chromium`, the DOM checked against the example app's own dashboard (each widget of `monitor.widgets()`,
  * at its place) and the day (a series per metric with data, JobFailed paging), and the screenshot decoded and checked
  * for what it draws. Without Chromium the suite fails, naming the package to install.
+ *
+ * The day stops at noon here (720 ticks of each monitor, about half the demo's time): the pool's and the fleet's
+ * failures page before, and the pool's job awaiting start warns at 11:41. `npm run demo` runs the whole day.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -29,7 +32,7 @@ beforeAll(async () => {
   chromiumPath();
   if (!fs.existsSync(BUNDLE)) throw new Error(`no bundle at ${BUNDLE}: run "npm run build" first`);
   outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-test-'));
-  demo = await runDemo({ outDir });
+  demo = await runDemo({ outDir, until: '12:00' });
   dom = dumpDom(demo.html);
 }, 180_000);
 
@@ -104,10 +107,11 @@ describe('the demo page, in headless Chromium', () => {
     const inFlight = seriesOf(widgetHtml(pool, 'Jobs in flight'));
     expect([...inFlight.keys()]).toEqual(['Created', 'Pending', 'InProgress', 'Stopping']);
     // A gauge filled with REPEAT: a value for every 5-minute period of the day once the first run published.
-    expect(inFlight.get('Created')).toEqual({ points: 288, peak: 2, drawn: true });
+    expect(inFlight.get('Created')).toEqual({ points: 144, peak: 2, drawn: true });
     expect(inFlight.get('InProgress')).toMatchObject({ peak: 1, drawn: true });
     const completed = seriesOf(widgetHtml(pool, 'Jobs completed'));
-    for (const status of ['Succeeded', 'Failed', 'Stopped', 'Expired']) expect(completed.get(status)).toMatchObject({ peak: 1, drawn: true });
+    expect([...completed.keys()]).toEqual(['Succeeded', 'Failed', 'Stopped', 'Expired']);
+    for (const status of ['Succeeded', 'Failed']) expect(completed.get(status)).toMatchObject({ peak: 1, drawn: true });
     const users = seriesOf(widgetHtml(pool, 'Users'));
     expect(users.get('Imported')!.peak).toBeGreaterThanOrEqual(1000);
     // The log table holds the job transitions the function logged, the failed one among them.
@@ -122,15 +126,14 @@ describe('the demo page, in headless Chromium', () => {
     expect(seriesOf(widgetHtml(fleet, 'Pools monitored, and failed runs by pool')).get('PoolsMonitored')).toMatchObject({ peak: 3, drawn: true });
   });
 
-  it("shows JobFailed paging the pool's alarm topic within minutes of the failure, and each warning and expiry", () => {
+  it("shows JobFailed paging the pool's alarm topic within minutes of the failure, and the warning of a job not started", () => {
     const pool = sectionOf('pool');
     const failed = alarmRow(pool, 'JobFailed');
     expect(failed.topics).toBe('Alarms');
     expect(failed.transitions).toMatch(/OK>ALARM@04:4[0-3]/);
-    expect(alarmRow(pool, 'JobExpired').transitions).toMatch(/OK>ALARM@23:4[0-3]/);
-    expect(alarmRow(pool, 'JobAwaitingStart').transitions).toMatch(/OK>ALARM@11:4[0-9]/);
-    expect(alarmRow(pool, 'JobStuck').transitions).toMatch(/OK>ALARM@18:[01]\d/);
+    expect(alarmRow(pool, 'JobAwaitingStart').transitions).toMatch(/OK>ALARM@11:4\d/);
     expect(alarmRow(pool, 'MonitorSilent').transitions).not.toMatch(/>ALARM/);
+    expect(dom).toMatch(/<div class="tile" data-alarm="ImportJobs-eu-west-1_AbC123-JobAwaitingStart" data-state="ALARM">/);
     // The fleet's page names its pool.
     const fleet = sectionOf('fleet');
     expect(alarmRow(fleet, 'JobFailed').transitions).toMatch(/OK>ALARM@09:1[0-3]/);
@@ -161,10 +164,10 @@ describe('the demo page, in headless Chromium', () => {
       // The series' colours: CloudWatch's blue, orange, green or red.
       expect({ title: w.title, colored: colored > 40 }).toEqual({ title: w.title, colored: true });
     }
-    // The alarm states: green tiles and bars, and the red of the JobAwaitingStart and JobStuck warnings' bars.
+    // The alarm states: green tiles and bars, and the red of JobAwaitingStart's tile and of the ALARM bars.
     const all = { left: 0, top: 0, width: image.width, height: image.height };
     expect(countColor(image, all, [0x1d, 0x81, 0x02])).toBeGreaterThan(1000);
-    expect(countColor(image, all, [0xd1, 0x32, 0x12])).toBeGreaterThan(1000);
+    expect(countColor(image, all, [0xd1, 0x32, 0x12])).toBeGreaterThan(300);
   });
 });
 
@@ -204,14 +207,18 @@ function decodePng(file: Buffer): Image {
   const rows = Buffer.alloc(height * stride);
   for (let y = 0; y < height; y++) {
     const filter = raw[y * (stride + 1)];
-    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    if (filter > 4) throw new Error(`unknown PNG filter ${filter}`);
+    const line = y * (stride + 1) + 1;
+    const row = y * stride;
     for (let i = 0; i < stride; i++) {
-      const a = i >= channels ? rows[y * stride + i - channels] : 0;
-      const b = y > 0 ? rows[(y - 1) * stride + i] : 0;
-      const c = y > 0 && i >= channels ? rows[(y - 1) * stride + i - channels] : 0;
-      const predictor = [0, a, b, (a + b) >> 1, paeth(a, b, c)][filter];
-      if (predictor === undefined) throw new Error(`unknown PNG filter ${filter}`);
-      rows[y * stride + i] = (line[i] + predictor) & 0xff;
+      const a = i >= channels ? rows[row + i - channels] : 0;
+      const b = y > 0 ? rows[row - stride + i] : 0;
+      let predictor = 0;
+      if (filter === 1) predictor = a;
+      else if (filter === 2) predictor = b;
+      else if (filter === 3) predictor = (a + b) >> 1;
+      else if (filter === 4) predictor = paeth(a, b, y > 0 && i >= channels ? rows[row - stride + i - channels] : 0);
+      rows[row + i] = (raw[line + i] + predictor) & 0xff;
     }
   }
   const pixels = Buffer.alloc(width * height * 4);

@@ -11,7 +11,10 @@ const CANDIDATES = ['chromium', 'chromium-browser', 'google-chrome'];
 
 /** The Chromium executable: `CHROMIUM` when set, else the first of chromium, chromium-browser, google-chrome on PATH. */
 export function chromiumPath(): string {
-  if (process.env.CHROMIUM) return process.env.CHROMIUM;
+  if (process.env.CHROMIUM) {
+    if (!fs.existsSync(process.env.CHROMIUM)) throw new Error(`no Chromium at ${process.env.CHROMIUM} (CHROMIUM)`);
+    return process.env.CHROMIUM;
+  }
   for (const name of CANDIDATES) {
     for (const dir of (process.env.PATH ?? '').split(':')) {
       const file = `${dir}/${name}`;

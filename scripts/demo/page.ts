@@ -71,7 +71,7 @@ function widget(w: WidgetData, m: MonitorData, data: DemoData): string {
     case 'text':
       return `<div ${attributes}>${markdown(w.markdown ?? '')}</div>`;
     case 'alarm':
-      return `<div ${attributes}><div class="title">${escapeHtml(w.title ?? '')} <span>at 24:00</span></div>${alarmTiles(w, m)}</div>`;
+      return `<div ${attributes}><div class="title">${escapeHtml(w.title ?? '')} <span>at ${new Date(data.end).toISOString().slice(11, 16).replace(/^00:00$/, '24:00')}</span></div>${alarmTiles(w, m)}</div>`;
     case 'metric':
       return `<div ${attributes}><div class="title">${escapeHtml(w.title ?? '')}</div>${graph(w, box, data)}</div>`;
     case 'log':
@@ -129,10 +129,11 @@ function graph(w: WidgetData, box: { width: number; height: number }, data: Demo
   const parts: string[] = [];
 
   // The day's hours, every three.
-  for (let h = 0; h <= 24; h += 3) {
+  const hours = (data.end - data.day) / HOUR;
+  for (let h = 0; h <= hours; h += 3) {
     const x = plot.x + ((h * HOUR) / (data.end - data.day)) * plot.w;
     parts.push(`<line class="grid" x1="${x.toFixed(1)}" y1="${plot.y}" x2="${x.toFixed(1)}" y2="${plot.y + plot.h}"/>`);
-    parts.push(`<text class="axis" x="${x.toFixed(1)}" y="${plot.y + plot.h + 13}" text-anchor="${h === 24 ? 'end' : 'middle'}">${String(h).padStart(2, '0')}:00</text>`);
+    parts.push(`<text class="axis" x="${x.toFixed(1)}" y="${plot.y + plot.h + 13}" text-anchor="${h === hours ? 'end' : 'middle'}">${String(h).padStart(2, '0')}:00</text>`);
   }
 
   const axes: Record<'left' | 'right', number> = { left: 1, right: 1 };
@@ -219,9 +220,10 @@ function timeline(m: MonitorData, data: DemoData): string {
   const rows: string[] = [];
   let y = 22;
   const axis: string[] = [];
-  for (let h = 0; h <= 24; h += 3) {
+  const hours = (data.end - data.day) / HOUR;
+  for (let h = 0; h <= hours; h += 3) {
     const x = xOf(data.day + h * HOUR);
-    axis.push(`<text class="axis" x="${x.toFixed(1)}" y="12" text-anchor="${h === 24 ? 'end' : 'middle'}">${String(h).padStart(2, '0')}:00</text>`);
+    axis.push(`<text class="axis" x="${x.toFixed(1)}" y="12" text-anchor="${h === hours ? 'end' : 'middle'}">${String(h).padStart(2, '0')}:00</text>`);
   }
   for (const alarm of m.alarms) {
     rows.push(stateRow(alarm, alarm.states, `${alarm.short}`, `${alarm.severity}, to ${alarm.topics.join(', ') || 'no topic'}`, y + 12, 14, track, xOf, data));
@@ -233,7 +235,7 @@ function timeline(m: MonitorData, data: DemoData): string {
     }
   }
   const height = y + 6;
-  const gridLines = Array.from({ length: 9 }, (_, i) => xOf(data.day + i * 3 * HOUR))
+  const gridLines = Array.from({ length: Math.floor(hours / 3) + 1 }, (_, i) => xOf(data.day + i * 3 * HOUR))
     .map((x) => `<line class="grid" x1="${x.toFixed(1)}" y1="16" x2="${x.toFixed(1)}" y2="${height - 4}"/>`)
     .join('');
   const legend = Object.entries(STATE_COLORS)

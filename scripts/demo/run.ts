@@ -44,6 +44,8 @@ export interface DemoOptions {
   readonly outDir: string;
   /** Told each line an operator would see; nothing printed when undefined. */
   readonly print?: (line: string) => void;
+  /** Where the simulated day stops, a time of the day (`'12:00'`): a shorter run, for the test. @default '24:00' */
+  readonly until?: string;
 }
 
 /** One alarm over the day. */
@@ -121,6 +123,7 @@ export function synthesize(stackName: string, props: ExampleStackProps): Record<
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   const print = options.print ?? (() => undefined);
+  const end = options.until === undefined ? END : at(options.until);
   if (!fs.existsSync(BUNDLE)) throw new Error(`no handler bundle at ${BUNDLE}: run "npm run build" first`);
 
   const stages: Stage[] = [];
@@ -131,21 +134,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     // The deployment's run at midnight, the alarms created 20 s later, then the rule's tick every minute.
     for (const s of stages) report(print, s, await tickAt(s, DAY, true));
-    for (let t = DAY + MINUTE; t < END; t += MINUTE) {
+    for (let t = DAY + MINUTE; t < end; t += MINUTE) {
       for (const s of stages) reportTransitions(print, s, s.evaluator.advanceTo(t));
       for (const s of stages) report(print, s, await tickAt(s, t, false));
     }
-    for (const s of stages) reportTransitions(print, s, s.evaluator.advanceTo(END));
+    for (const s of stages) reportTransitions(print, s, s.evaluator.advanceTo(end));
   } finally {
     for (const s of stages) await s.world.stop();
   }
 
   const data: DemoData = {
     day: DAY,
-    end: END,
+    end,
     tickEveryMs: MINUTE,
     wallMs: Math.round(performance.now() - started),
-    monitors: stages.map(summarize),
+    monitors: stages.map((s) => summarize(s, end)),
   };
   fs.mkdirSync(options.outDir, { recursive: true });
   const html = path.join(options.outDir, 'dashboard.html');
@@ -330,7 +333,7 @@ function reportTransitions(print: (line: string) => void, s: Stage, transitions:
 // ---------------------------------------------------------------------------------------------------------------------
 // The day, summed up
 
-function summarize(s: Stage): MonitorData {
+function summarize(s: Stage, end: number): MonitorData {
   const alarms = alarmsOf(s.template).map(({ logicalId, properties }): AlarmTimeline => {
     if (typeof properties.AlarmName !== 'string') throw new Error(`alarm ${logicalId} has no literal name: ${JSON.stringify(properties.AlarmName)}`);
     const name = String(properties.AlarmName);
@@ -368,7 +371,7 @@ function summarize(s: Stage): MonitorData {
     alarmsCreatedAt: at('00:00:20'),
     alarms,
     pages,
-    dashboard: dashboardOf(s.template, { points: s.points, logs: s.logs, from: DAY, to: END, region: ENV.region, account: ENV.account, poolNames }),
+    dashboard: dashboardOf(s.template, { points: s.points, logs: s.logs, from: DAY, to: end, region: ENV.region, account: ENV.account, poolNames }),
   };
 }
 
@@ -382,7 +385,7 @@ function printSummary(print: (line: string) => void, data: DemoData, paths: stri
       print(`           ${clock(page.at, true)} ${page.alarm.padEnd(16)} ${page.severity === 'warning' ? 'warning' : 'page   '} to ${page.topics.join(', ')}${who ? `, for ${who}` : ''}${latency(m, page)}`);
     }
     const inAlarm = m.alarms.filter((a) => a.states[a.states.length - 1].state === 'ALARM').map((a) => a.short);
-    print(`           at 24:00 in ALARM: ${inAlarm.join(', ') || 'none'}`);
+    print(`           at ${clock(data.end)} in ALARM: ${inAlarm.join(', ') || 'none'}`);
   }
   for (const p of paths) print(`Wrote ${path.relative(process.cwd(), p) || p}`);
 }
