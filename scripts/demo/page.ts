@@ -15,7 +15,7 @@ const ROW = 36;
 const GAP = 6;
 const HOUR = 3_600_000;
 // Fixed heights above the first dashboard, so that a screenshot's pixels can be found from a widget's grid place.
-const HEADER_HEIGHT = 64;
+const HEADER_HEIGHT = 72;
 const H2_HEIGHT = 22;
 const H2_MARGIN = { top: 8, bottom: 6 };
 /** The first dashboard's top on the page, in CSS pixels. */
