@@ -4,7 +4,7 @@
  * with their statistic and period, `FILL(...)` expressions, Metrics Insights queries), each log table's rows from
  * the demo's log lines, and each alarm status widget's alarms by name.
  */
-import { Datapoint, parseExpression, parseQuery } from '../../test/support/alarm-evaluator';
+import { Datapoint, bucket, parseExpression, parseQuery, sameDimensions, sameKeys } from '../../test/support/alarm-evaluator';
 
 /** A widget as the dashboard's body places it, in grid units (24 columns), with what it draws. */
 export interface WidgetData {
@@ -154,6 +154,9 @@ interface Grid {
   readonly count: number;
 }
 
+/** The grid as the evaluator's window of periods. */
+const window = ({ from, periodMs, count }: Grid) => ({ start: from, periodMs, count });
+
 /** The visible series of a graph, in its order: a metric, a math expression, or a query's series (one per group). */
 function graphSeries(p: any, inputs: DashboardInputs): SeriesData[] {
   const periodMs = (p.period ?? 300) * 1000;
@@ -173,7 +176,7 @@ function graphSeries(p: any, inputs: DashboardInputs): SeriesData[] {
     return bucket(
       inputs.points.filter((pt) => pt.namespace === namespace && pt.metricName === metricName && sameDimensions(pt.dimensions, dimensions)),
       fn,
-      grid,
+      window(grid),
     );
   };
   const evaluate = (expression: string): Values => {
@@ -233,26 +236,12 @@ function insights(text: string, inputs: DashboardInputs, grid: Grid): Map<string
     const key = q.groupBy.map((d) => pt.dimensions[d]).join(' ');
     groups.set(key, [...(groups.get(key) ?? []), pt]);
   }
-  const series = [...groups].map(([key, points]): [string, Values] => [key, bucket(points, q.stat, grid)]);
+  const series = [...groups].map(([key, points]): [string, Values] => [key, bucket(points, q.stat, window(grid))]);
   const { orderBy } = q;
   const score = (values: Values) => orderBy!.stat(values.filter((v): v is number => v !== undefined));
   series.sort(orderBy ? (a, b) => orderBy.direction * (score(a[1]) - score(b[1])) : ([a], [b]) => a.localeCompare(b));
   return new Map(series.slice(0, q.limit));
 }
-
-function bucket(points: readonly Datapoint[], stat: (v: number[]) => number, { from, periodMs, count }: Grid): Values {
-  const values: number[][] = Array.from({ length: count }, () => []);
-  for (const pt of points) {
-    const i = Math.floor((pt.timestamp - from) / periodMs);
-    if (i >= 0 && i < count) values[i].push(pt.value);
-  }
-  return values.map((v) => (v.length > 0 ? stat(v) : undefined));
-}
-
-const sameKeys = (dims: Record<string, string>, keys: string[]) =>
-  Object.keys(dims).length === keys.length && keys.every((k) => k in dims);
-const sameDimensions = (a: Record<string, string>, b: Record<string, string>) =>
-  sameKeys(a, Object.keys(b)) && Object.entries(b).every(([k, v]) => a[k] === v);
 
 // ---------------------------------------------------------------------------------------------------------------------
 // A log table

@@ -417,7 +417,8 @@ function resolveName(name: unknown): string {
 
 const nothing = ({ count }: View): Points => new Array(count).fill(undefined);
 
-function bucket(points: Datapoint[], stat: Stat, { start, periodMs, count }: View): Points {
+/** The datapoints of each period of a window, reduced by `stat`: undefined for a period without one. */
+export function bucket(points: readonly Datapoint[], stat: Stat, { start, periodMs, count }: Pick<View, 'start' | 'periodMs' | 'count'>): Points {
   const values: number[][] = Array.from({ length: count }, () => []);
   for (const p of points) {
     const i = Math.floor((p.timestamp - start) / periodMs);
@@ -426,9 +427,11 @@ function bucket(points: Datapoint[], stat: Stat, { start, periodMs, count }: Vie
   return values.map((v) => (v.length > 0 ? stat(v) : undefined));
 }
 
-const sameKeys = (dims: Record<string, string>, keys: string[]) =>
+/** Whether a datapoint's dimensions are exactly these keys (a Metrics Insights SCHEMA). */
+export const sameKeys = (dims: Record<string, string>, keys: string[]) =>
   Object.keys(dims).length === keys.length && keys.every((k) => k in dims);
-const sameDimensions = (a: Record<string, string>, b: Record<string, string>) =>
+/** Whether two sets of dimensions are the same names with the same values. */
+export const sameDimensions = (a: Record<string, string>, b: Record<string, string>) =>
   sameKeys(a, Object.keys(b)) && Object.entries(b).every(([k, v]) => a[k] === v);
 const seriesKey = (p: Datapoint) =>
   JSON.stringify([p.namespace, p.metricName, Object.entries(p.dimensions).sort(([a], [b]) => a.localeCompare(b))]);
