@@ -136,7 +136,16 @@ const PERSIST_WITHOUT_DEADLINE_MS = 30_000;
 function isTransient(error: OperationError): boolean {
   if (error.deadline) return false;
   const cause = error.cause as { name?: string; code?: string; $fault?: string; $retryable?: unknown } | undefined;
-  return cause?.$retryable !== undefined || cause?.$fault === 'server' || NETWORK_ERRORS.has(cause?.code ?? cause?.name ?? '');
+  return (
+    cause?.$retryable !== undefined ||
+    cause?.$fault === 'server' ||
+    THROTTLING_ERRORS.has(cause?.name ?? '') ||
+    NETWORK_ERRORS.has(cause?.code ?? cause?.name ?? '')
+  );
 }
+
+// Throttling passes: DynamoDB's ProvisionedThroughputExceededException is a client fault the SDK models without
+// `$retryable` (its retry strategy knows it by name, as here), and a clear that gave up on it would publish twice.
+const THROTTLING_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException']);
 
 const NETWORK_ERRORS = new Set(['TimeoutError', 'RequestTimeout', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);

@@ -13,10 +13,8 @@ export interface JobState {
   readonly failedUsers: number;
 }
 
-/** A stored job state, with the version its conditional write is checked against. */
-export interface StoredJobState extends JobState {
-  readonly version: number;
-}
+/** A stored job state: a job's state as the last run that stored it saw it. */
+export type StoredJobState = JobState;
 
 export interface UserCounts {
   readonly importedUsers: number;
@@ -71,6 +69,26 @@ function stateOf(job: UserImportJobType & { Status: JobStatus }): JobState {
     skippedUsers: job.SkippedUsers ?? 0,
     failedUsers: job.FailedUsers ?? 0,
   };
+}
+
+/**
+ * The later of two stored states of one job, as far as listings tell: the status further on, or with the same status,
+ * each counter at its highest (counters only grow). A job's state moves forward, so the later state is the one the
+ * counts have reached: what the old layout and the new one each stored, merged, counts nothing twice.
+ */
+export function laterState(a: JobState, b: JobState): JobState {
+  if (RANK[a.status] !== RANK[b.status] || a.status !== b.status) return RANK[b.status] > RANK[a.status] ? b : a;
+  return {
+    status: a.status,
+    importedUsers: Math.max(a.importedUsers, b.importedUsers),
+    skippedUsers: Math.max(a.skippedUsers, b.skippedUsers),
+    failedUsers: Math.max(a.failedUsers, b.failedUsers),
+  };
+}
+
+/** Whether two job states are the same. */
+export function sameState(a: JobState, b: JobState): boolean {
+  return a.status === b.status && a.importedUsers === b.importedUsers && a.skippedUsers === b.skippedUsers && a.failedUsers === b.failedUsers;
 }
 
 const NO_USERS: UserCounts = { importedUsers: 0, skippedUsers: 0, failedUsers: 0 };

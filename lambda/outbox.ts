@@ -91,13 +91,16 @@ function eventDetail(change: JobChange, options: OwedOptions): JobStateChangeDet
 }
 
 /**
- * An entry of the outbox: what one stored change owes, kept on its job's item, in the write that stored the
- * change, until it is published. Whoever holds its token publishes it; a run killed or failed before it cleared
- * the entry leaves it to the first run after `leaseUntil`, the end of the run that holds it.
+ * An entry of the outbox: what one stored change owes, kept on the item that holds the job's state, in the write that
+ * stored the change, until it is published. The entries of one write share an attribute and a token: they are taken
+ * over and cleared together. Whoever holds the token publishes them; a run killed or failed before it cleared them
+ * leaves them to the first run after `leaseUntil`, the end of the run that holds them.
  */
 export interface OutboxEntry {
   readonly jobId: string;
-  /** Where the state store keeps it on the job's item, one for each stored change of the job. */
+  /** The sort key of the item that holds it: the job's bucket, or (written before buckets) the job's own item. */
+  readonly item: string;
+  /** Where the state store keeps it on that item, one for each write that stored changes there. */
   readonly attribute: string;
   readonly token: string;
   readonly leaseUntil: string;

@@ -21,7 +21,7 @@ import { checkJobs } from './job-check';
 import { PAGE_SIZE, listAllJobs } from './listing';
 import { publishMetrics, publishTrouble } from './metrics';
 import { OutboxEntry, OwedCounts, isAnnounced, owedBy } from './outbox';
-import { PoolStateStore } from './state-store';
+import { PoolState, PoolStateStore, StoreResult } from './state-store';
 
 export interface RunDependencies {
   readonly cognito: CognitoIdentityProviderClient;
@@ -58,7 +58,7 @@ export type RunSummary = {
   readonly figures: PublishedFigures;
 };
 
-// Parallel conditional writes: enough to store a first run of 1,000 jobs in well under a second.
+// Parallel conditional writes: every bucket of a pool at once (16), and as many takeovers and clears.
 const WRITE_CONCURRENCY = 16;
 // How long a run holds what it stored when it has no Lambda context to say when it ends: Lambda's longest timeout.
 const DEFAULT_LEASE_MS = 15 * 60_000;
@@ -84,9 +84,12 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   const calls = poolCalls(deps);
   const store = stateStore(deps);
 
+  // The state is read while the pool is listed: reading it costs the run no time of its own.
+  const reading = store.readState();
+  reading.catch(() => undefined); // awaited below, or by payDebts when the listing fails
   // Nothing of a failed listing can be published, but what earlier runs left owed can: it is not the listing's.
   const listing = await listPool(deps, calls).catch(async (error) => {
-    await payDebts(deps).catch((payError) => log.warn('Could not publish what earlier runs left owed; a later run will', { error: payError }));
+    await payDebts(deps, reading).catch((payError) => log.warn('Could not publish what earlier runs left owed; a later run will', { error: payError }));
     throw error;
   });
   const { pages } = listing;
@@ -94,7 +97,8 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   const { valid: jobs, invalid } = checkJobs(listing.jobs, deps.now);
   for (const job of invalid) log.warn('Job left out: what was listed for it makes no sense', { ...job });
 
-  const { stored, marker, outbox } = await store.readState();
+  const state = await reading;
+  const { stored, marker, outbox } = state;
   const firstRun = marker?.firstRunCompletedAt === undefined;
   let historyBefore: string | undefined;
   if (firstRun) {
@@ -115,24 +119,38 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   const leaseUntil = leaseOf(deps);
   const events = config.eventBusName !== undefined;
   const owedOptions = { userPoolId: config.userPoolId, events, firstRun, userPoolName: await poolNameIfNeeded(deps, calls, plan.changes, firstRun) };
+  // Each bucket that holds a change is written once, with every change of its jobs and what they owe.
+  const writes = store.planWrites(state, plan.changes);
   const [taken, outcomes] = await Promise.all([
     takeOverLeftovers(deps, store, outbox, leaseUntil),
-    mapWithConcurrency(plan.changes, WRITE_CONCURRENCY, (change) => store.storeChange(change, owedBy(change, owedOptions), { leaseUntil, at: deps.now })),
+    mapWithConcurrency(writes, WRITE_CONCURRENCY, (write) =>
+      store.storeBucket(state, write, (change) => owedBy(change, owedOptions), { leaseUntil, at: deps.now }),
+    ),
   ]);
   const { unclaimed } = taken;
   const due: OutboxEntry[] = [...taken.due];
   const leftoversPublished = due.length;
   const storedChanges: JobChange[] = [];
   const failedWrites: Error[] = [];
-  outcomes.forEach((o, i) => {
+  let failedChanges = 0;
+  outcomes.forEach((o: PromiseSettledResult<StoreResult>, i) => {
+    const { changes } = writes[i];
     if (o.status === 'rejected') {
       failedWrites.push(o.reason);
-      log.error('Could not store a job change; the next run will count it', { ...jobFields(plan.changes[i].job), error: o.reason });
+      failedChanges += changes.length;
+      for (const change of changes) log.error('Could not store a job change; the next run will count it', { ...jobFields(change.job), error: o.reason });
+      if (changes.length === 0) log.warn('Could not take in the jobs stored before buckets; a later run will', { error: o.reason });
     } else if (o.value.stored) {
-      storedChanges.push(plan.changes[i]);
-      if (o.value.entry) due.push(o.value.entry);
+      storedChanges.push(...changes);
+      due.push(...o.value.entries);
     }
   });
+  // In the listing's order, whatever bucket each change went to: events go out, and lines are logged, in that order.
+  const order = new Map(plan.changes.map((change, i) => [change.job.JobId!, i]));
+  const byListing = (a: { job: { JobId?: string } } | { jobId: string }, b: typeof a) =>
+    order.get('job' in a ? a.job.JobId! : a.jobId)! - order.get('job' in b ? b.job.JobId! : b.jobId)!;
+  storedChanges.sort(byListing);
+  due.splice(leftoversPublished, due.length - leftoversPublished, ...due.slice(leftoversPublished).sort(byListing));
 
   for (const change of storedChanges) {
     if (isAnnounced(change, firstRun)) {
@@ -149,7 +167,11 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     warnings: countWarnings(jobs, deps.now, config.warnings),
     invalidJobs: invalid.length,
   });
-  const { delivery, eventOwed, cutOff, figures } = await publishOwed(deps, calls, store, due, figuresOf, config);
+  // Items of the old layout (0.1.0) that their buckets now hold go, while the run publishes: a one-time cost.
+  const [{ delivery, eventOwed, cutOff, figures }] = await Promise.all([
+    publishOwed(deps, calls, store, due, figuresOf, config),
+    retireLegacy(deps, store, state),
+  ]);
 
   if (firstRun && failedWrites.length === 0) {
     // Marked after publishing what was stored: a first run cut short is still a first run, so history is
@@ -167,7 +189,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     pages,
     firstRun,
     changesStored: storedChanges.length,
-    changesStoredElsewhere: plan.changes.length - storedChanges.length - failedWrites.length,
+    changesStoredElsewhere: plan.changes.length - storedChanges.length - failedChanges,
     owedPublished: cutOff ? 0 : due.length,
     leftoversPublished,
     eventsSent: delivery.sent.size,
@@ -184,7 +206,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     const pool = `for user pool ${config.userPoolId}`;
     const what = [
       failedWrites.length > 0 &&
-        `could not store ${failedWrites.length} of ${plan.changes.length} job changes ${pool} (first: ${failedWrites[0].message}); ` +
+        `could not store ${failedChanges} of ${plan.changes.length} job changes ${pool} (first: ${failedWrites[0].message}); ` +
           'they will be counted by the next run',
       delivery.error && `could not send ${eventsOwed} job events ${pool} (${delivery.error.message}); they stay owed`,
       cutOffError && `${cutOffError.message} ${pool}: a later run publishes them`,
@@ -204,6 +226,28 @@ function listPool({ cognito, config }: RunDependencies, calls: Calls) {
   });
 }
 
+/** Entries grouped by the write that put them in the outbox (item and attribute): taken over and cleared together. */
+function byWrite(entries: readonly OutboxEntry[]): OutboxEntry[][] {
+  const parcels = new Map<string, OutboxEntry[]>();
+  for (const entry of entries) {
+    const key = `${entry.item}\u0000${entry.attribute}`;
+    const parcel = parcels.get(key);
+    if (parcel) parcel.push(entry);
+    else parcels.set(key, [entry]);
+  }
+  return [...parcels.values()];
+}
+
+/** Deletes the items of the old layout that buckets now hold; one that cannot go now is tried again by a later run. */
+async function retireLegacy(deps: RunDependencies, store: PoolStateStore, state: PoolState): Promise<void> {
+  if (state.legacy.size === 0) return;
+  const { retired, failed } = await store.retireLegacy(state);
+  if (retired > 0) deps.log.info('Deleted the items of jobs stored before buckets; their buckets hold them', { retired });
+  if (failed.length > 0) {
+    deps.log.warn('Could not delete some items of jobs stored before buckets; a later run will', { jobIds: failed.map((f) => f.jobId), error: failed[0].error });
+  }
+}
+
 /** Until when a run holds what it stores: its end, or, without a Lambda context, Lambda's longest timeout. */
 function leaseOf(deps: RunDependencies): string {
   return new Date(deps.deadline ? deps.deadline.at.getTime() + TIMEOUT_MARGIN_MS : deps.now.getTime() + DEFAULT_LEASE_MS).toISOString();
@@ -220,14 +264,18 @@ async function takeOverLeftovers(
   leaseUntil: string,
 ): Promise<{ due: OutboxEntry[]; unclaimed: number; leftovers: number }> {
   const leftovers = outbox.filter((entry) => entry.leaseUntil <= deps.now.toISOString());
-  const claims = await mapWithConcurrency(leftovers, WRITE_CONCURRENCY, (entry) => store.takeOver(entry, leaseUntil));
+  const parcels = byWrite(leftovers);
+  const claims = await mapWithConcurrency(parcels, WRITE_CONCURRENCY, (parcel) => store.takeOver(parcel, leaseUntil));
   const due: OutboxEntry[] = [];
   let unclaimed = 0;
   claims.forEach((claim, i) => {
-    if (claim.status === 'fulfilled' && claim.value) due.push(claim.value);
+    if (claim.status === 'fulfilled' && claim.value) due.push(...claim.value);
     else if (claim.status === 'rejected') {
-      unclaimed++;
-      deps.log.warn('Could not take over what an earlier run left unpublished; a later run will', { jobId: leftovers[i].jobId, error: claim.reason });
+      unclaimed += parcels[i].length;
+      deps.log.warn('Could not take over what an earlier run left unpublished; a later run will', {
+        jobIds: parcels[i].map((entry) => entry.jobId),
+        error: claim.reason,
+      });
     }
   });
   return { due, unclaimed, leftovers: leftovers.length };
@@ -255,13 +303,14 @@ async function publishOwed(
   const publishing = cutOff ? [] : due;
   const figures = figuresOf(publishing.flatMap((entry) => (entry.counts ? [entry.counts] : [])));
   publishMetrics(metricsConfig, deps.now, figures);
-  const toClear = publishing.filter((entry) => entry.counts !== undefined || !eventOwed(entry));
-  const clears = await mapWithConcurrency(toClear, WRITE_CONCURRENCY, (entry) => store.clear(entry, eventOwed(entry)));
+  // One clear per write whose entries were published: unless all that is left of them is events still owed.
+  const toClear = byWrite(publishing).filter((parcel) => parcel.some((entry) => entry.counts !== undefined || !eventOwed(entry)));
+  const clears = await mapWithConcurrency(toClear, WRITE_CONCURRENCY, (parcel) => store.clear(parcel, eventOwed));
   clears.forEach((clear, i) => {
     if (clear.status === 'rejected') {
       log.warn('Published, but could not clear it from the outbox; a run after this one ends publishes it again', {
-        jobId: toClear[i].jobId,
-        eventKey: toClear[i].event?.eventKey,
+        jobIds: toClear[i].map((entry) => entry.jobId),
+        eventKeys: toClear[i].flatMap((entry) => (entry.event ? [entry.event.eventKey] : [])),
         error: clear.reason,
       });
     }
@@ -274,10 +323,10 @@ async function publishOwed(
  * or has left a fleet, its debts are still paid. Only the counts owed are published, no gauge. Returns the entries
  * still owed after it (taken by no run, or their events refused).
  */
-export async function payDebts(deps: RunDependencies): Promise<number> {
+export async function payDebts(deps: RunDependencies, reading?: Promise<PoolState>): Promise<number> {
   const calls = poolCalls(deps);
   const store = stateStore(deps);
-  const { outbox } = await store.readState();
+  const { outbox } = await (reading ?? store.readState());
   const taken = await takeOverLeftovers(deps, store, outbox, leaseOf(deps));
   if (taken.due.length === 0) return outbox.length;
   const noWarnings = { awaitingStart: 0, stuck: 0 };

@@ -1,14 +1,24 @@
 /**
- * The state table, behind two stores that speak the run's words: a pool's (its jobs' items, written with
- * conditional writes, each carrying its outbox; its first-run marker; when it is next due) and the monitor's (when
- * each of its pools is next due). Every key, attribute name and DynamoDB expression of the table is written here.
+ * The state table, behind two stores that speak the run's words: a pool's (its jobs' states in a few bucket items,
+ * each written with a conditional write that also carries what its changes owe, its outbox; its first-run marker;
+ * when it is next due) and the monitor's (when each of its pools is next due). Every key, attribute name, encoding
+ * and DynamoDB expression of the table is written here. docs/how-it-counts.md tells why the layout is so.
  */
 import { randomUUID } from 'crypto';
+import { gunzipSync, gzipSync } from 'zlib';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import { CADENCE_PARTITION, POOL_MARKER_SORT_KEY, TABLE_PARTITION_KEY, TABLE_SORT_KEY, isJobStatus } from '../lib/contract';
+import {
+  CADENCE_PARTITION,
+  JOB_STATUSES,
+  POOL_MARKER_SORT_KEY,
+  TABLE_PARTITION_KEY,
+  TABLE_SORT_KEY,
+  isJobStatus,
+} from '../lib/contract';
 import { Calls, PoolSubject, SendOptions } from './calls';
-import { JobChange, StoredJobState } from './changes';
-import { OutboxEntry, Owed } from './outbox';
+import { JobChange, JobState, StoredJobState, laterState, sameState } from './changes';
+import { mapWithConcurrency } from './concurrency';
+import { OutboxEntry, Owed, OwedCounts } from './outbox';
 
 /** The table, and the client that reaches it. */
 export interface StateTable {
@@ -22,25 +32,79 @@ export interface PoolMarker {
   readonly firstRunCompletedAt?: string;
 }
 
+/** A bucket item as read: its version, which its next write is conditioned on, and the job states it holds. */
+export interface BucketRead {
+  readonly key: string;
+  readonly version: number;
+  readonly states: ReadonlyMap<string, JobState>;
+  /** Bytes of the outbox entries it holds, which a write leaves in place. */
+  readonly owedBytes: number;
+}
+
+/** A job's item of the layout before buckets (0.1.0): read as stored state until its bucket holds the job. */
+export interface LegacyJob {
+  readonly state: JobState;
+  readonly version: number;
+  /** Whether it held outbox entries when read: it is kept until they are paid. */
+  readonly owes: boolean;
+}
+
 export interface PoolState {
+  /** Each job's stored state: its bucket's, or its legacy item's when that one is later. */
   readonly stored: Map<string, StoredJobState>;
   readonly marker?: PoolMarker;
   /** Every entry of the outbox, whoever holds it. */
   readonly outbox: OutboxEntry[];
+  readonly buckets: ReadonlyMap<string, BucketRead>;
+  readonly legacy: ReadonlyMap<string, LegacyJob>;
 }
 
-/** A stored change, and its outbox entry when it owes anything; or nothing, when another run stored first. */
-export type StoreResult = { readonly stored: false } | { readonly stored: true; readonly entry?: OutboxEntry };
+/** A bucket to write: the changes of its jobs, and whether it also takes in jobs of the old layout. */
+export interface BucketWrite {
+  readonly key: string;
+  readonly changes: JobChange[];
+}
+
+/** A bucket written, and the outbox entries of its changes; or nothing, when another run wrote the bucket first. */
+export type StoreResult = { readonly stored: false } | { readonly stored: true; readonly entries: OutboxEntry[] };
 
 type Item = Record<string, any>;
 type Key = Record<string, string>;
 
-// An outbox entry is the item attribute `Owed_<version>`, one for each stored change of the job.
+// A pool's job states live in up to 16 bucket items, sort keys `#jobs#00` to `#jobs#15` (job IDs start with
+// `import-`, so no job's item of 0.1.0 clashes): a job in the one a stable hash of its ID names.
+const JOB_BUCKET_SORT_KEY_PREFIX = '#jobs#';
+const JOB_BUCKETS = 16;
+// The outbox of a write is the bucket's attribute `Owed_<version>`: its token, lease and time, and its entries.
 const OWED_PREFIX = 'Owed_';
+// A bucket write larger than this fails, naming the pool: DynamoDB refuses items over 400 KB. At about 8 bytes a job
+// compressed (docs/how-it-counts.md), 16 buckets hold some 700,000 jobs; the outbox of a change takes 100 to 200.
+const MAX_BUCKET_BYTES = 350_000;
+// What a bucket item holds besides its states and outbox: keys, version, token, time.
+const BUCKET_OVERHEAD_BYTES = 200;
+// Parallel conditional deletes of the old layout's items: a one-time cost of the first run after the upgrade.
+const DELETE_CONCURRENCY = 16;
+
+/** The bucket of a job: FNV-1a of its ID, modulo the number of buckets, as `#jobs#07`. Stable across releases. */
+export function bucketOf(jobId: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < jobId.length; i++) {
+    hash ^= jobId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return `${JOB_BUCKET_SORT_KEY_PREFIX}${String(hash % JOB_BUCKETS).padStart(2, '0')}`;
+}
+
+/** Whether a sort key is a bucket's. */
+export function isBucketKey(sortKey: string): boolean {
+  return sortKey.startsWith(JOB_BUCKET_SORT_KEY_PREFIX);
+}
 
 /** One pool's items, read and written with the calls of that pool's run. */
 export class PoolStateStore {
   private readonly userPoolId: string;
+  /** The states of each bucket this run wrote, once its write landed: what retiring the old layout checks against. */
+  private readonly landed = new Map<string, ReadonlyMap<string, JobState>>();
 
   constructor(
     private readonly table: StateTable,
@@ -49,111 +113,184 @@ export class PoolStateStore {
     this.userPoolId = calls.subject.userPoolId;
   }
 
-  /** Every item of the pool, read consistently: its jobs' stored states, their outbox, and its first-run marker. */
+  /** Every item of the pool, read consistently: its buckets, items of the old layout, the outbox, the marker. */
   public async readState(): Promise<PoolState> {
-    const stored = new Map<string, StoredJobState>();
+    const buckets = new Map<string, BucketRead>();
+    const legacy = new Map<string, LegacyJob>();
     const outbox: OutboxEntry[] = [];
     let marker: PoolMarker | undefined;
     for await (const page of queryPartition(this.table, this.calls, 'Query state', { ':pool': this.userPoolId })) {
       for (const item of page) {
-        const jobId = item[TABLE_SORT_KEY] as string;
-        if (jobId === POOL_MARKER_SORT_KEY) {
+        const sortKey = item[TABLE_SORT_KEY] as string;
+        if (sortKey === POOL_MARKER_SORT_KEY) {
           marker = { historyBefore: item.HistoryBefore, firstRunCompletedAt: item.FirstRunCompletedAt };
-        } else if (isJobStatus(item.Status)) {
-          stored.set(jobId, {
-            status: item.Status,
-            importedUsers: item.ImportedUsers,
-            skippedUsers: item.SkippedUsers,
-            failedUsers: item.FailedUsers,
-            version: item.Version,
-          });
+        } else if (isBucketKey(sortKey)) {
+          let owedBytes = 0;
           for (const [attribute, value] of Object.entries(item)) {
-            if (attribute.startsWith(OWED_PREFIX)) outbox.push(fromOwedItem(jobId, attribute, value));
+            if (!attribute.startsWith(OWED_PREFIX)) continue;
+            owedBytes += BUCKET_OVERHEAD_BYTES + (value.Entries?.length ?? 0);
+            for (const owed of decodeEntries(value.Entries)) outbox.push(fromBucketEntry(sortKey, attribute, value, owed));
           }
+          buckets.set(sortKey, { key: sortKey, version: item.Version, states: decodeStates(item.States), owedBytes });
+        } else if (isJobStatus(item.Status)) {
+          let owes = false;
+          for (const [attribute, value] of Object.entries(item)) {
+            if (!attribute.startsWith(OWED_PREFIX)) continue;
+            owes = true;
+            outbox.push(fromLegacyOwed(sortKey, attribute, value));
+          }
+          const state = { status: item.Status, importedUsers: item.ImportedUsers, skippedUsers: item.SkippedUsers, failedUsers: item.FailedUsers };
+          legacy.set(sortKey, { state, version: item.Version, owes });
         }
       }
     }
-    return { stored, marker, outbox };
+    const stored = new Map<string, StoredJobState>();
+    for (const bucket of buckets.values()) for (const [jobId, state] of bucket.states) stored.set(jobId, state);
+    for (const [jobId, { state }] of legacy) {
+      const inBucket = stored.get(jobId);
+      stored.set(jobId, inBucket ? laterState(inBucket, state) : state);
+    }
+    return { stored, marker, outbox, buckets, legacy };
   }
 
   /**
-   * Stores one change if nobody stored another since we read, and in the same write what it owes (the outbox
-   * entry), held by this run until `leaseUntil`. An update, not a put: the item's other outbox entries are left
-   * as they are, whoever is publishing them.
+   * The buckets a run writes: each that holds a change, and each that holds a job of the old layout not in it yet (or
+   * in it at an earlier state), which the write takes in; once written, those items can go (`retireLegacy`).
    */
-  public async storeChange(change: JobChange, owed: Owed | undefined, hold: { readonly leaseUntil: string; readonly at: Date }): Promise<StoreResult> {
-    const version = (change.previous?.version ?? 0) + 1;
+  public planWrites(state: PoolState, changes: readonly JobChange[]): BucketWrite[] {
+    const writes = new Map<string, JobChange[]>();
+    for (const change of changes) {
+      const key = bucketOf(change.job.JobId!);
+      const bucket = writes.get(key);
+      if (bucket) bucket.push(change);
+      else writes.set(key, [change]);
+    }
+    for (const [jobId, { state: old }] of state.legacy) {
+      const key = bucketOf(jobId);
+      const inBucket = state.buckets.get(key)?.states.get(jobId);
+      if (!writes.has(key) && (inBucket === undefined || !sameState(laterState(inBucket, old), inBucket))) writes.set(key, []);
+    }
+    return [...writes].sort(([a], [b]) => a.localeCompare(b)).map(([key, bucketChanges]) => ({ key, changes: bucketChanges }));
+  }
+
+  /**
+   * Writes one bucket if nobody wrote it since we read: every job state it holds (its own, those of the old layout it
+   * takes in, and the changes), and in the same write what the changes owe (the outbox), held by this run until
+   * `leaseUntil`. An update, not a put: the bucket's other outbox entries are left as they are, whoever is publishing
+   * them. Of two runs that read the same version, one writes the bucket; the other counts nothing of it, and the next
+   * run plans its jobs again.
+   */
+  public async storeBucket(
+    state: PoolState,
+    write: BucketWrite,
+    owedOf: (change: JobChange) => Owed | undefined,
+    hold: { readonly leaseUntil: string; readonly at: Date },
+  ): Promise<StoreResult> {
+    const read = state.buckets.get(write.key);
+    const version = (read?.version ?? 0) + 1;
     const writeId = randomUUID();
-    const entry: OutboxEntry | undefined = owed && {
-      jobId: change.job.JobId!,
-      attribute: `${OWED_PREFIX}${version}`,
-      token: writeId,
-      leaseUntil: hold.leaseUntil,
-      at: hold.at.toISOString(),
-      ...owed,
-    };
-    const values: Record<string, unknown> = {
-      ':status': change.next.status,
-      ':imported': change.next.importedUsers,
-      ':skipped': change.next.skippedUsers,
-      ':failed': change.next.failedUsers,
-      ':version': version,
-      ':at': hold.at.toISOString(),
-      ':writeId': writeId,
-    };
-    const names: Record<string, string> = { '#status': 'Status', '#version': 'Version' };
-    let update =
-      'SET #status = :status, ImportedUsers = :imported, SkippedUsers = :skipped, FailedUsers = :failed, ' +
-      '#version = :version, UpdatedAt = :at, WriteId = :writeId';
-    if (entry) {
+    const attribute = `${OWED_PREFIX}${version}`;
+    const states = new Map(read?.states);
+    for (const [jobId, { state: old }] of state.legacy) {
+      if (bucketOf(jobId) !== write.key) continue;
+      const inBucket = states.get(jobId);
+      states.set(jobId, inBucket ? laterState(inBucket, old) : old);
+    }
+    const entries: OutboxEntry[] = [];
+    for (const change of write.changes) {
+      const jobId = change.job.JobId!;
+      states.set(jobId, change.next);
+      const owed = owedOf(change);
+      if (owed) entries.push({ jobId, item: write.key, attribute, token: writeId, leaseUntil: hold.leaseUntil, at: hold.at.toISOString(), ...owed });
+    }
+    const encodedStates = encodeStates(states);
+    const values: Record<string, unknown> = { ':states': encodedStates, ':jobs': states.size, ':version': version, ':at': hold.at.toISOString(), ':writeId': writeId };
+    const names: Record<string, string> = { '#states': 'States', '#version': 'Version' };
+    let update = 'SET #states = :states, Jobs = :jobs, #version = :version, UpdatedAt = :at, WriteId = :writeId';
+    let bytes = BUCKET_OVERHEAD_BYTES + encodedStates.length + (read?.owedBytes ?? 0);
+    if (entries.length > 0) {
+      const owedItem = { Token: writeId, LeaseUntil: hold.leaseUntil, At: hold.at.toISOString(), Entries: encodeEntries(entries) };
+      bytes += BUCKET_OVERHEAD_BYTES + owedItem.Entries.length;
       update += ', #owed = :owed';
-      names['#owed'] = entry.attribute;
-      values[':owed'] = toOwedItem(entry);
+      names['#owed'] = attribute;
+      values[':owed'] = owedItem;
+    }
+    if (bytes > MAX_BUCKET_BYTES) {
+      throw new Error(
+        `${itemName(this.key(write.key))} of user pool ${this.userPoolId} would hold ${states.size} jobs and ${entries.length} outbox entries in ` +
+          `${bytes} bytes, over the ${MAX_BUCKET_BYTES} this monitor writes to an item (DynamoDB's limit is 400 KB); nothing of it was stored`,
+      );
     }
     let condition = 'attribute_not_exists(#version)';
-    if (change.previous !== undefined) {
+    if (read !== undefined) {
       condition = '#version = :previous';
-      values[':previous'] = change.previous.version;
+      values[':previous'] = read.version;
     }
-    const stored = await this.conditionalUpdate(entry?.jobId ?? change.job.JobId!, update, condition, names, values, (item) => item.WriteId === writeId);
-    return stored ? { stored, entry } : { stored };
+    const stored = await this.conditionalUpdate(
+      write.key,
+      jobsNamed(write.changes),
+      update,
+      condition,
+      names,
+      values,
+      (item) => item.WriteId === writeId || (entries.length > 0 && item[attribute]?.Token === writeId),
+    );
+    if (!stored) return { stored };
+    this.landed.set(write.key, states);
+    return { stored, entries };
   }
 
   /**
-   * Takes over an entry whose holder's lease has ended (it was killed, or failed before clearing it): a new token
-   * and lease, so that of two runs that find it, one publishes it.
+   * Takes over a write's entries whose holder's lease has ended (it was killed, or failed before clearing them): a new
+   * token and lease, so that of two runs that find them, one publishes them. `entries` share an item and attribute.
    */
-  public async takeOver(entry: OutboxEntry, leaseUntil: string): Promise<OutboxEntry | undefined> {
+  public async takeOver(entries: readonly OutboxEntry[], leaseUntil: string): Promise<OutboxEntry[] | undefined> {
+    const [{ item, attribute, token: held }] = entries;
     const token = randomUUID();
     const claimed = await this.conditionalUpdate(
-      entry.jobId,
+      item,
+      '',
       'SET #owed.#token = :token, #owed.#lease = :lease',
       '#owed.#token = :held',
-      { '#owed': entry.attribute, '#token': 'Token', '#lease': 'LeaseUntil' },
-      { ':token': token, ':lease': leaseUntil, ':held': entry.token },
-      (item) => item[entry.attribute]?.Token === token,
+      { '#owed': attribute, '#token': 'Token', '#lease': 'LeaseUntil' },
+      { ':token': token, ':lease': leaseUntil, ':held': held },
+      (stored) => stored[attribute]?.Token === token,
     );
-    return claimed ? { ...entry, token, leaseUntil } : undefined;
+    return claimed ? entries.map((entry) => ({ ...entry, token, leaseUntil })) : undefined;
   }
 
   /**
-   * Clears what was published of an entry this run holds: all of it, or its counts only when its event is still
-   * owed (the bus refused it), which stays for the first run after the lease. Failing its condition means the
-   * entry is already cleared: an earlier attempt landed though its answer was lost.
+   * Clears what was published of a write's entries this run holds (they share an item and attribute): all of them, or,
+   * when some events are still owed (the bus refused them), everything but those events, which stay for the first run
+   * after the lease. Failing its condition means the entries are already cleared: an earlier attempt landed though
+   * its answer was lost.
    */
-  public async clear(entry: OutboxEntry, eventOwed: boolean): Promise<void> {
-    const path = eventOwed ? '#owed.#counts' : '#owed';
+  public async clear(entries: readonly OutboxEntry[], eventOwed: (entry: OutboxEntry) => boolean): Promise<void> {
+    const [{ item, attribute, token }] = entries;
+    const left = entries.filter(eventOwed).map((entry) => ({ ...entry, counts: undefined }));
+    const names: Record<string, string> = { '#owed': attribute, '#token': 'Token' };
+    const values: Record<string, unknown> = { ':token': token };
+    let update = 'REMOVE #owed';
+    if (left.length > 0 && isBucketKey(item)) {
+      update = 'SET #owed.#entries = :left';
+      names['#entries'] = 'Entries';
+      values[':left'] = encodeEntries(left);
+    } else if (left.length > 0) {
+      // An item of the old layout holds one entry: its counts go, its event stays.
+      update = 'REMOVE #owed.#counts';
+      names['#counts'] = 'Counts';
+    }
     try {
-      // Made again and again until the deadline: a clear that gives up makes the next run publish the entry twice.
-      await this.calls.persist(`UpdateItem job ${entry.jobId}`, (options) =>
+      // Made again and again until the deadline: a clear that gives up makes the next run publish the entries twice.
+      await this.calls.persist(`UpdateItem ${itemName(this.key(item))}`, (options) =>
         this.table.client.send(
           new UpdateCommand({
             TableName: this.table.tableName,
-            Key: this.jobKey(entry.jobId),
-            UpdateExpression: `REMOVE ${path}`,
+            Key: this.key(item),
+            UpdateExpression: update,
             ConditionExpression: '#owed.#token = :token',
-            ExpressionAttributeNames: { '#owed': entry.attribute, '#token': 'Token', ...(eventOwed && { '#counts': 'Counts' }) },
-            ExpressionAttributeValues: { ':token': entry.token },
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
           }),
           options,
         ),
@@ -161,6 +298,41 @@ export class PoolStateStore {
     } catch (error) {
       if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     }
+  }
+
+  /**
+   * Deletes the items of the old layout that owed nothing when read and whose bucket holds their job at the same
+   * state or a later one: a bucket this run wrote, or one read so. Each delete is conditioned on the version read, so
+   * that an item a run of the old release wrote since (a change, and what it owes) is kept. Returns the failures.
+   */
+  public async retireLegacy(state: PoolState): Promise<{ retired: number; failed: { jobId: string; error: Error }[] }> {
+    const retiring = [...state.legacy].filter(([jobId, { state: old, owes }]) => {
+      if (owes) return false;
+      const key = bucketOf(jobId);
+      const inBucket = (this.landed.get(key) ?? state.buckets.get(key)?.states)?.get(jobId);
+      return inBucket !== undefined && sameState(laterState(inBucket, old), inBucket);
+    });
+    const deletes = await mapWithConcurrency(retiring, DELETE_CONCURRENCY, ([jobId, { version }]) =>
+      this.calls
+        .send(`DeleteItem job ${jobId}`, (options) =>
+          this.table.client.send(
+            new DeleteCommand({
+              TableName: this.table.tableName,
+              Key: this.key(jobId),
+              ConditionExpression: '#version = :version',
+              ExpressionAttributeNames: { '#version': 'Version' },
+              ExpressionAttributeValues: { ':version': version },
+            }),
+            options,
+          ),
+        )
+        .catch((error) => {
+          // Changed since it was read: a later run looks at it again.
+          if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+        }),
+    );
+    const failed = deletes.flatMap((d, i) => (d.status === 'rejected' ? [{ jobId: retiring[i][0], error: d.reason as Error }] : []));
+    return { retired: retiring.length - failed.length, failed };
   }
 
   /**
@@ -179,7 +351,6 @@ export class PoolStateStore {
       { '#done': 'FirstRunCompletedAt' },
     );
   }
-
   /** When the pool is next due, as the last run wrote it. */
   public async readNextRunAt(): Promise<Date | undefined> {
     const item = await this.readCadence();
@@ -217,7 +388,7 @@ export class PoolStateStore {
     );
   }
 
-  private jobKey(sortKey: string): Key {
+  private key(sortKey: string): Key {
     return { [TABLE_PARTITION_KEY]: this.userPoolId, [TABLE_SORT_KEY]: sortKey };
   }
 
@@ -226,7 +397,7 @@ export class PoolStateStore {
   }
 
   private markerItem(marker: { HistoryBefore?: string; FirstRunCompletedAt?: string }): Item {
-    return { ...this.jobKey(POOL_MARKER_SORT_KEY), ...marker };
+    return { ...this.key(POOL_MARKER_SORT_KEY), ...marker };
   }
 
   private conditionalPut(item: Item, condition: string, names: Record<string, string>, values?: Record<string, unknown>): Promise<boolean> {
@@ -251,7 +422,8 @@ export class PoolStateStore {
   }
 
   private conditionalUpdate(
-    jobId: string,
+    sortKey: string,
+    detail: string,
     update: string,
     condition: string,
     names: Record<string, string>,
@@ -259,13 +431,13 @@ export class PoolStateStore {
     isOurs: (item: Item) => boolean,
   ): Promise<boolean> {
     return this.conditionalWrite(
-      this.jobKey(jobId),
+      this.key(sortKey),
       'UpdateItem',
       (options) =>
         this.table.client.send(
           new UpdateCommand({
             TableName: this.table.tableName,
-            Key: this.jobKey(jobId),
+            Key: this.key(sortKey),
             UpdateExpression: update,
             ConditionExpression: condition,
             ExpressionAttributeNames: names,
@@ -274,6 +446,7 @@ export class PoolStateStore {
           options,
         ),
       isOurs,
+      detail,
     );
   }
 
@@ -289,8 +462,9 @@ export class PoolStateStore {
     operation: string,
     send: (options: SendOptions) => Promise<unknown>,
     isOurs: (item: Item) => boolean,
+    detail = '',
   ): Promise<boolean> {
-    const name = itemName(key);
+    const name = itemName(key) + detail;
     try {
       await this.calls.send(`${operation} ${name}`, send);
       return true;
@@ -360,45 +534,99 @@ async function* queryPartition(table: StateTable, calls: Calls, operation: strin
   for await (const page of pages) yield page.Items ?? [];
 }
 
-/** How a call names the item it reads or writes: `job import-0000000200`, `pool marker`, `next run`. */
+/** How a call names the item it reads or writes: `bucket #jobs#07`, `job import-0000000200`, `pool marker`, `next run`. */
 function itemName(key: Key): string {
   if (key[TABLE_PARTITION_KEY] === CADENCE_PARTITION) return 'next run';
-  return key[TABLE_SORT_KEY] === POOL_MARKER_SORT_KEY ? 'pool marker' : `job ${key[TABLE_SORT_KEY]}`;
+  if (key[TABLE_SORT_KEY] === POOL_MARKER_SORT_KEY) return 'pool marker';
+  return isBucketKey(key[TABLE_SORT_KEY]) ? `bucket ${key[TABLE_SORT_KEY]}` : `job ${key[TABLE_SORT_KEY]}`;
 }
 
-function fromOwedItem(jobId: string, attribute: string, value: Record<string, any>): OutboxEntry {
-  const counts = value.Counts as Record<string, any> | undefined;
+/** The jobs a bucket write stores changes of, for its name in errors: ` (jobs import-1, import-2 and 4 more)`. */
+function jobsNamed(changes: readonly JobChange[]): string {
+  if (changes.length === 0) return '';
+  const named = changes.slice(0, 3).map((change) => change.job.JobId).join(', ');
+  return ` (jobs ${named}${changes.length > 3 ? ` and ${changes.length - 3} more` : ''})`;
+}
+
+// A bucket's states: gzip of compact JSON, a row per job: [jobId, index of its status, imported, skipped, failed].
+type StateRow = [string, number, number, number, number];
+
+export function encodeStates(states: ReadonlyMap<string, JobState>): Uint8Array {
+  const rows: StateRow[] = [];
+  for (const [jobId, s] of states) rows.push([jobId, JOB_STATUSES.indexOf(s.status), s.importedUsers, s.skippedUsers, s.failedUsers]);
+  return gzipSync(JSON.stringify(rows));
+}
+
+export function decodeStates(encoded: Uint8Array | undefined): Map<string, JobState> {
+  const states = new Map<string, JobState>();
+  if (encoded === undefined) return states;
+  for (const [jobId, status, importedUsers, skippedUsers, failedUsers] of JSON.parse(gunzipSync(encoded).toString()) as StateRow[]) {
+    states.set(jobId, { status: JOB_STATUSES[status], importedUsers, skippedUsers, failedUsers });
+  }
+  return states;
+}
+
+/** A write's outbox entries as stored in its `Entries`: the job, its counts (the old layout's shape), its event. */
+export interface StoredEntry {
+  readonly JobId: string;
+  readonly Counts?: Record<string, unknown>;
+  readonly Event?: Record<string, unknown>;
+}
+
+function encodeEntries(entries: readonly OutboxEntry[]): Uint8Array {
+  const stored: StoredEntry[] = entries.map((entry) => ({
+    JobId: entry.jobId,
+    ...(entry.counts && { Counts: toCountsItem(entry.counts) }),
+    // Exactly the detail that is sent, absent fields and all.
+    ...(entry.event && { Event: entry.event as unknown as Record<string, unknown> }),
+  }));
+  return gzipSync(JSON.stringify(stored));
+}
+
+export function decodeEntries(encoded: Uint8Array | undefined): StoredEntry[] {
+  return encoded === undefined ? [] : JSON.parse(gunzipSync(encoded).toString());
+}
+
+function fromBucketEntry(item: string, attribute: string, owed: Record<string, any>, entry: StoredEntry): OutboxEntry {
+  return {
+    jobId: entry.JobId,
+    item,
+    attribute,
+    token: owed.Token,
+    leaseUntil: owed.LeaseUntil,
+    at: owed.At,
+    counts: entry.Counts && fromCountsItem(entry.Counts),
+    event: entry.Event as OutboxEntry['event'],
+  };
+}
+
+function fromLegacyOwed(jobId: string, attribute: string, value: Record<string, any>): OutboxEntry {
   return {
     jobId,
+    item: jobId,
     attribute,
     token: value.Token,
     leaseUntil: value.LeaseUntil,
     at: value.At,
-    counts: counts && {
-      completed: counts.Completed,
-      newUsers: { importedUsers: counts.ImportedUsers, skippedUsers: counts.SkippedUsers, failedUsers: counts.FailedUsers },
-      ...(counts.FailedUsersAtEnd !== undefined && { failedUsersAtEnd: counts.FailedUsersAtEnd }),
-    },
+    counts: value.Counts && fromCountsItem(value.Counts),
     event: value.Event === undefined ? undefined : JSON.parse(value.Event),
   };
 }
 
-function toOwedItem(entry: OutboxEntry): Record<string, unknown> {
-  const { counts, event } = entry;
+function fromCountsItem(counts: Record<string, any>): OwedCounts {
   return {
-    Token: entry.token,
-    LeaseUntil: entry.leaseUntil,
-    At: entry.at,
-    ...(counts && {
-      Counts: {
-        ...(counts.completed && { Completed: counts.completed }),
-        ImportedUsers: counts.newUsers.importedUsers,
-        SkippedUsers: counts.newUsers.skippedUsers,
-        FailedUsers: counts.newUsers.failedUsers,
-        ...(counts.failedUsersAtEnd !== undefined && { FailedUsersAtEnd: counts.failedUsersAtEnd }),
-      },
-    }),
-    // As JSON: exactly the detail that is sent, absent fields and all.
-    ...(event && { Event: JSON.stringify(event) }),
+    completed: counts.Completed,
+    newUsers: { importedUsers: counts.ImportedUsers, skippedUsers: counts.SkippedUsers, failedUsers: counts.FailedUsers },
+    ...(counts.FailedUsersAtEnd !== undefined && { failedUsersAtEnd: counts.FailedUsersAtEnd }),
+  };
+}
+
+function toCountsItem(counts: OwedCounts): Record<string, unknown> {
+  return {
+    ...(counts.completed && { Completed: counts.completed }),
+    ImportedUsers: counts.newUsers.importedUsers,
+    SkippedUsers: counts.newUsers.skippedUsers,
+    FailedUsers: counts.newUsers.failedUsers,
+    ...(counts.failedUsersAtEnd !== undefined && { FailedUsersAtEnd: counts.failedUsersAtEnd }),
   };
 }

@@ -163,8 +163,8 @@ export class ImportJobMonitor extends Construct {
       acknowledgeWildcards(role, grants.flatMap(({ statement, wildcard }) =>
         wildcard === undefined ? [] : statement.resources.map((resource) => ({ resource, reason: wildcard }))));
       this.eventBus?.grantPutEventsTo(handler);
-      // A fleet also forgets the due time of a pool that left it.
-      table.grant(handler, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...(this.pools.fleet ? ['dynamodb:DeleteItem'] : []));
+      // DeleteItem: a fleet forgets the due time of a pool that left it; a run deletes job items of 0.1.0's layout once buckets hold them.
+      table.grant(handler, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
 
       new events.Rule(this, 'Schedule', {
         description: 'Runs the user import job monitor',

@@ -124,7 +124,7 @@ describe('ImportJobMonitor', () => {
           },
           { Action: LIST_AND_DESCRIBE, Effect: 'Allow', Resource: POOL_ARN },
           {
-            Action: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            Action: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
             Effect: 'Allow',
             Resource: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('MonitorState'), 'Arn'] }],
           },

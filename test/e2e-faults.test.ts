@@ -24,7 +24,8 @@ import {
   METRIC_JOBS_COMPLETED,
   METRIC_SKIPPED_USERS,
 } from '../lib/contract';
-import { DynamoRequest, announcedEventKey, describeDynamoRequest, outboxTokenOf } from './support/dynamo-requests';
+import { bucketOf } from '../lambda/state-store';
+import { DynamoRequest, announcedEventKeys, describeDynamoRequest, outboxTokenOf, owedOn } from './support/dynamo-requests';
 import { datapoints } from './support/emf';
 import { FakeJob, makeJob } from './support/fake-cognito';
 import { Duplicate, Loss, Reckoning, Tally, addTo, killedRunAllowance, reckon, sumOfTallies } from './support/key-ledger';
@@ -153,7 +154,10 @@ function printed(run: Invocation): Tally {
   return tally;
 }
 
-/** An entry still in the outbox: the job item's `Owed_<version>` attribute, as lambda/state-store.ts writes it. */
+/**
+ * An entry still in the outbox, one per job: an entry of a bucket's `Owed_<version>` attribute (the entries of one
+ * write, under its token), as lambda/state-store.ts writes it.
+ */
 interface OwedEntry {
   readonly jobId: string;
   readonly token: string;
@@ -164,17 +168,15 @@ async function outboxOf(pool: string): Promise<OwedEntry[]> {
   const entries: OwedEntry[] = [];
   for (const item of (await world.state()).values()) {
     if (item.UserPoolId !== pool) continue;
-    for (const [attribute, value] of Object.entries(item)) {
-      if (!attribute.startsWith('Owed_')) continue;
+    for (const { jobId, token, counts, event } of owedOn(item)) {
       const keys: Tally = new Map();
-      const counts = value.Counts;
       if (counts) {
         if (counts.Completed) addTo(keys, metricKey(pool, METRIC_JOBS_COMPLETED, counts.Completed), 1);
         for (const [metric, field] of USER_COUNTERS) addTo(keys, metricKey(pool, metric), counts[field] ?? 0);
         addTo(keys, metricKey(pool, METRIC_FAILED_USERS_OF_ENDED_JOBS), counts.FailedUsersAtEnd ?? 0);
       }
-      if (value.Event) addTo(keys, eventKey(JSON.parse(value.Event).eventKey), 1);
-      entries.push({ jobId: item.JobId, token: value.Token, keys });
+      if (event) addTo(keys, eventKey(event.eventKey), 1);
+      entries.push({ jobId, token, keys });
     }
   }
   return entries;
@@ -216,14 +218,17 @@ function faults(variant: Variant, seed: number, run: number, tally: FaultTally, 
   };
 }
 
-/** The request a run is killed at, if it is to be killed: most often a clear or a store of a job that changed. */
+/**
+ * The request a run is killed at, if it is to be killed: most often a clear or a store of the bucket of a job that
+ * changed (a job's changes, and what they owe, are stored and cleared with the other changes of its bucket).
+ */
 function killTarget(pool: string, seed: number, run: number, jobs: readonly ScriptedJob[]): string | undefined {
   const random = randomFor('kill', seed, run);
   if (random() >= 0.6) return undefined;
   const changed = jobs.filter((job) => job.listed[run] !== undefined && JSON.stringify(job.listed[run]) !== JSON.stringify(job.listed[run - 1]));
   const anyOf = (among: readonly ScriptedJob[]) => {
     const from = among.length > 0 ? among : jobs;
-    return from[Math.floor(random() * from.length)].jobId;
+    return bucketOf(from[Math.floor(random() * from.length)].jobId);
   };
   const where = pick(random, [['clear', 5], ['store', 3], ['takeover', 1], ['query', 1], ['due', 1]] as const);
   switch (where) {
@@ -289,8 +294,9 @@ async function play(variant: Variant, variantIndex: number, seed: number): Promi
       if (statusCode !== 200) return;
       const token = outboxTokenOf(request, body);
       if (token) tokenRun.set(token, current);
-      const announced = announcedEventKey(request, body);
-      if (announced && !owed.has(eventKey(announced))) owed.set(eventKey(announced), 1);
+      for (const announced of announcedEventKeys(request, body)) {
+        if (!owed.has(eventKey(announced))) owed.set(eventKey(announced), 1);
+      }
     },
   };
   players.set(pool, player);

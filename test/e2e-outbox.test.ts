@@ -10,6 +10,8 @@ import { makeJob, FakeJob } from './support/fake-cognito';
 import { PutEventsFate } from './support/fake-eventbridge';
 import { DynamoFault, Invocation, loopbackForSuite } from './support/loopback';
 import { sumOf } from './support/emf';
+import { describeDynamoRequest } from './support/dynamo-requests';
+import { bucketOf } from '../lambda/state-store';
 
 const world = loopbackForSuite();
 
@@ -53,8 +55,9 @@ function keys(pool: string): string[] {
   return [`${pool}/import-0000000001/Failed`, `${pool}/import-0000000002/Expired`, `${pool}/import-0000000003/Succeeded`];
 }
 
-const isStore = (operation: string, body: Record<string, any>) => operation === 'UpdateItem' && String(body.UpdateExpression).startsWith('SET #status');
-const isClear = (operation: string, body: Record<string, any>) => operation === 'UpdateItem' && String(body.UpdateExpression).startsWith('REMOVE');
+// A bucket's write of its jobs' changes, and the clear of a write's entries once published (test/support/dynamo-requests.ts).
+const isStore = (operation: string, body: Record<string, any>) => describeDynamoRequest(operation, body).step === 'store';
+const isClear = (operation: string, body: Record<string, any>) => describeDynamoRequest(operation, body).step === 'clear';
 
 interface KillPoint {
   /** Where the run is killed. */
@@ -139,8 +142,10 @@ describe('a write whose answer was lost', () => {
     // The user's report: one Succeeded transition and 8,499 imported users never counted, under heavy faults.
     const pool = 'eu-west-1_Report1';
     await threeJobsEnd(pool);
+    // The three jobs live in three buckets: the lost answer is job 3's bucket write alone.
+    expect(new Set(['import-0000000001', 'import-0000000002', 'import-0000000003'].map(bucketOf)).size).toBe(3);
     world.dynamoFault = (operation, body) => {
-      if (isStore(operation, body) && body.Key.JobId.S === 'import-0000000003') return 'lose';
+      if (isStore(operation, body) && body.Key.JobId.S === bucketOf('import-0000000003')) return 'lose';
       return operation === 'GetItem' ? 'fail' : undefined;
     };
     const first = await world.invoke(pool, { AWS_MAX_ATTEMPTS: '2' });

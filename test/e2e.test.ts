@@ -9,6 +9,8 @@ import { INTERNAL_ERROR, NOT_AUTHORIZED, THROTTLED, makeJob } from './support/fa
 import { BUS_ARN, Invocation, loopbackForSuite } from './support/loopback';
 import { datapoints, heartbeatsOf, sumOf, withoutHeartbeat } from './support/emf';
 import { traceJobEnd } from './support/cadence';
+import { storedJobState } from './support/dynamo-requests';
+import { bucketOf } from '../lambda/state-store';
 
 const POOL = 'eu-west-1_E2e123';
 const world = loopbackForSuite();
@@ -50,7 +52,8 @@ describe('the bundled handler', () => {
     expect(listCalls).toHaveLength(3);
     expect(listCalls.map((r) => r.body.MaxResults)).toEqual([60, 60, 60]);
     const state = await world.state();
-    expect(state.get(`${POOL}|import-0000000200`)).toMatchObject({ Status: 'InProgress', ImportedUsers: 5, Version: 1 });
+    expect(storedJobState(state, POOL, 'import-0000000200')).toEqual({ status: 'InProgress', importedUsers: 5, skippedUsers: 0, failedUsers: 0 });
+    expect(state.get(`${POOL}|${bucketOf('import-0000000200')}`)).toMatchObject({ Version: 1 });
     expect([...state.keys()]).toContain(`${POOL}|#pool`);
 
     // Second run, through throttling and a server error: the running job fails, the created one expires.
@@ -295,12 +298,16 @@ describe('the bundled handler, against endpoints that hang or are gone', () => {
     const { error } = runFailed(run);
     expect(error.name).toBe('AggregateError');
     expect(error.message).toMatch(
-      new RegExp(`^could not store 2 of 2 job changes for user pool ${pool} \\(first: UpdateItem job import-000000000[12] for user pool ${pool} was cut off by the run's deadline`),
+      new RegExp(
+        `^could not store 2 of 2 job changes for user pool ${pool} \\(first: UpdateItem bucket #jobs#(00|09) \\(jobs import-000000000[12]\\) ` +
+          `for user pool ${pool} was cut off by the run's deadline`,
+      ),
     );
+    // Jobs 1 and 2 live in two buckets: two writes hung, each named with its bucket and job.
     const writes = run.logs.filter((l) => l.message.startsWith('Could not store a job change'));
     expect(writes.map((l) => [l.jobId, l.error.operation, l.error.name]).sort()).toEqual([
-      ['import-0000000001', 'UpdateItem job import-0000000001', 'AbortError'],
-      ['import-0000000002', 'UpdateItem job import-0000000002', 'AbortError'],
+      ['import-0000000001', 'UpdateItem bucket #jobs#00 (jobs import-0000000001)', 'AbortError'],
+      ['import-0000000002', 'UpdateItem bucket #jobs#09 (jobs import-0000000002)', 'AbortError'],
     ]);
     expect(completed(run, 'Failed', pool) + completed(run, 'Succeeded', pool)).toBe(0);
 

@@ -18,6 +18,7 @@ import { COMPLETED_STATUSES, JOB_STATUSES } from '../lib/contract';
 import { Config, Deadline, Log, RunSummary, createClients, handler, readConfig, runOnce } from '../lambda';
 import { EmfRecord, datapoints, parseEmf, sumOf } from './support/emf';
 import { MemoryTable } from './support/memory-table';
+import { bucketOf, decodeEntries, decodeStates, encodeStates } from '../lambda/state-store';
 import { TRANSITION_FIELDS } from '../lib/private/widgets';
 
 const POOL = 'eu-west-1_AbC123';
@@ -334,7 +335,7 @@ describe('first run, cut short', () => {
     dynamoMock.on(UpdateCommand).callsFakeOnce(() => {
       throw new Error('throttled for good');
     }).callsFake((input) => table.update(input));
-    await expect(run()).rejects.toThrow(/could not store 1 of 1 job changes .*\(first: UpdateItem job import-0000000001 .*Error: throttled for good\)/);
+    await expect(run()).rejects.toThrow(/could not store 1 of 1 job changes .*\(first: UpdateItem bucket #jobs#00 \(jobs import-0000000001\) .*Error: throttled for good\)/);
     expect(logLines).toContainEqual(
       expect.objectContaining({ level: 'ERROR', fields: expect.objectContaining({ jobId: 'import-0000000001', error: expect.any(Error) }) }),
     );
@@ -361,11 +362,14 @@ describe('exactly once', () => {
     jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
     await baseline();
     jobs = [job(1, 'Failed'), job(2, 'Failed')];
-    // Another run stores job 1's change between our read and our write.
+    // Another run stores job 1's change between our read and our write (jobs 1 and 2 are in buckets of their own).
+    expect(bucketOf('import-0000000001')).not.toBe(bucketOf('import-0000000002'));
     dynamoMock.on(QueryCommand).callsFake((input) => {
       const result = table.query(input);
-      const item = table.job(POOL, 'import-0000000001')!;
-      table.items.set(`${POOL}|import-0000000001`, { ...item, Status: 'Failed', Version: item.Version + 1 });
+      const bucket = table.bucket(POOL, 'import-0000000001')!;
+      const states = decodeStates(bucket.States);
+      states.set('import-0000000001', { ...states.get('import-0000000001')!, status: 'Failed' });
+      Object.assign(bucket, { States: encodeStates(states), Version: bucket.Version + 1, WriteId: 'the other run' });
       return result;
     });
     const { summary, emf } = await run();
@@ -394,7 +398,7 @@ describe('exactly once', () => {
     await baseline();
     jobs = [job(1, 'Failed'), job(2, 'Failed')];
     dynamoMock.on(UpdateCommand).callsFake((input) => {
-      if (input.Key!.JobId === 'import-0000000002') throw new Error('throttled for good');
+      if (input.Key!.JobId === bucketOf('import-0000000002')) throw new Error('throttled for good');
       return table.update(input);
     });
     await expect(run()).rejects.toThrow(/could not store 1 of 2 job changes for user pool eu-west-1_AbC123/);
@@ -525,22 +529,22 @@ describe('errors name the call that failed', () => {
     await baseline();
     jobs = [job(1, 'Failed'), job(2, 'Failed')];
     dynamoMock.on(UpdateCommand).callsFake((input) => {
-      if (input.Key!.JobId === 'import-0000000002') throw sdkError(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }), 8);
+      if (input.Key!.JobId === bucketOf('import-0000000002')) throw sdkError(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }), 8);
       return table.update(input);
     });
     logLines = [];
     const error = await run().catch((e) => e);
     expect(error).toBeInstanceOf(AggregateError);
     expect(error.message).toBe(
-      `could not store 1 of 2 job changes for user pool ${POOL} (first: UpdateItem job import-0000000002 for user pool ${POOL} ` +
+      `could not store 1 of 2 job changes for user pool ${POOL} (first: UpdateItem bucket #jobs#09 (jobs import-0000000002) for user pool ${POOL} ` +
         'failed after 8 attempts: TimeoutError: socket hang up); they will be counted by the next run',
     );
-    expect(error.errors.map((e: any) => e.operation)).toEqual(['UpdateItem job import-0000000002']);
+    expect(error.errors.map((e: any) => e.operation)).toEqual(['UpdateItem bucket #jobs#09 (jobs import-0000000002)']);
     expect(logLines.filter((l) => l.level === 'ERROR')).toEqual([
       expect.objectContaining({
         fields: expect.objectContaining({
           jobId: 'import-0000000002',
-          error: expect.objectContaining({ name: 'TimeoutError', operation: 'UpdateItem job import-0000000002' }),
+          error: expect.objectContaining({ name: 'TimeoutError', operation: 'UpdateItem bucket #jobs#09 (jobs import-0000000002)' }),
         }),
       }),
     ]);
@@ -858,7 +862,7 @@ describe('outbox', () => {
     // The run is cut off right after its writes: everything after them fails.
     eventsMock.on(PutEventsCommand).rejects(new Error('killed'));
     dynamoMock.on(UpdateCommand).callsFake((input) => {
-      if (input.UpdateExpression!.startsWith('REMOVE')) throw new Error('killed');
+      if (!input.UpdateExpression!.startsWith('SET #states')) throw new Error('killed');
       return table.update(input);
     });
     const deadline = { at: new Date(NOW.getTime() + 55_000), signal: new AbortController().signal };
@@ -877,7 +881,7 @@ describe('outbox', () => {
     expect(JSON.parse(owed.entry.Event)).toMatchObject({ eventKey: `${POOL}/import-0000000001/Failed`, status: 'Failed' });
     // One write stored the change and what it owes.
     const writes = dynamoMock.commandCalls(UpdateCommand).map((c) => c.args[0].input.UpdateExpression!);
-    expect(writes.filter((w) => w.startsWith('SET'))).toEqual([expect.stringMatching(/^SET #status = .*#owed = :owed$/)]);
+    expect(writes.filter((w) => w.startsWith('SET #states'))).toEqual([expect.stringMatching(/^SET #states = .*#owed = :owed$/)]);
   });
 
   it('publishes what a run killed after its writes left, once, after that run has ended', async () => {
@@ -917,7 +921,7 @@ describe('outbox', () => {
     loseFirstUpdateAnswer();
     dynamoMock.on(GetCommand).rejectsOnce(new Error('InternalServerError'));
     // The run cannot tell whether it stored the change: it fails without a heartbeat, so the pool stays due.
-    await expect(run()).rejects.toThrow(/UpdateItem job import-0000000001: could not tell whether it landed/);
+    await expect(run()).rejects.toThrow(/UpdateItem bucket #jobs#00 \(jobs import-0000000001\): could not tell whether it landed/);
     expect(completed(parseEmf(stdout), 'Succeeded')).toBe(0);
     expect(heartbeats(parseEmf(stdout))).toEqual([]);
 
@@ -935,8 +939,7 @@ describe('outbox', () => {
     // Another run takes the entry over between our read and our claim.
     dynamoMock.on(QueryCommand).callsFake((input) => {
       const result = table.query(input);
-      const item = table.job(POOL, 'import-0000000001')!;
-      item.Owed_2.Token = 'the other run';
+      table.bucket(POOL, 'import-0000000001')!.Owed_2.Token = 'the other run';
       return result;
     });
     const { summary, emf } = await run(LATER, undefined, WITH_EVENTS);
@@ -1143,7 +1146,11 @@ describe('job events', () => {
     await run();
     expect(eventsMock.commandCalls(PutEventsCommand)).toHaveLength(0);
     expect(cognitoMock.commandCalls(DescribeUserPoolCommand)).toHaveLength(0);
-    const stored = dynamoMock.commandCalls(UpdateCommand).map((c) => c.args[0].input.ExpressionAttributeValues![':owed']).filter(Boolean);
+    const stored = dynamoMock
+      .commandCalls(UpdateCommand)
+      .map((c) => c.args[0].input.ExpressionAttributeValues![':owed'])
+      .filter(Boolean)
+      .flatMap((owed) => decodeEntries(owed.Entries));
     expect(stored).toEqual([expect.objectContaining({ Counts: expect.objectContaining({ Completed: 'Failed' }) })]);
     expect(stored[0].Event).toBeUndefined();
   });

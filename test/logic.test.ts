@@ -13,7 +13,7 @@ function job(id: string, status: string, extra: Partial<UserImportJobType> = {})
 }
 
 function stored(status: StoredJobState['status'], imported = 0, skipped = 0, failed = 0): StoredJobState {
-  return { status, importedUsers: imported, skippedUsers: skipped, failedUsers: failed, version: 1 };
+  return { status, importedUsers: imported, skippedUsers: skipped, failedUsers: failed };
 }
 
 describe('listAllJobs', () => {

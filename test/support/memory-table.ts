@@ -6,6 +6,8 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommandInput, GetCommandInput, PutCommandInput, QueryCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { JOB_STATUSES } from '../../lib/contract';
+import { bucketOf, decodeEntries, decodeStates } from '../../lambda/state-store';
 
 type Item = Record<string, any>;
 type Names = Record<string, string> | undefined;
@@ -15,6 +17,7 @@ export class MemoryTable {
   public readonly items = new Map<string, Item>();
   public puts = 0;
   public updates = 0;
+  public deletes = 0;
 
   public query(input: QueryCommandInput) {
     // The handler queries one partition: `#pk = :value`.
@@ -57,7 +60,10 @@ export class MemoryTable {
   }
 
   public delete(input: DeleteCommandInput) {
-    this.items.delete(`${input.Key!.UserPoolId}|${input.Key!.JobId}`);
+    this.deletes++;
+    const key = `${input.Key!.UserPoolId}|${input.Key!.JobId}`;
+    check(this.items.get(key), input.ConditionExpression, input.ExpressionAttributeNames, input.ExpressionAttributeValues);
+    this.items.delete(key);
     return {};
   }
 
@@ -66,19 +72,69 @@ export class MemoryTable {
     return { Item: item ? structuredClone(item) : undefined };
   }
 
-  public job(poolId: string, jobId: string): Item | undefined {
-    return this.items.get(`${poolId}|${jobId}`);
+  /** An item by its sort key, as stored: the pool's marker (`#pool`), a bucket (`#jobs#07`), a job's item of 0.1.0. */
+  public item(poolId: string, sortKey: string): Item | undefined {
+    return this.items.get(`${poolId}|${sortKey}`);
   }
 
-  /** The outbox entries on the pool's items: attribute `Owed_<n>` of each job. */
+  /** The item of the bucket that holds a job, as stored (a test may change it in place). */
+  public bucket(poolId: string, jobId: string): Item | undefined {
+    return this.item(poolId, bucketOf(jobId));
+  }
+
+  /**
+   * A job's stored state, from its bucket, with the bucket's `Version` and `WriteId`; or, for a key that is no job's
+   * (`#pool`) or a job stored in 0.1.0's layout only, the item itself.
+   */
+  public job(poolId: string, jobId: string): Item | undefined {
+    const bucket = this.bucket(poolId, jobId);
+    const state = bucket && decodeStates(bucket.States).get(jobId);
+    if (!state) return this.item(poolId, jobId);
+    return {
+      Status: state.status,
+      ImportedUsers: state.importedUsers,
+      SkippedUsers: state.skippedUsers,
+      FailedUsers: state.failedUsers,
+      Version: bucket.Version,
+      WriteId: bucket.WriteId,
+    };
+  }
+
+  /**
+   * The outbox entries on the pool's items, one per job: each write's attribute `Owed_<n>` on a bucket, its entries
+   * decoded (their event as the JSON string 0.1.0 stored), and the `Owed_<n>` of job items of 0.1.0's layout.
+   */
   public owed(poolId: string): { jobId: string; attribute: string; entry: Item }[] {
     return [...this.items.values()]
       .filter((item) => item.UserPoolId === poolId)
       .flatMap((item) =>
         Object.entries(item)
           .filter(([attribute]) => attribute.startsWith('Owed_'))
-          .map(([attribute, entry]) => ({ jobId: item.JobId, attribute, entry })),
+          .flatMap(([attribute, owed]) => {
+            if (owed.Entries === undefined) return [{ jobId: item.JobId, attribute, entry: owed }];
+            const { Entries, ...held } = owed;
+            return decodeEntries(Entries).map(({ JobId, Counts, Event }) => ({
+              jobId: JobId,
+              attribute,
+              entry: { ...held, ...(Counts && { Counts }), ...(Event && { Event: JSON.stringify(Event) }) },
+            }));
+          }),
       );
+  }
+
+  /** Seeds a job's item in 0.1.0's layout (one item per job), as that release stored it. */
+  public putLegacyJob(poolId: string, jobId: string, status: (typeof JOB_STATUSES)[number], version: number, extra: Item = {}): void {
+    this.items.set(`${poolId}|${jobId}`, {
+      UserPoolId: poolId,
+      JobId: jobId,
+      Status: status,
+      ImportedUsers: 0,
+      SkippedUsers: 0,
+      FailedUsers: 0,
+      Version: version,
+      WriteId: `legacy-${version}`,
+      ...extra,
+    });
   }
 }
 
