@@ -9,7 +9,9 @@ import { INTERNAL_ERROR, NOT_AUTHORIZED, THROTTLED, makeJob } from './support/fa
 import { BUS_ARN, Invocation, loopbackForSuite } from './support/loopback';
 import { datapoints, heartbeatsOf, sumOf, withoutHeartbeat } from './support/emf';
 import { traceJobEnd } from './support/cadence';
-import { storedJobState } from './support/dynamo-requests';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { owedOn, storedJobState } from './support/dynamo-requests';
 import { bucketOf } from '../lambda/state-store';
 
 const POOL = 'eu-west-1_E2e123';
@@ -19,6 +21,7 @@ const completed = (run: Invocation, status: string, pool = POOL) =>
   sumOf(run.emf, `JobsCompleted{UserPoolId=${pool},Status=${status}}`);
 const gauge = (run: Invocation, status: string, pool = POOL) => sumOf(run.emf, `Jobs{UserPoolId=${pool},Status=${status}}`);
 const imported = (run: Invocation, pool = POOL) => sumOf(run.emf, `ImportedUsers{UserPoolId=${pool}}`);
+const COMPLETED = ['Succeeded', 'Failed', 'Stopped', 'Expired'];
 
 /** The ListUserImportJobs requests Cognito received for a pool. */
 const listings = (pool: string) =>
@@ -192,6 +195,123 @@ describe('the bundled handler', () => {
         error: expect.objectContaining({ message: 'USER_POOL_ID must be a user pool ID such as eu-west-1_AbC123, got "not-a-pool"' }),
       }),
     );
+  });
+});
+
+/** The handler's DynamoDB requests from `from` on, by operation. */
+function requestsSince(from: number): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { operation } of world.dynamoLog.slice(from)) counts[operation] = (counts[operation] ?? 0) + 1;
+  return counts;
+}
+
+/** How many buckets the jobs live in. */
+const bucketsOf = (jobIds: readonly string[]) => new Set(jobIds.map(bucketOf)).size;
+
+describe('requests per run (docs/how-it-counts.md, Requests per run)', () => {
+  it('makes as many DynamoDB requests as the formula says: a write and a clear per bucket, not per change', async () => {
+    const pool = 'eu-west-1_Requests1';
+    const longAgo = new Date(Date.now() - 86_400_000);
+    // 240 jobs: old completions (history, owing nothing) and running ones with users (owing their counts).
+    const jobs = Array.from({ length: 240 }, (_, i) =>
+      i % 4 === 0 ? makeJob(i, 'InProgress', { ImportedUsers: i + 1 }) : makeJob(i, 'Succeeded', { CompletionDate: longAgo, ImportedUsers: i }),
+    );
+    world.cognito.pools.set(pool, jobs);
+    const ids = jobs.map((job) => job.JobId);
+    const running = ids.filter((_, i) => i % 4 === 0);
+
+    // First run: Query + 2 marker puts + a write per bucket holding a job + a clear per bucket whose write owes + PutItem.
+    let from = world.dynamoLog.length;
+    expectSuccess(await world.invoke(pool));
+    expect(requestsSince(from)).toEqual({ Query: 1, PutItem: 2 + 1, UpdateItem: bucketsOf(ids) + bucketsOf(running) });
+    expect(bucketsOf(ids)).toBe(16);
+
+    // Steady: Query + PutItem, whatever the pool's size.
+    from = world.dynamoLog.length;
+    expectSuccess(await world.invoke(pool));
+    expect(requestsSince(from)).toEqual({ Query: 1, PutItem: 1 });
+
+    // A tenth changed: 24 jobs end, in fewer buckets: a write and a clear per bucket with a change.
+    const changed: string[] = [];
+    for (let i = 0; i < jobs.length; i += 10) {
+      if (i % 4 !== 0) continue;
+      jobs[i] = makeJob(i, 'Succeeded', { CompletionDate: new Date(), ImportedUsers: i + 5 });
+      changed.push(jobs[i].JobId);
+    }
+    from = world.dynamoLog.length;
+    const run = await world.invoke(pool);
+    expectSuccess(run);
+    expect(run.logs.find((l) => l.message === 'Run summary')).toMatchObject({ changesStored: changed.length, owedPublished: changed.length });
+    expect(requestsSince(from)).toEqual({ Query: 1, PutItem: 1, UpdateItem: 2 * bucketsOf(changed) });
+
+    // A scheduled tick adds its GetItem of the due time (and one that is not due stops there).
+    from = world.dynamoLog.length;
+    expectSuccess(await world.invoke(pool, { TEST_EVENT: JSON.stringify({ source: 'aws.events', 'detail-type': 'Scheduled Event' }) }));
+    expect(requestsSince(from)).toEqual({ GetItem: 1 });
+  });
+});
+
+describe('a table of 0.1.0 (one item per job)', () => {
+  it('is read as stored state: no job counted twice, what it owed paid once, its items replaced by buckets', async () => {
+    const pool = 'eu-west-1_Legacy1';
+    const seeder = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ region: 'eu-west-1', endpoint: world.dynamoEndpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+    );
+    const past = new Date(Date.now() - 3_600_000).toISOString();
+    const owedEvent = { eventKey: `${pool}/import-0000000002/Succeeded`, userPoolId: pool, jobId: 'import-0000000002', previousStatus: 'InProgress', status: 'Succeeded', importedUsers: 50, skippedUsers: 0, failedUsers: 0 };
+    const legacy = [
+      { JobId: '#pool', HistoryBefore: past, FirstRunCompletedAt: past, WriteId: 'w0' },
+      { JobId: 'import-0000000001', Status: 'InProgress', ImportedUsers: 10, SkippedUsers: 0, FailedUsers: 0, Version: 2, WriteId: 'w1' },
+      // Stored by a run of 0.1.0 killed before it published: its entry is owed, its lease long over.
+      {
+        JobId: 'import-0000000002', Status: 'Succeeded', ImportedUsers: 50, SkippedUsers: 0, FailedUsers: 0, Version: 3, WriteId: 'w2',
+        Owed_3: { Token: 'w2', LeaseUntil: past, At: past, Counts: { Completed: 'Succeeded', ImportedUsers: 40, SkippedUsers: 0, FailedUsers: 0 }, Event: JSON.stringify(owedEvent) },
+      },
+      { JobId: 'import-0000000003', Status: 'Created', ImportedUsers: 0, SkippedUsers: 0, FailedUsers: 0, Version: 1, WriteId: 'w3' },
+    ];
+    for (const item of legacy) await seeder.send(new PutCommand({ TableName: world.tableName, Item: { UserPoolId: pool, ...item } }));
+    seeder.destroy();
+    const jobs = [
+      makeJob(1, 'Failed', { CompletionDate: new Date(), ImportedUsers: 30 }),
+      makeJob(2, 'Succeeded', { ImportedUsers: 50 }),
+      makeJob(3, 'Created'),
+    ];
+    world.cognito.pools.set(pool, jobs);
+    const eventsBefore = world.eventBridge.events.length;
+
+    const first = await world.invoke(pool);
+    expectSuccess(first);
+    // Job 1 changed since 0.1.0 stored it: counted once, from its stored state. Job 2's entry: paid, once.
+    expect(completed(first, 'Failed', pool)).toBe(1);
+    expect(completed(first, 'Succeeded', pool)).toBe(1);
+    expect(imported(first, pool)).toBe(20 + 40);
+    expect(first.logs.find((l) => l.message === 'Run summary')).toMatchObject({ firstRun: false, changesStored: 1, leftoversPublished: 1, stillOwed: 0 });
+    let state = await world.state();
+    const items = (prefix: string) => [...state.keys()].filter((key) => key.startsWith(`${pool}|${prefix}`)).sort();
+    // Jobs 1 and 3 are in buckets, their old items gone; job 2's stays until a run finds it owing nothing.
+    expect(items('import-')).toEqual([`${pool}|import-0000000002`]);
+    expect(items('#jobs#')).toEqual([...new Set(jobs.map((job) => `${pool}|${bucketOf(job.JobId)}`))].sort());
+    expect([...state.values()].filter((item) => item.UserPoolId === pool).flatMap(owedOn)).toEqual([]);
+
+    const second = await world.invoke(pool);
+    expectSuccess(second);
+    expect(COMPLETED.map((status) => completed(second, status, pool))).toEqual([0, 0, 0, 0]);
+    expect(imported(second, pool)).toBe(0);
+    state = await world.state();
+    expect(items('import-')).toEqual([]);
+    expect(jobs.map((job) => storedJobState(state, pool, job.JobId))).toEqual([
+      { status: 'Failed', importedUsers: 30, skippedUsers: 0, failedUsers: 0 },
+      { status: 'Succeeded', importedUsers: 50, skippedUsers: 0, failedUsers: 0 },
+      { status: 'Created', importedUsers: 0, skippedUsers: 0, failedUsers: 0 },
+    ]);
+
+    // The job stored by 0.1.0 only moves on from there.
+    jobs[2] = makeJob(3, 'Expired', { CompletionDate: new Date() });
+    const third = await world.invoke(pool);
+    expectSuccess(third);
+    expect(completed(third, 'Expired', pool)).toBe(1);
+    const sent = world.eventBridge.events.slice(eventsBefore).map((e) => e.detail.eventKey).sort();
+    expect(sent).toEqual([`${pool}/import-0000000001/Failed`, `${pool}/import-0000000002/Succeeded`, `${pool}/import-0000000003/Expired`]);
   });
 });
 

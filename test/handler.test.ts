@@ -11,7 +11,7 @@ import {
   UserImportJobType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient, PutEventsCommand, PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { COMPLETED_STATUSES, JOB_STATUSES } from '../lib/contract';
@@ -128,6 +128,7 @@ beforeEach(() => {
   dynamoMock.on(PutCommand).callsFake((input) => table.put(input));
   dynamoMock.on(UpdateCommand).callsFake((input) => table.update(input));
   dynamoMock.on(GetCommand).callsFake((input) => table.get(input));
+  dynamoMock.on(DeleteCommand).callsFake((input) => table.delete(input));
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => {
     stdout += String(chunk);
     return true;
@@ -417,6 +418,53 @@ describe('exactly once', () => {
     await expect(run()).rejects.toThrow(/PutItem pool marker/);
     expect(gauge(parseEmf(stdout), 'Succeeded')).toBe(1);
     expect(heartbeats(parseEmf(stdout))).toEqual([]);
+  });
+});
+
+describe("a table of 0.1.0's layout (one item per job)", () => {
+  it('takes its jobs into buckets in one write per bucket, counting nothing, and deletes their items', async () => {
+    table.put({ TableName: 'state', Item: { UserPoolId: POOL, JobId: '#pool', FirstRunCompletedAt: NOW.toISOString() } });
+    jobs = [job(1, 'Succeeded', { ImportedUsers: 7 }), job(2, 'InProgress', { ImportedUsers: 3 })];
+    table.putLegacyJob(POOL, 'import-0000000001', 'Succeeded', 4, { ImportedUsers: 7 });
+    table.putLegacyJob(POOL, 'import-0000000002', 'InProgress', 2, { ImportedUsers: 3 });
+    const { summary, emf } = await run();
+    expect(summary).toMatchObject({ changesStored: 0, owedPublished: 0 });
+    expect(completed(emf, 'Succeeded')).toBe(0);
+    expect(sumOf(emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(0);
+    expect(table.item(POOL, 'import-0000000001')).toBeUndefined();
+    expect(table.item(POOL, 'import-0000000002')).toBeUndefined();
+    expect(table.job(POOL, 'import-0000000001')).toMatchObject({ Status: 'Succeeded', ImportedUsers: 7, Version: 1 });
+    expect(table.job(POOL, 'import-0000000002')).toMatchObject({ Status: 'InProgress', ImportedUsers: 3, Version: 1 });
+    expect(table.deletes).toBe(2);
+  });
+
+  it('counts nothing again that a run of 0.1.0 stored after the bucket was written, its state being the later one', async () => {
+    jobs = [job(1, 'InProgress', { ImportedUsers: 10 })];
+    await baseline();
+    // A run of the old release, still running during the deployment, stores and counts the job's end in its own item.
+    table.putLegacyJob(POOL, 'import-0000000001', 'Failed', 3, { ImportedUsers: 25 });
+    jobs = [job(1, 'Failed', { ImportedUsers: 25 })];
+    const { summary, emf } = await run();
+    expect(summary.changesStored).toBe(0);
+    expect(completed(emf, 'Failed')).toBe(0);
+    expect(sumOf(emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(0);
+    // The bucket takes the later state in, and the old item goes.
+    expect(table.job(POOL, 'import-0000000001')).toMatchObject({ Status: 'Failed', ImportedUsers: 25, Version: 2 });
+    expect(table.item(POOL, 'import-0000000001')).toBeUndefined();
+  });
+
+  it('keeps an item of 0.1.0 that changed since it was read, deleting only what the read saw', async () => {
+    table.put({ TableName: 'state', Item: { UserPoolId: POOL, JobId: '#pool', FirstRunCompletedAt: NOW.toISOString() } });
+    jobs = [job(1, 'InProgress')];
+    table.putLegacyJob(POOL, 'import-0000000001', 'InProgress', 1);
+    dynamoMock.on(DeleteCommand).callsFake((input) => {
+      // A run of the old release stores a change, and what it owes, between our read and our delete.
+      table.putLegacyJob(POOL, 'import-0000000001', 'Failed', 2, { Owed_2: { Token: 'old', LeaseUntil: NOW.toISOString(), At: NOW.toISOString() } });
+      return table.delete(input);
+    });
+    await run();
+    expect(table.item(POOL, 'import-0000000001')).toMatchObject({ Status: 'Failed', Version: 2 });
+    expect(table.owed(POOL)).toHaveLength(1);
   });
 });
 

@@ -1,7 +1,7 @@
 import { UserImportJobType } from '@aws-sdk/client-cognito-identity-provider';
 import { JOB_STATUSES } from '../lib/contract';
 import { isDue, nextRunAt } from '../lambda/cadence';
-import { StoredJobState, planChanges } from '../lambda/changes';
+import { StoredJobState, laterState, planChanges } from '../lambda/changes';
 import { computeFigures, countWarnings } from '../lambda/figures';
 import { IncompleteListingError, listAllJobs } from '../lambda/listing';
 
@@ -207,5 +207,16 @@ describe('warnings before a job is lost', () => {
       job('f', 'Created', { CreationDate: hours(40) }),
     ];
     expect(countWarnings(jobs, NOW, limits).stuck).toBe(3);
+  });
+});
+
+describe('laterState', () => {
+  it('takes the status further on, whatever the counters say', () => {
+    expect(laterState(stored('InProgress', 90), stored('Failed', 20))).toEqual(stored('Failed', 20));
+    expect(laterState(stored('Succeeded', 5), stored('Pending'))).toEqual(stored('Succeeded', 5));
+  });
+
+  it('takes each counter at its highest when the status is the same', () => {
+    expect(laterState(stored('InProgress', 10, 4, 0), stored('InProgress', 8, 5, 1))).toEqual(stored('InProgress', 10, 5, 1));
   });
 });
