@@ -18,7 +18,8 @@ import { COMPLETED_STATUSES, JOB_STATUSES } from '../lib/contract';
 import { Config, Deadline, Log, RunSummary, createClients, handler, readConfig, runOnce } from '../lambda';
 import { EmfRecord, datapoints, parseEmf, sumOf } from './support/emf';
 import { MemoryTable } from './support/memory-table';
-import { bucketOf, decodeEntries, decodeStates, encodeStates } from '../lambda/state-store';
+import { PoolStateStore, bucketOf, decodeEntries, decodeStates, encodeStates } from '../lambda/state-store';
+import { Calls } from '../lambda/calls';
 import { TRANSITION_FIELDS } from '../lib/private/widgets';
 
 const POOL = 'eu-west-1_AbC123';
@@ -465,6 +466,18 @@ describe("a table of 0.1.0's layout (one item per job)", () => {
     await run();
     expect(table.item(POOL, 'import-0000000001')).toMatchObject({ Status: 'Failed', Version: 2 });
     expect(table.owed(POOL)).toHaveLength(1);
+  });
+});
+
+describe('a bucket near the item size limit', () => {
+  it('fails its write, naming the pool and the bucket, and stores nothing of it', async () => {
+    const store = new PoolStateStore({ client: dynamodb, tableName: 'state' }, new Calls({ userPoolId: POOL }));
+    // A bucket whose outbox already holds 360 KB left owed: one more write would pass DynamoDB's 400 KB.
+    const bucket = { key: '#jobs#00', version: 3, states: new Map(), owedBytes: 360_000 };
+    const state = { stored: new Map(), outbox: [], legacy: new Map(), buckets: new Map([['#jobs#00', bucket]]) };
+    const write = store.storeBucket(state, { key: '#jobs#00', changes: [] }, () => undefined, { leaseUntil: NOW.toISOString(), at: NOW });
+    await expect(write).rejects.toThrow(/^bucket #jobs#00 of user pool eu-west-1_AbC123 would hold 0 jobs and 0 outbox entries in \d+ bytes, over the 350000/);
+    expect(table.updates).toBe(0);
   });
 });
 
