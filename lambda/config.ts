@@ -10,6 +10,7 @@ import {
   ENV_ACTIVE_SCHEDULE_SECONDS,
   ENV_AWAITING_START_SECONDS,
   ENV_STUCK_SECONDS,
+  ENV_WARNING_ZEROS_SECONDS,
   ENV_EVENT_BUS_NAME,
   ENV_USER_POOL_IDS,
   ENV_USER_POOL_IDS_FILE,
@@ -33,10 +34,19 @@ export interface Config extends Cadence {
   /** The ARN (or name) of the bus job events go to; undefined when events are off. */
   readonly eventBusName?: string;
   /**
-   * Publish only what carries news (counts and gauges that are not zero), and no heartbeat per pool: a fleet's
-   * pools. A single pool publishes every metric every run, zeros included.
+   * Publish only what carries news (counts and gauges that are not zero, and the zeros alarms need: metrics.ts): a
+   * single pool and a fleet's pools. `false` publishes every metric every run, zeros included, as a single pool did
+   * up to 0.2.
    */
   readonly sparseMetrics: boolean;
+  /**
+   * A single pool's (`WARNING_ZEROS_SECONDS`): for how long after a job's end its runs publish the warning gauges'
+   * zeros, which its warning alarms, keeping their state when data is missing, need to clear. Undefined for a fleet's
+   * pools, whose warning alarms treat missing data as not breaching.
+   */
+  readonly warningZerosMs?: number;
+  /** This run publishes the warning gauges' zeros whatever it finds: a single pool's deployment run, or one by hand. */
+  readonly publishWarningZeros?: boolean;
   /**
    * A single pool's Cognito calls a second at most (`COGNITO_REQUESTS_PER_SECOND`), paced as a fleet's pools are.
    * A fleet's pools share their region's client instead, paced at the fleet's rate.
@@ -46,7 +56,7 @@ export interface Config extends Cadence {
 }
 
 /** The settings the pools of a monitor share. */
-export type Settings = Omit<Config, 'userPoolId' | 'userPoolRegion' | 'sparseMetrics' | 'cognitoRequestsPerSecond'>;
+export type Settings = Omit<Config, 'userPoolId' | 'userPoolRegion' | 'sparseMetrics' | 'cognitoRequestsPerSecond' | 'warningZerosMs' | 'publishWarningZeros'>;
 
 /** Where a fleet's pools come from: a list, or every pool of the function's account and region, filtered. */
 export type PoolSource =
@@ -93,9 +103,17 @@ export function isFleet(env: NodeJS.ProcessEnv): boolean {
 
 /** Reads a single pool's settings, failing with the name and value of the first bad one. */
 export function readConfig(env: NodeJS.ProcessEnv): Config {
-  const config = poolConfig(readSettings(env), env[ENV_USER_POOL_ID] ?? '', false);
+  const settings = readSettings(env);
+  const config = {
+    ...poolConfig(settings, env[ENV_USER_POOL_ID] ?? '', true),
+    // Without the construct's value (a function deployed by 0.2), the default warning alarms' range and the schedule.
+    warningZerosMs: wholeSeconds(env, ENV_WARNING_ZEROS_SECONDS, DEFAULT_WARNING_ZEROS_SECONDS + settings.scheduleMs / 1000) * 1000,
+  };
   return env[ENV_COGNITO_REQUESTS_PER_SECOND] === undefined ? config : { ...config, cognitoRequestsPerSecond: readRequestRate(env) };
 }
+
+// The default warning alarms' evaluation range: (1 evaluation period + 2) x 5 minutes (docs/alarm-evaluation.md).
+const DEFAULT_WARNING_ZEROS_SECONDS = 15 * 60;
 
 /** One pool's settings, from those its monitor's pools share. */
 export function poolConfig(settings: Settings, userPoolId: string, sparseMetrics: boolean): Config {

@@ -14,6 +14,11 @@ export interface RunFigures {
   readonly newUsers: UserCounts;
   /** Failed users of the jobs that ended `Succeeded` or `Stopped` (`FailedUsersOfEndedJobs`). */
   readonly failedUsersOfEndedJobs: number;
+  /**
+   * The latest `CompletionDate` of the listed jobs: a single pool publishes its warning gauges' zeros for a while after
+   * it, so that a warning its job raised is cleared (metrics.ts). Undefined when no listed job has ended.
+   */
+  readonly lastEndedAt?: Date;
 }
 
 /**
@@ -23,8 +28,10 @@ export interface RunFigures {
  */
 export function computeFigures(jobs: readonly UserImportJobType[], owed: readonly OwedCounts[]): RunFigures {
   const jobCounts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
+  let lastEndedAt: Date | undefined;
   for (const job of jobs) {
     if (isJobStatus(job.Status)) jobCounts[job.Status]++;
+    if (job.CompletionDate !== undefined && (lastEndedAt === undefined || job.CompletionDate > lastEndedAt)) lastEndedAt = job.CompletionDate;
   }
   const completed = Object.fromEntries(COMPLETED_STATUSES.map((s) => [s, 0])) as Record<CompletedStatus, number>;
   const users = { importedUsers: 0, skippedUsers: 0, failedUsers: 0 };
@@ -36,7 +43,7 @@ export function computeFigures(jobs: readonly UserImportJobType[], owed: readonl
     users.skippedUsers += counts.newUsers.skippedUsers;
     users.failedUsers += counts.newUsers.failedUsers;
   }
-  return { jobs: jobCounts, jobsCompleted: completed, newUsers: users, failedUsersOfEndedJobs };
+  return { jobs: jobCounts, jobsCompleted: completed, newUsers: users, failedUsersOfEndedJobs, ...(lastEndedAt ? { lastEndedAt } : {}) };
 }
 
 /** How long a job may wait before the monitor warns: in `Created`, and in `Pending`, `InProgress` or `Stopping`. */

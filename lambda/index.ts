@@ -43,15 +43,19 @@ async function poolHandler(event: unknown, context?: Context): Promise<RunSummar
     logger.appendKeys({ userPoolId: config.userPoolId });
     clients ??= createClients(config);
     const deps = { ...clients, config, now: new Date(), log: logger, deadline: deadlineOf(context) };
-    // Only the schedule's ticks wait their turn: the deployment's run, or one started by hand, lists at once.
-    if (isScheduledEvent(event)) {
+    // Only the schedule's ticks wait their turn: the deployment's run, or one started by hand, lists at once, and
+    // publishes the warning gauges' zeros, so that a new pool's warning alarms start OK rather than without data.
+    // A pool's first run (no due time stored yet) does too, for a monitor deployed without the deployment's run.
+    const scheduled = isScheduledEvent(event);
+    let first = !scheduled;
+    if (scheduled) {
       const next = await stateStore(deps).readNextRunAt();
       // A pool not due was listed in time by a run that worked: the monitor works.
       worked = !isDue(deps.now, next, config);
       if (worked) return { skipped: true, nextRunAt: next!.toISOString() };
-      await jitter(config.activeScheduleMs);
+      first = next === undefined;
     }
-    const summary = await runPool({ ...deps, now: new Date() });
+    const summary = await runPool({ ...deps, config: first ? { ...config, publishWarningZeros: true } : config, now: new Date() });
     worked = summary.complete;
     return summary;
   } catch (error) {
@@ -74,7 +78,6 @@ async function fleetHandler(event: unknown, context?: Context): Promise<FleetSum
     logger.appendKeys({ monitor: fleet.monitorName });
     fleetClients ??= storeClients(fleet.settings);
     const scheduled = isScheduledEvent(event);
-    if (scheduled) await jitter(fleet.settings.activeScheduleMs);
     const { settings, cognitoRequestsPerSecond } = fleet;
     return await runFleet({
       clients: fleetClients,
@@ -102,12 +105,10 @@ function deadlineOf(context?: Context): Deadline | undefined {
   return { at: new Date(Date.now() + budgetMs), signal: AbortSignal.timeout(budgetMs) };
 }
 
-// Monitors ticking at the same second share one account's Cognito quota: spread them a little.
-function jitter(activeScheduleMs: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_JITTER_MS, activeScheduleMs / 20)));
-}
-
-const MAX_JITTER_MS = 3_000;
+// No tick sleeps to spread monitors over the minute: Lambda bills the sleep as duration (a fleet's 0 to 3 s, a
+// tick a minute, was most of its bill), and the spreading it bought is had for free: EventBridge runs a scheduled
+// rule within its minute, not on its 0th second, and each monitor paces its own Cognito calls (10 a second at most)
+// with adaptive retries that slow down when throttled (docs/cadence.md).
 
 function isScheduledEvent(event: unknown): boolean {
   return (event as { 'detail-type'?: string } | undefined)?.['detail-type'] === 'Scheduled Event';

@@ -1,6 +1,7 @@
 /** Every metric the handler publishes, a pool's and a fleet's, as CloudWatch embedded metric format. */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
+  COMPLETED_STATUSES,
   DIMENSION_STATUS,
   DIMENSION_USER_POOL_ID,
   JOB_STATUSES,
@@ -25,34 +26,44 @@ import { PublishedFigures } from './figures';
 
 /**
  * Writes the run's figures as embedded metric format: one record per status (Jobs, and JobsCompleted for the
- * completed statuses), one for the user counts and warnings. A single pool publishes all 18 metrics every run,
- * zeros included. A fleet's pool (`sparseMetrics`) publishes only those that are not zero (and of the gauges, only
- * those of jobs in flight), so that a quiet pool costs nothing; but while it has a job in flight it also publishes
- * the zeros of the series its alarms watch, so that each exists before the job ends: a Metrics Insights alarm may
- * not see a series in the minutes after its first datapoint, and would miss a failure that were one.
+ * completed statuses), one for the user counts and warnings. CloudWatch bills a series for every hour it receives a
+ * datapoint in, so a pool publishes only what carries news (`sparseMetrics`, a single pool and a fleet's alike):
+ * counts and gauges that are not zero, and of the `Jobs` gauges only those of jobs in flight (an ended job stays
+ * listed for ever, so those gauges never fall back to zero, and no alarm or graph reads them). A quiet pool sends
+ * nothing here. Besides, zeros of the series its alarms watch:
+ *
+ * - while a job is in flight, so that each series exists before the job ends (a fleet's Metrics Insights alarm may
+ *   not see a series in the minutes after its first datapoint, and would miss a failure that were one);
+ * - of the warning gauges (`JobsAwaitingStart`, `JobsStuck`, whose single-pool alarms keep their state when data is
+ *   missing), in a run that sees a job end and every run for `warningZerosMs` after a job's end, the warning alarms'
+ *   evaluation range and a schedule: a warning raised by the job is cleared by zeros, as it was when every run sent
+ *   them; and in `publishWarningZeros`'s run (the deployment's), so that a new pool's warnings start OK.
+ *
+ * `sparseMetrics: false` publishes all 18 every run, zeros included: what a single pool did up to 0.2.
  */
 export function publishMetrics(config: Config, now: Date, figures: PublishedFigures): void {
   const metrics = contractMetrics(config.namespace);
   const inFlight = UNFINISHED_STATUSES.some((status) => figures.jobs[status] > 0);
-  const add = (name: string, value: number, watched = false): number => {
-    if (config.sparseMetrics && value === 0 && !(watched && inFlight)) return 0;
+  const ended = COMPLETED_STATUSES.some((status) => figures.jobsCompleted[status] > 0);
+  const settling = figures.lastEndedAt !== undefined && now.getTime() - figures.lastEndedAt.getTime() <= (config.warningZerosMs ?? 0);
+  const gaugeZeros = inFlight || (config.warningZerosMs !== undefined && (ended || settling)) || config.publishWarningZeros === true;
+  const add = (name: string, value: number, watched: 'count' | 'gauge' | false = false): number => {
+    if (config.sparseMetrics && value === 0 && !((watched === 'count' && inFlight) || (watched === 'gauge' && gaugeZeros))) return 0;
     metrics.addMetric(name, MetricUnit.Count, value);
     return 1;
   };
   for (const status of JOB_STATUSES) {
-    // A fleet's ended jobs stay listed for ever: their gauges never go back to zero, and nothing of a fleet's reads
-    // them, so a fleet's pool publishes the gauges of jobs in flight only.
     let added = config.sparseMetrics && isCompletedStatus(status) ? 0 : add(METRIC_JOBS, figures.jobs[status]);
-    if (isCompletedStatus(status)) added += add(METRIC_JOBS_COMPLETED, figures.jobsCompleted[status], ALARMED_COMPLETIONS.includes(status));
+    if (isCompletedStatus(status)) added += add(METRIC_JOBS_COMPLETED, figures.jobsCompleted[status], ALARMED_COMPLETIONS.includes(status) && 'count');
     if (added > 0) publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId, [DIMENSION_STATUS]: status });
   }
   const added =
     add(METRIC_IMPORTED_USERS, figures.newUsers.importedUsers) +
     add(METRIC_SKIPPED_USERS, figures.newUsers.skippedUsers) +
     add(METRIC_FAILED_USERS, figures.newUsers.failedUsers) +
-    add(METRIC_FAILED_USERS_OF_ENDED_JOBS, figures.failedUsersOfEndedJobs, true) +
-    add(METRIC_JOBS_AWAITING_START, figures.warnings.awaitingStart, true) +
-    add(METRIC_JOBS_STUCK, figures.warnings.stuck, true);
+    add(METRIC_FAILED_USERS_OF_ENDED_JOBS, figures.failedUsersOfEndedJobs, 'count') +
+    add(METRIC_JOBS_AWAITING_START, figures.warnings.awaitingStart, 'gauge') +
+    add(METRIC_JOBS_STUCK, figures.warnings.stuck, 'gauge');
   if (added > 0) publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId });
 }
 

@@ -95,6 +95,11 @@ export const ENV_ACTIVE_SCHEDULE_SECONDS = 'ACTIVE_SCHEDULE_SECONDS';
 /** Warning limits: how long a job may wait in `Created`, and run, before it is counted as awaiting start or stuck. */
 export const ENV_AWAITING_START_SECONDS = 'AWAITING_START_SECONDS';
 export const ENV_STUCK_SECONDS = 'STUCK_SECONDS';
+/**
+ * A single pool's: how long after a job's end its runs still publish the warning gauges' zeros, so that a warning the
+ * job raised clears (the warning alarms' evaluation range, and a schedule).
+ */
+export const ENV_WARNING_ZEROS_SECONDS = 'WARNING_ZEROS_SECONDS';
 
 /** Key attributes of the state table: one item per job, under its pool. */
 export const TABLE_PARTITION_KEY = 'UserPoolId';

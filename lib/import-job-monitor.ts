@@ -26,7 +26,7 @@ import {
   ImportJobStatus,
 } from './contract';
 import { FleetMetricOptions } from './fleet-options';
-import { createAlarms, planAlarms, warnWhenNobodyIsPaged } from './private/alarm-factory';
+import { createAlarms, planAlarms, warnWhenNobodyIsPaged, warningZerosEnvironment } from './private/alarm-factory';
 import { longestNames } from './private/descriptions';
 import { FleetPools } from './private/fleet-pools';
 import { MetricFactory } from './private/metric-factory';
@@ -148,6 +148,7 @@ export class ImportJobMonitor extends Construct {
         memorySize: this.pools.memorySize,
         environment: {
           ...this.pools.environment,
+          ...warningZerosEnvironment(plannedAlarms, this.pools, this.schedule),
           [ENV_STATE_TABLE_NAME]: table.tableName,
           [ENV_METRIC_NAMESPACE]: this.metricNamespace,
           [ENV_SCHEDULE_SECONDS]: String(this.schedule.toSeconds()),

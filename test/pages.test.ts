@@ -370,6 +370,55 @@ describe('a job waiting to be started warns on the warning topic; its expiry pag
   });
 });
 
+describe('a warning clears when its job is started or ends, and stays clear, though a quiet pool publishes no zeros', () => {
+  it('JobAwaitingStart warns from 01:00 for a job created at 00:00, clears within minutes of its start at 01:20, and stays OK through its end', async () => {
+    const single = stage(POOL, { awaitingStartWarning: Duration.hours(1) }, { routeWarnings: true });
+    const created = { created: '00:00' };
+    const started = { ...created, started: '01:20' };
+    const timeline = await simulate(single, {
+      ...DEPLOYED_AT_MIDNIGHT,
+      to: at('04:00'),
+      before: jobsOver({
+        '00:00': { [POOL]: [importJob(1, 'Created', created)] },
+        '01:20': { [POOL]: [importJob(1, 'InProgress', started)] },
+        '01:40': { [POOL]: [importJob(1, 'Succeeded', { ...started, completed: '01:40' })] },
+      }),
+    });
+
+    expect(failedTicks(timeline)).toEqual([]);
+    expect(pages(timeline).map(readable)).toHaveLength(1);
+    const [warning] = pages(timeline, 'JobAwaitingStart');
+    expect(warning).toHappenBetween('01:00', '01:10');
+    expect(warning.actions).toEqual([single.warnTopic]);
+    expect(leavesAlarm(timeline, 'JobAwaitingStart', warning)).toHappenBetween('01:20', '01:27');
+    expect(transitions(timeline, 'JobAwaitingStart').filter((t) => t.at > at('01:27')).map(readable)).toEqual([]);
+  });
+
+  it('JobStuck warns from 01:10 for a job started at 00:10, clears within minutes of its end at 01:32, and stays OK for hours of quiet', async () => {
+    const single = stage(POOL, { stuckWarning: Duration.hours(1) }, { routeWarnings: true });
+    const running = { created: '00:09', started: '00:10' };
+    const timeline = await simulate(single, {
+      ...DEPLOYED_AT_MIDNIGHT,
+      to: at('04:00'),
+      before: jobsOver({
+        '00:00': { [POOL]: [] },
+        '00:09': { [POOL]: [importJob(1, 'Created', { created: '00:09' })] },
+        '00:10': { [POOL]: [importJob(1, 'InProgress', running)] },
+        // Two minutes into a five-minute period: the period of the zero holds ones too.
+        '01:32': { [POOL]: [importJob(1, 'Succeeded', { ...running, completed: '01:32' })] },
+      }),
+    });
+
+    expect(failedTicks(timeline)).toEqual([]);
+    expect(pages(timeline).map(readable)).toHaveLength(1);
+    const [warning] = pages(timeline, 'JobStuck');
+    expect(warning).toHappenBetween('01:10', '01:17');
+    expect(warning.actions).toEqual([single.warnTopic]);
+    expect(leavesAlarm(timeline, 'JobStuck', warning)).toHappenBetween('01:32', '01:39');
+    expect(transitions(timeline, 'JobStuck').filter((t) => t.at > at('01:39')).map(readable)).toEqual([]);
+  });
+});
+
 describe('users that failed to import warn once, at the end of a job that went through', () => {
   it('a job whose FailedUsers grow to 7 while it runs 40 minutes warns once, at its end, on the warning topic', async () => {
     const single = stage(POOL, {}, { routeWarnings: true });

@@ -1,6 +1,7 @@
 /** Makes every row of the alarm table into an alarm, for a single pool and a fleet alike, with the actions given. */
-import { Annotations, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
+import { Annotations, Duration, Token, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { ENV_WARNING_ZEROS_SECONDS } from '../contract';
 import { ImportJobMonitorProps } from '../props';
 import { ALARM_SPECS, AlarmKey, AlarmSpec, Cadence } from './alarm-specs';
 import { DescriptionContext, fitDescription } from './descriptions';
@@ -90,4 +91,22 @@ export function warnWhenNobodyIsPaged(scope: Construct, made: Map<AlarmKey, clou
     `The failure alarms of this monitor (${failures.join(', ')}) page nobody: give alarmActions, e.g. an SNS topic's ` +
       'SnsAction (and warningActions for the warnings); if you add actions to monitor.alarms yourself, acknowledge this warning.',
   );
+}
+
+// CloudWatch reads more periods than it evaluates; docs/alarm-evaluation.md assumes 2 more, and so does this.
+const EXTRA_PERIODS = 2;
+
+/**
+ * A single pool's `WARNING_ZEROS_SECONDS`: how long after a job's end its runs publish the warning gauges' zeros. The
+ * warning alarms keep their state when data is missing, so a warning raised by the job needs zeros to clear, over
+ * the alarm's whole evaluation range (its periods, and the extra ones CloudWatch reads), and a run to publish them,
+ * which comes within a schedule. Empty for a fleet (its warnings treat missing data as not breaching) and when a
+ * period is a token (the handler then takes the default alarms' range).
+ */
+export function warningZerosEnvironment(planned: PlannedAlarm[], pools: MonitoredPools, schedule: Duration): Record<string, string> {
+  if (pools.fleet) return {};
+  const gauges = planned.filter(({ spec }) => spec.gauge).map(({ options }) => options);
+  if (gauges.some((o) => Token.isUnresolved(o.period.toSeconds()) || Token.isUnresolved(o.evaluationPeriods)) || Token.isUnresolved(schedule.toSeconds())) return {};
+  const range = Math.max(0, ...gauges.map((o) => o.period.toSeconds() * (o.evaluationPeriods + EXTRA_PERIODS)));
+  return { [ENV_WARNING_ZEROS_SECONDS]: String(range + schedule.toSeconds()) };
 }

@@ -142,13 +142,14 @@ export function alarmWidgets(source: WidgetSource): cloudwatch.IWidget[] {
 }
 
 /**
- * Jobs in flight. A gauge has no datapoint in a period without a run: FILL(REPEAT) carries the last count on,
- * so that a quiet period reads as "unchanged", not as a gap or a zero.
+ * Jobs in flight. A pool publishes a status's gauge only while it is not zero, every run (every `activeSchedule`,
+ * as a job in flight keeps the pool due), so a period without a datapoint had no such job: FILL(m, 0), a quiet pool
+ * reads as zeros rather than a gap. (REPEAT, as before, would carry a job's last count on after it left the status.)
  */
 function inFlightWidget(source: WidgetSource): cloudwatch.IWidget {
   return new cloudwatch.GraphWidget({
     title: 'Jobs in flight',
-    left: IN_FLIGHT.map((status, i) => filled(`jobs${i}`, 'REPEAT', status, source.metrics.metricJobs(status))),
+    left: IN_FLIGHT.map((status, i) => filled(`jobs${i}`, '0', status, source.metrics.metricJobs(status))),
     leftYAxis: { min: 0, showUnits: false },
     width: 8,
   });
