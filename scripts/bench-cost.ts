@@ -16,8 +16,17 @@ const DAY = 86_400_000;
 const START = Date.parse('2026-03-02T00:00:00Z');
 const POOL = 'eu-west-1_CostBench1';
 // us-east-1 list prices: a custom metric-month (first 10,000), a GB of logs ingested, a million DynamoDB on-demand
-// read and write request units, a standard-resolution metric alarm.
-const PRICE = { metricMonth: 0.3, logGb: 0.5, readMillion: 0.125, writeMillion: 0.625, alarm: 0.1 };
+// read and write request units, a standard-resolution metric alarm, a GB-second of an arm64 Lambda function and a
+// million of its requests. scripts/bench.ts prices a single run with them too.
+export const PRICE = {
+  metricMonth: 0.3,
+  logGb: 0.5,
+  readMillion: 0.125,
+  writeMillion: 0.625,
+  alarm: 0.1,
+  lambdaGbSecond: 0.0000133334,
+  lambdaRequestMillion: 0.2,
+};
 const HOURS_A_MONTH = 730;
 const READS = new Set(['GetItem', 'Query', 'BatchGetItem']);
 
