@@ -1,8 +1,15 @@
 /**
  * What one pool costs a month, measured: a simulated day of the bundled handler, one tick a minute (test/support/
  * simulation.ts), for a quiet pool (no job) and a busy one (one import job a day, an hour in flight, ending with
- * failed users), as a single pool's monitor and as a fleet's pool; what it published (metric-hours, log bytes) and
- * asked of DynamoDB, priced at us-east-1 list prices and times 30. With a baseline bundle, the same beside it.
+ * failed users), as a single pool's monitor and as a fleet's pool; what it published (metric-hours, log bytes),
+ * asked of DynamoDB and of Lambda (invocations, GB-seconds), priced at us-east-1 list prices and times 30. With a
+ * baseline bundle, the same beside it.
+ *
+ * Lambda's duration is the handler's time in this process (the simulation runs it in milliseconds of real time per
+ * tick, calls to the loopback servers included), rounded up to the millisecond as Lambda bills it, at the template's
+ * memory. The simulation makes `Math.random` return 0, so a tick's random sleep (releases up to 0.2: 0 to 3 s before a
+ * scheduled run, a single pool's due runs and every fleet tick) is not measured: for a bundle named in `sleeping`, its
+ * mean, 1.5 s, is added to each such tick.
  */
 import { App, Stack, aws_cognito as cognito } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -31,6 +38,9 @@ const HOURS_A_MONTH = 730;
 const READS = new Set(['GetItem', 'Query', 'BatchGetItem']);
 
 interface Day {
+  readonly invocations: number;
+  /** Lambda's billed duration times memory, GB-seconds. */
+  readonly gbSeconds: number;
   readonly metricHours: number;
   readonly series: number;
   readonly logBytes: number;
@@ -48,16 +58,27 @@ function busyJobs(t: number): FakeJob[] {
   return [{ ...job, Status: 'Succeeded', StartDate: at(9, 1), CompletionDate: at(10, 0), ImportedUsers: 3_540, FailedUsers: 3 }];
 }
 
-async function simulateDay(template: Record<string, any>, bundle: string, busy: boolean): Promise<Day> {
+// The mean of a release up to 0.2's sleep before a scheduled run: uniform over 0 to 3 s (a twentieth of the minute).
+const MEAN_SLEEP_MS = 1_500;
+
+async function simulateDay(template: Record<string, any>, bundle: string, busy: boolean, sleeps: boolean): Promise<Day> {
   const world = new Loopback();
   await world.start();
   try {
     const monitor = await SimulatedMonitor.create(world, template, { bundle });
     const hours = new Map<string, Set<number>>();
+    const memoryGb = functionMemoryMb(template) / 1024;
+    const fleet = JSON.stringify(template).includes('USER_POOL_IDS');
     let logBytes = 0;
+    let gbSeconds = 0;
+    let invocations = 0;
     for (let t = START; t < START + DAY; t += 60_000) {
       world.cognito.pools.set(POOL, busy ? busyJobs(t) : []);
       const tick = await monitor.tick(t, { deploy: t === START });
+      const ran = !(tick.result as { skipped?: boolean } | undefined)?.skipped;
+      const sleptMs = sleeps && !tick.deploy && (fleet || ran) ? MEAN_SLEEP_MS : 0;
+      invocations++;
+      gbSeconds += (Math.ceil(tick.realMs + sleptMs) / 1000) * memoryGb;
       for (const p of datapointsFromEmf(tick.emf)) {
         const key = `${p.metricName}${JSON.stringify(p.dimensions)}`;
         if (!hours.has(key)) hours.set(key, new Set());
@@ -67,6 +88,8 @@ async function simulateDay(template: Record<string, any>, bundle: string, busy: 
     }
     const ops = world.dynamoLog.map((r) => r.operation);
     return {
+      invocations,
+      gbSeconds,
       metricHours: [...hours.values()].reduce((sum, h) => sum + h.size, 0),
       series: hours.size,
       logBytes,
@@ -78,12 +101,20 @@ async function simulateDay(template: Record<string, any>, bundle: string, busy: 
   }
 }
 
-function monthly(day: Day): { metrics: number; logs: number; dynamodb: number } {
+function monthly(day: Day): { metrics: number; logs: number; dynamodb: number; lambda: number } {
   return {
+    lambda: ((day.gbSeconds * 30) * PRICE.lambdaGbSecond) + ((day.invocations * 30) / 1e6) * PRICE.lambdaRequestMillion,
     metrics: ((day.metricHours * 30) / HOURS_A_MONTH) * PRICE.metricMonth,
     logs: ((day.logBytes * 30) / 1e9) * PRICE.logGb,
     dynamodb: ((day.reads * 30) / 1e6) * PRICE.readMillion + ((day.writes * 30) / 1e6) * PRICE.writeMillion,
   };
+}
+
+function functionMemoryMb(json: Record<string, any>): number {
+  const fn = Object.values(json.Resources as Record<string, any>).find(
+    (r) => r.Type === 'AWS::Lambda::Function' && /USER_POOL_ID|DISCOVER_USER_POOLS/.test(JSON.stringify(r.Properties.Environment ?? {})),
+  );
+  return fn?.Properties.MemorySize ?? 128;
 }
 
 function template(fleet: boolean): { json: Record<string, any>; alarms: number } {
@@ -95,32 +126,30 @@ function template(fleet: boolean): { json: Record<string, any>; alarms: number }
   return { json, alarms };
 }
 
-/** Prints a pool's month, quiet and busy, single and in a fleet, for today's bundle and, if given, a baseline's. */
-export async function costPerPool(bundles: Record<string, string> = { today: BUNDLE }): Promise<void> {
-  console.log('\ncost of one pool a month, measured over a simulated day x 30 (us-east-1 list prices; a fleet\'s own alarms and');
-  console.log('heartbeat series are the fleet\'s, not the pool\'s: the fleet rows count its one pool\'s series only)');
-  console.log('bundle               monitor  day    series  metric-h/day  log KB/day  ddb r/w a day   metrics  logs    dynamodb  alarms  total');
+/**
+ * Prints a pool's month, quiet and busy, single and in a fleet, for today's bundle and, if given, a baseline's. The
+ * bundles named in `sleeping` sleep before a scheduled run (releases up to 0.2): the sleep's mean is added to their
+ * Lambda duration. The fleet rows are a fleet of this one pool: its own heartbeat, pool count and ticks included.
+ */
+export async function costPerPool(bundles: Record<string, string> = { today: BUNDLE }, sleeping: readonly string[] = []): Promise<void> {
+  console.log('\ncost of one pool a month, measured over a simulated day x 30 (us-east-1 list prices; the fleet rows are a fleet of');
+  console.log('this one pool, its own heartbeat, pool count and ticks included; alarms at $0.10 each, shown apart)');
+  console.log('bundle               monitor  day    series  metric-h/day  log KB/day  ddb r/w a day  GB-s/day   metrics  lambda  logs    dynamodb  total    alarms');
   for (const fleet of [false, true]) {
     const { json, alarms } = template(fleet);
     for (const busy of [false, true]) {
       for (const [name, bundle] of Object.entries(bundles)) {
-        const day = await simulateDay(json, bundle, busy);
-        const cost = monthly(fleet ? poolOnly(day) : day);
-        const alarmCost = fleet ? 0 : alarms * PRICE.alarm;
-        const total = cost.metrics + cost.logs + cost.dynamodb + alarmCost;
+        const day = await simulateDay(json, bundle, busy, sleeping.includes(name));
+        const cost = monthly(day);
+        const alarmCost = alarms * PRICE.alarm;
+        const total = cost.metrics + cost.lambda + cost.logs + cost.dynamodb;
         console.log(
           `${name.padEnd(20)} ${(fleet ? 'fleet' : 'single').padEnd(8)} ${(busy ? 'busy' : 'quiet').padEnd(6)} ${String(day.series).padStart(6)} ` +
-            `${String(day.metricHours).padStart(13)} ${(day.logBytes / 1024).toFixed(0).padStart(11)} ${`${day.reads}/${day.writes}`.padStart(14)}   ` +
-            `$${cost.metrics.toFixed(2).padStart(5)}  $${cost.logs.toFixed(3)}  $${cost.dynamodb.toFixed(3)}    $${alarmCost.toFixed(2)}  $${total.toFixed(2)}`,
+            `${String(day.metricHours).padStart(13)} ${(day.logBytes / 1024).toFixed(0).padStart(11)} ${`${day.reads}/${day.writes}`.padStart(14)} ` +
+            `${day.gbSeconds.toFixed(1).padStart(9)}   $${cost.metrics.toFixed(2).padStart(5)}  $${cost.lambda.toFixed(3)}  $${cost.logs.toFixed(3)}  ` +
+            `$${cost.dynamodb.toFixed(3)}    $${total.toFixed(2).padStart(5)}   $${alarmCost.toFixed(2)}`,
         );
       }
     }
   }
-}
-
-// A fleet's own series (its heartbeat and pool count, with the Monitor dimension) are the fleet's, shared by its pools.
-const FLEET_SERIES = 2;
-
-function poolOnly(day: Day): Day {
-  return { ...day, metricHours: day.metricHours - FLEET_SERIES * 24 };
 }
