@@ -34,12 +34,6 @@ export interface Config extends Cadence {
   /** The ARN (or name) of the bus job events go to; undefined when events are off. */
   readonly eventBusName?: string;
   /**
-   * Publish only what carries news (counts and gauges that are not zero, and the zeros alarms need: metrics.ts): a
-   * single pool and a fleet's pools. `false` publishes every metric every run, zeros included, as a single pool did
-   * up to 0.2.
-   */
-  readonly sparseMetrics: boolean;
-  /**
    * A single pool's (`WARNING_ZEROS_SECONDS`): for how long after a job's end its runs publish the warning gauges'
    * zeros, which its warning alarms, keeping their state when data is missing, need to clear. Undefined for a fleet's
    * pools, whose warning alarms treat missing data as not breaching.
@@ -56,7 +50,7 @@ export interface Config extends Cadence {
 }
 
 /** The settings the pools of a monitor share. */
-export type Settings = Omit<Config, 'userPoolId' | 'userPoolRegion' | 'sparseMetrics' | 'cognitoRequestsPerSecond' | 'warningZerosMs' | 'publishWarningZeros'>;
+export type Settings = Omit<Config, 'userPoolId' | 'userPoolRegion' | 'cognitoRequestsPerSecond' | 'warningZerosMs' | 'publishWarningZeros'>;
 
 /** Where a fleet's pools come from: a list, or every pool of the function's account and region, filtered. */
 export type PoolSource =
@@ -105,7 +99,7 @@ export function isFleet(env: NodeJS.ProcessEnv): boolean {
 export function readConfig(env: NodeJS.ProcessEnv): Config {
   const settings = readSettings(env);
   const config = {
-    ...poolConfig(settings, env[ENV_USER_POOL_ID] ?? '', true),
+    ...poolConfig(settings, env[ENV_USER_POOL_ID] ?? ''),
     // Without the construct's value (a function deployed by 0.2), the default warning alarms' range and the schedule.
     warningZerosMs: wholeSeconds(env, ENV_WARNING_ZEROS_SECONDS, DEFAULT_WARNING_ZEROS_SECONDS + settings.scheduleMs / 1000) * 1000,
   };
@@ -116,12 +110,12 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
 const DEFAULT_WARNING_ZEROS_SECONDS = 15 * 60;
 
 /** One pool's settings, from those its monitor's pools share. */
-export function poolConfig(settings: Settings, userPoolId: string, sparseMetrics: boolean): Config {
+export function poolConfig(settings: Settings, userPoolId: string): Config {
   const region = userPoolRegion(userPoolId);
   if (region === undefined) {
     throw new Error(`${ENV_USER_POOL_ID} must be a user pool ID such as eu-west-1_AbC123, got ${JSON.stringify(userPoolId)}`);
   }
-  return { ...settings, userPoolId, userPoolRegion: region, sparseMetrics };
+  return { ...settings, userPoolId, userPoolRegion: region };
 }
 
 /** Reads a fleet's settings, failing with the name and value of the first bad one. */

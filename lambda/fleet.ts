@@ -144,7 +144,7 @@ async function settleDeparted(departed: readonly string[], deps: FleetDependenci
 
 /** What one pool's run, or the settling of its debts, works with: the fleet's clients and deadline, its own config. */
 function poolDependencies(deps: FleetDependencies, userPoolId: string, names: Map<string, string>): RunDependencies {
-  const config = poolConfig(deps.fleet.settings, userPoolId, true);
+  const config = poolConfig(deps.fleet.settings, userPoolId);
   return {
     ...deps.clients,
     cognito: deps.cognitoFor(config.userPoolRegion),

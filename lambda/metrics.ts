@@ -27,7 +27,7 @@ import { PublishedFigures } from './figures';
 /**
  * Writes the run's figures as embedded metric format: one record per status (Jobs, and JobsCompleted for the
  * completed statuses), one for the user counts and warnings. CloudWatch bills a series for every hour it receives a
- * datapoint in, so a pool publishes only what carries news (`sparseMetrics`, a single pool and a fleet's alike):
+ * datapoint in, so a pool publishes only what carries news, a single pool and a fleet's alike:
  * counts and gauges that are not zero, and of the `Jobs` gauges only those of jobs in flight (an ended job stays
  * listed for ever, so those gauges never fall back to zero, and no alarm or graph reads them). A quiet pool sends
  * nothing here. Besides, zeros of the series its alarms watch:
@@ -39,7 +39,6 @@ import { PublishedFigures } from './figures';
  *   evaluation range and a schedule: a warning raised by the job is cleared by zeros, as it was when every run sent
  *   them; and in `publishWarningZeros`'s run (the deployment's), so that a new pool's warnings start OK.
  *
- * `sparseMetrics: false` publishes all 18 every run, zeros included: what a single pool did up to 0.2.
  */
 export function publishMetrics(config: Config, now: Date, figures: PublishedFigures): void {
   const metrics = contractMetrics(config.namespace);
@@ -48,12 +47,12 @@ export function publishMetrics(config: Config, now: Date, figures: PublishedFigu
   const settling = figures.lastEndedAt !== undefined && now.getTime() - figures.lastEndedAt.getTime() <= (config.warningZerosMs ?? 0);
   const gaugeZeros = inFlight || (config.warningZerosMs !== undefined && (ended || settling)) || config.publishWarningZeros === true;
   const add = (name: string, value: number, watched: 'count' | 'gauge' | false = false): number => {
-    if (config.sparseMetrics && value === 0 && !((watched === 'count' && inFlight) || (watched === 'gauge' && gaugeZeros))) return 0;
+    if (value === 0 && !((watched === 'count' && inFlight) || (watched === 'gauge' && gaugeZeros))) return 0;
     metrics.addMetric(name, MetricUnit.Count, value);
     return 1;
   };
   for (const status of JOB_STATUSES) {
-    let added = config.sparseMetrics && isCompletedStatus(status) ? 0 : add(METRIC_JOBS, figures.jobs[status]);
+    let added = isCompletedStatus(status) ? 0 : add(METRIC_JOBS, figures.jobs[status]);
     if (isCompletedStatus(status)) added += add(METRIC_JOBS_COMPLETED, figures.jobsCompleted[status], ALARMED_COMPLETIONS.includes(status) && 'count');
     if (added > 0) publish(metrics, now, { [DIMENSION_USER_POOL_ID]: config.userPoolId, [DIMENSION_STATUS]: status });
   }

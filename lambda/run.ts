@@ -169,7 +169,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   });
   // Items of the old layout (0.1.0) that their buckets now hold go, while the run publishes: a one-time cost.
   const [{ delivery, eventOwed, cutOff, figures }] = await Promise.all([
-    publishOwed(deps, calls, store, due, figuresOf, config),
+    publishOwed(deps, calls, store, due, figuresOf),
     retireLegacy(deps, store, state),
   ]);
 
@@ -293,7 +293,6 @@ async function publishOwed(
   store: PoolStateStore,
   due: readonly OutboxEntry[],
   figuresOf: (owed: OwedCounts[]) => PublishedFigures,
-  metricsConfig: Config,
 ) {
   const { config, log } = deps;
   const events = config.eventBusName !== undefined;
@@ -302,7 +301,7 @@ async function publishOwed(
   const cutOff = deps.deadline?.signal.aborted === true;
   const publishing = cutOff ? [] : due;
   const figures = figuresOf(publishing.flatMap((entry) => (entry.counts ? [entry.counts] : [])));
-  publishMetrics(metricsConfig, deps.now, figures);
+  publishMetrics(deps.config, deps.now, figures);
   // One clear per write whose entries were published: unless all that is left of them is events still owed.
   const toClear = byWrite(publishing).filter((parcel) => parcel.some((entry) => entry.counts !== undefined || !eventOwed(entry)));
   const clears = await mapWithConcurrency(toClear, WRITE_CONCURRENCY, (parcel) => store.clear(parcel, eventOwed));
@@ -330,11 +329,7 @@ export async function payDebts(deps: RunDependencies, reading?: Promise<PoolStat
   const taken = await takeOverLeftovers(deps, store, outbox, leaseOf(deps));
   if (taken.due.length === 0) return outbox.length;
   const noWarnings = { awaitingStart: 0, stuck: 0 };
-  const { eventOwed } = await publishOwed(deps, calls, store, taken.due, (owed) => ({ ...computeFigures([], owed), warnings: noWarnings, invalidJobs: 0 }), {
-    ...deps.config,
-    // Only what is owed: a sparse publication of no listing is the counts alone.
-    sparseMetrics: true,
-  });
+  const { eventOwed } = await publishOwed(deps, calls, store, taken.due, (owed) => ({ ...computeFigures([], owed), warnings: noWarnings, invalidJobs: 0 }));
   const stillOwed = outbox.length - taken.due.length + taken.due.filter(eventOwed).length;
   deps.log.info('Published what earlier runs left owed, without a listing', { entries: taken.due.length, stillOwed });
   publishTrouble(deps.config, deps.now, { invalidJobs: 0, owedEntries: stillOwed });

@@ -14,7 +14,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient, PutEventsCommand, PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { COMPLETED_STATUSES, JOB_STATUSES } from '../lib/contract';
+import { COMPLETED_STATUSES, JOB_STATUSES, UNFINISHED_STATUSES } from '../lib/contract';
 import { Config, Deadline, Log, RunSummary, createClients, handler, readConfig, runOnce } from '../lambda';
 import { EmfRecord, datapoints, parseEmf, sumOf } from './support/emf';
 import { MemoryTable } from './support/memory-table';
@@ -32,7 +32,6 @@ const CONFIG: Config = {
   activeScheduleMs: 60_000,
   warnings: { awaitingStartMs: 12 * 3_600_000, stuckMs: 12 * 3_600_000 },
   maxAttempts: 8,
-  sparseMetrics: false,
 };
 const NOW = new Date('2026-11-25T12:00:00Z');
 
@@ -146,7 +145,8 @@ describe('pagination', () => {
     [51, 2],
     [137, 3],
   ])('lists all of %i jobs in %i calls, asking for 60 a page', async (count, calls) => {
-    jobs = Array.from({ length: count }, (_, i) => job(i, 'Succeeded'));
+    // In flight, so that each listed job shows in a gauge: a pool publishes no gauge of ended jobs.
+    jobs = Array.from({ length: count }, (_, i) => job(i, 'InProgress'));
     const { summary, emf } = await run();
     expect(summary.jobs).toBe(count);
     const requests = cognitoMock.commandCalls(ListUserImportJobsCommand).map((c) => c.args[0].input);
@@ -155,7 +155,7 @@ describe('pagination', () => {
     expect(requests.map((r) => r.PaginationToken)).toEqual(
       Array.from({ length: calls }, (_, i) => (i === 0 ? undefined : String(i * 50))),
     );
-    expect(gauge(emf, 'Succeeded')).toBe(count);
+    expect(gauge(emf, 'InProgress')).toBe(count);
   });
 
   it('fails the run, storing and publishing nothing, when a pagination token repeats', async () => {
@@ -168,24 +168,29 @@ describe('pagination', () => {
 });
 
 describe('metrics', () => {
-  it("publishes the 18 metrics of the contract with UserPoolId on each, zeros included, and leaves the heartbeat to the tick", async () => {
+  it('publishes nothing for a quiet pool, and leaves the heartbeat to the tick: a series costs for each hour it gets data', async () => {
+    jobs = [job(1, 'Succeeded', { CompletionDate: new Date(NOW.getTime() - 3 * 86_400_000) })];
+    await baseline();
+    const { emf } = await run();
+    expect(heartbeats(emf)).toEqual([]);
+    expect(datapoints(emf)).toEqual([]);
+  });
+
+  it('publishes, while a job is in flight, its gauge and the zeros of every series an alarm watches, with UserPoolId on each', async () => {
+    const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
+    jobs = [job(1, 'InProgress', { CreationDate: minutesAgo(10), StartDate: minutesAgo(5) })];
     const { emf } = await run();
     const points = datapoints(emf);
-    expect(heartbeats(emf)).toEqual([]);
     expect(points.map((p) => p.key).sort()).toEqual(
       [
-        ...JOB_STATUSES.map((s) => `Jobs{UserPoolId=${POOL},Status=${s}}`),
-        ...COMPLETED_STATUSES.map((s) => `JobsCompleted{UserPoolId=${POOL},Status=${s}}`),
-        `ImportedUsers{UserPoolId=${POOL}}`,
-        `SkippedUsers{UserPoolId=${POOL}}`,
-        `FailedUsers{UserPoolId=${POOL}}`,
+        `Jobs{UserPoolId=${POOL},Status=InProgress}`,
+        ...['Failed', 'Expired'].map((s) => `JobsCompleted{UserPoolId=${POOL},Status=${s}}`),
         `FailedUsersOfEndedJobs{UserPoolId=${POOL}}`,
         `JobsAwaitingStart{UserPoolId=${POOL}}`,
         `JobsStuck{UserPoolId=${POOL}}`,
       ].sort(),
     );
-    expect(points).toEqual(points.map((p) => ({ key: p.key, value: 0, unit: 'Count', namespace: CONFIG.namespace })));
-    expect(emf.length).toBeGreaterThan(0);
+    expect(points).toEqual(points.map((p) => ({ key: p.key, value: p.key.startsWith('Jobs{') ? 1 : 0, unit: 'Count', namespace: CONFIG.namespace })));
     expect(emf.map((r) => r._aws.Timestamp)).toEqual(emf.map(() => NOW.getTime()));
   });
 
@@ -204,8 +209,10 @@ describe('metrics', () => {
 
   it('counts jobs in every documented status', async () => {
     jobs = JOB_STATUSES.flatMap((s, i) => Array.from({ length: i + 1 }, (_, k) => job(i * 10 + k, s)));
-    const { emf } = await run();
-    JOB_STATUSES.forEach((s, i) => expect(gauge(emf, s)).toBe(i + 1));
+    const { emf, summary } = await run();
+    // A gauge for each status in flight; ended jobs stay listed for ever, so their gauges are the run's figures only.
+    UNFINISHED_STATUSES.forEach((s) => expect(gauge(emf, s)).toBe(JOB_STATUSES.indexOf(s) + 1));
+    COMPLETED_STATUSES.forEach((s) => expect(summary.figures.jobs[s]).toBe(JOB_STATUSES.indexOf(s) + 1));
   });
 
   it('logs and leaves out a job with an unknown status, and still publishes', async () => {
@@ -287,7 +294,7 @@ describe('transitions', () => {
     const third = await run();
     expect(completed(second.emf, 'Expired')).toBe(1);
     expect(completed(third.emf, 'Expired')).toBe(0);
-    expect(gauge(third.emf, 'Expired')).toBe(1);
+    expect(third.summary.figures.jobs.Expired).toBe(1);
   });
 });
 
@@ -302,7 +309,7 @@ describe('first run', () => {
     expect(completed(emf, 'Failed')).toBe(0);
     expect(completed(emf, 'Expired')).toBe(1);
     expect(sumOf(emf, `ImportedUsers{UserPoolId=${POOL}}`)).toBe(0);
-    expect(gauge(emf, 'Failed')).toBe(1);
+    expect(summary.figures.jobs.Failed).toBe(1);
     expect(logLines.filter((l) => l.message.startsWith('Import job')).map((l) => l.fields.jobId)).toEqual(['import-0000000002']);
     expect(table.job(POOL, '#pool')).toEqual({
       UserPoolId: POOL,
@@ -411,13 +418,13 @@ describe('exactly once', () => {
   });
 
   it('publishes no heartbeat when a first run cannot mark the pool as seen', async () => {
-    jobs = [job(1, 'Succeeded')];
+    jobs = [job(1, 'InProgress')];
     dynamoMock.on(PutCommand).callsFake((input) => {
       if (input.Item.JobId === '#pool' && input.Item.FirstRunCompletedAt) throw new Error('throttled for good');
       return table.put(input);
     });
     await expect(run()).rejects.toThrow(/PutItem pool marker/);
-    expect(gauge(parseEmf(stdout), 'Succeeded')).toBe(1);
+    expect(gauge(parseEmf(stdout), 'InProgress')).toBe(1);
     expect(heartbeats(parseEmf(stdout))).toEqual([]);
   });
 });
@@ -679,11 +686,12 @@ describe('readConfig', () => {
       userPoolRegion: 'eu-west-1',
       tableName: 'state',
       namespace: 'Team/Imports',
-      sparseMetrics: false,
       scheduleMs: 300_000,
       activeScheduleMs: 60_000,
       warnings: { awaitingStartMs: 43_200_000, stuckMs: 43_200_000 },
       maxAttempts: 8,
+      // The default warning alarms' range (15 minutes) and the schedule (5).
+      warningZerosMs: 1_200_000,
     });
     expect(readConfig({ ...env, AWAITING_START_SECONDS: '3600', STUCK_SECONDS: '7200' }).warnings).toEqual({ awaitingStartMs: 3_600_000, stuckMs: 7_200_000 });
     expect(() => readConfig({ ...env, STUCK_SECONDS: '1.5' })).toThrow('STUCK_SECONDS must be a whole number of seconds, at least 60, got "1.5"');
