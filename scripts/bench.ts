@@ -358,25 +358,6 @@ class CapacityMeter {
   }
 }
 
-/**
- * A module around a bundle that runs its handler, then writes the process's own peak resident memory to the file
- * BENCH_PEAK_FILE names: Linux's VmHWM. (`maxRSS`, as test/support/invoke-bundle.js reports it, of a process spawned by
- * a large one counts the parent's memory at the fork: a bare Node.js spawned from a 340 MB parent reports 304 MB.)
- */
-function withPeakMemory(bundle: string): string {
-  const file = path.join(ROOT, '.bench', `peak-${process.pid}`, `${path.relative(ROOT, bundle).replace(/\W/g, '_')}.js`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(
-    file,
-    `const fs = require('fs');\nconst real = require(${JSON.stringify(bundle)});\n` +
-      'exports.handler = async (event, context) => {\n  try {\n    return await real.handler(event, context);\n  } finally {\n' +
-      "    fs.writeFileSync(process.env.BENCH_PEAK_FILE, /VmHWM:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]);\n  }\n};\n",
-  );
-  return file;
-}
-
-const PEAK_FILE = path.join(os.tmpdir(), `bench-peak-${process.pid}.txt`);
-
 /** The naive monitor, bundled as the handler is. */
 async function naiveBundle(): Promise<string> {
   const outfile = path.join(ROOT, '.bench', `naive-${process.pid}`, 'index.js');
@@ -424,10 +405,9 @@ async function measure(world: Loopback, pool: string | undefined, env: Record<st
   const endpoint = world.dynamoEndpoint;
   const [readsAt, writesAt] = [meter?.reads ?? 0, meter?.writes ?? 0];
   if (meter) world.dynamoEndpoint = meter.endpoint;
-  fs.rmSync(PEAK_FILE, { force: true });
   let run: Invocation;
   try {
-    run = await world.invoke(pool, { TEST_TIMEOUT_MS: '600000', BENCH_PEAK_FILE: PEAK_FILE, ...env }, { bundle });
+    run = await world.invoke(pool, { TEST_TIMEOUT_MS: '600000', ...env }, { bundle });
   } finally {
     world.dynamoEndpoint = endpoint;
   }
@@ -437,7 +417,7 @@ async function measure(world: Loopback, pool: string | undefined, env: Record<st
     wallMs: run.wallMs,
     cpuMs: run.cpuMs,
     loadMs: run.loadMs,
-    maxRssMb: Number(fs.readFileSync(PEAK_FILE, 'utf8')) / 1024,
+    maxRssMb: run.maxRssMb,
     dynamo: tally(world.dynamoLog.slice(dynamoAt).map((r) => r.operation)),
     cognito: tally(world.cognito.requests.slice(cognitoAt).map((r) => r.target.replace('AWSCognitoIdentityProviderService.', ''))),
     eventCalls: world.eventBridge.calls.length - eventsAt,
@@ -627,12 +607,11 @@ function printCostInputs(rows: readonly Row[], fn: Deployed): void {
  * a fleet of 1,000 pools.
  */
 async function naiveComparison(world: Loopback, libraryBundle: string): Promise<void> {
-  const originals: Record<Monitor, string> = { library: libraryBundle, naive: await naiveBundle() };
-  const bundles: Record<Monitor, string> = { library: withPeakMemory(originals.library), naive: withPeakMemory(originals.naive) };
+  const bundles: Record<Monitor, string> = { library: libraryBundle, naive: await naiveBundle() };
   const [single, fleet] = [deployed(false), deployed(true)];
   const client = new DynamoDBClient({ region: 'eu-west-1', endpoint: world.dynamoEndpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   console.log(
-    `\nAgainst a naive monitor (scripts/naive-monitor.ts): library ${path.relative(ROOT, originals.library)}, naive ${path.relative(ROOT, originals.naive)}; ` +
+    `\nAgainst a naive monitor (scripts/naive-monitor.ts): library ${path.relative(ROOT, bundles.library)}, naive ${path.relative(ROOT, bundles.naive)}; ` +
       'each run a fresh Node.js process (wall: the whole process, load included), samples interleaved, which monitor goes first alternating; ' +
       'the library unpaced (COGNITO_REQUESTS_PER_SECOND=1000) but in "steady, paced", at its default 10 Cognito calls a second',
   );

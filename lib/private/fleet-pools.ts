@@ -52,8 +52,9 @@ export class FleetPools implements MonitoredPools {
   public readonly defaultAlarmNamePrefix: string;
   public readonly roleDescription = 'Lists the user import jobs of a fleet of user pools and keeps their state';
   public readonly handlerDescription = 'Publishes CloudWatch metrics on the user import jobs of a fleet of Cognito user pools';
-  // A fleet's tick holds a listing at a time per worker and its pools' clients: 1,000 pools peak at about 240 MB
-  // (npm run bench), too near 256.
+  // A fleet's tick holds a listing at a time per worker and its pools' clients: the first run of 1,000 pools peaks at
+  // about 150 MB (npm run bench -- --naive, the process's own peak). 512 MB leaves that room, and buys the CPU that
+  // Lambda allots in proportion to memory, which a tick of many pools spends within its timeout.
   public readonly memorySize = 512;
   public readonly environment: Record<string, string>;
   /** The listed pools' IDs (tokens for pools created in the app); undefined for discovery. */
