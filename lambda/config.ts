@@ -100,7 +100,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   const settings = readSettings(env);
   const config = {
     ...poolConfig(settings, env[ENV_USER_POOL_ID] ?? ''),
-    // Without the construct's value (a function deployed by 0.2), the default warning alarms' range and the schedule.
+    // Without the construct's value (a function deployed before 0.2.0), the default warning alarms' range and the schedule.
     warningZerosMs: wholeSeconds(env, ENV_WARNING_ZEROS_SECONDS, DEFAULT_WARNING_ZEROS_SECONDS + settings.scheduleMs / 1000) * 1000,
   };
   return env[ENV_COGNITO_REQUESTS_PER_SECOND] === undefined ? config : { ...config, cognitoRequestsPerSecond: readRequestRate(env) };
