@@ -106,7 +106,7 @@ describe('the demo page, in headless Chromium', () => {
     const pool = sectionOf('pool');
     const inFlight = seriesOf(widgetHtml(pool, 'Jobs in flight'));
     expect([...inFlight.keys()]).toEqual(['Created', 'Pending', 'InProgress', 'Stopping']);
-    // A gauge filled with REPEAT: a value for every 5-minute period of the day once the first run published.
+    // A gauge drawn with FILL(m, 0): a value for every 5-minute period of the day, zero where no job was in the status.
     expect(inFlight.get('Created')).toEqual({ points: 144, peak: 2, drawn: true });
     expect(inFlight.get('InProgress')).toMatchObject({ peak: 1, drawn: true });
     const completed = seriesOf(widgetHtml(pool, 'Jobs completed'));
