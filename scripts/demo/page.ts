@@ -3,10 +3,51 @@
  * and height), each graph drawn as an inline SVG from the day's datapoints, then each alarm's states over the day.
  * One static file: no script, no stylesheet or font from elsewhere.
  */
-import type { AlarmTimeline, DemoData, MonitorData } from './run';
-import type { SeriesData, WidgetData } from './dashboard';
+import type { State } from '../../test/support/alarm-evaluator';
+import type { DashboardData, SeriesData, WidgetData } from './dashboard';
 
 /** The page's width in CSS pixels: the screenshot's window. */
+// What the page draws, as runDemo (run.ts) gathers it.
+
+/** One alarm over the day. */
+export interface AlarmTimeline {
+  readonly name: string;
+  /** `JobFailed`. */
+  readonly short: string;
+  readonly severity: 'failure' | 'warning' | 'unknown';
+  /** The topics its ALARM state notifies, by construct ID. */
+  readonly topics: string[];
+  /** Its state from each time on (epoch ms), from its creation. */
+  readonly states: { at: number; state: State }[];
+  /** Its contributors' (a fleet's pools) states, by pool ID. */
+  readonly contributors: Record<string, { at: number; state: State }[]>;
+}
+
+export interface MonitorData {
+  readonly key: 'pool' | 'fleet';
+  readonly title: string;
+  readonly stackName: string;
+  /** Pool ID to name, for every pool of its world. */
+  readonly poolNames: Record<string, string>;
+  readonly ticks: number;
+  readonly failedTicks: number;
+  readonly datapoints: number;
+  readonly events: number;
+  readonly alarmsCreatedAt: number;
+  readonly alarms: AlarmTimeline[];
+  /** Transitions into ALARM, the alarms' own (not their contributors'). */
+  readonly pages: { at: number; alarm: string; contributors: string[]; topics: string[]; severity: string }[];
+  readonly dashboard: DashboardData;
+}
+
+export interface DemoData {
+  readonly day: number;
+  readonly end: number;
+  readonly tickEveryMs: number;
+  readonly wallMs: number;
+  readonly monitors: MonitorData[];
+}
+
 export const PAGE_WIDTH = 1400;
 const MARGIN = 16;
 const GRID_WIDTH = PAGE_WIDTH - 2 * MARGIN;

@@ -16,8 +16,8 @@ import { AlarmEvaluator, Datapoint, State, Transition, alarmsOf, datapointsFromE
 import { ReceivedEvent } from '../../test/support/fake-eventbridge';
 import { BUNDLE, Loopback } from '../../test/support/loopback';
 import { SimulatedMonitor, SimulatedTick } from '../../test/support/simulation';
-import { DashboardData, dashboardOf } from './dashboard';
-import { renderPage } from './page';
+import { dashboardOf } from './dashboard';
+import { AlarmTimeline, DemoData, MonitorData, renderPage } from './page';
 import { DAY, FLEET_POOLS, HOUR, MINUTE, PoolStory, SINGLE_POOL, at, clock, poolAt } from './scenario';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -46,45 +46,6 @@ export interface DemoOptions {
   readonly print?: (line: string) => void;
   /** Where the simulated day stops, a time of the day (`'12:00'`): a shorter run, for the test. @default '24:00' */
   readonly until?: string;
-}
-
-/** One alarm over the day. */
-export interface AlarmTimeline {
-  readonly name: string;
-  /** `JobFailed`. */
-  readonly short: string;
-  readonly severity: 'failure' | 'warning' | 'unknown';
-  /** The topics its ALARM state notifies, by construct ID. */
-  readonly topics: string[];
-  /** Its state from each time on (epoch ms), from its creation. */
-  readonly states: { at: number; state: State }[];
-  /** Its contributors' (a fleet's pools) states, by pool ID. */
-  readonly contributors: Record<string, { at: number; state: State }[]>;
-}
-
-export interface MonitorData {
-  readonly key: 'pool' | 'fleet';
-  readonly title: string;
-  readonly stackName: string;
-  /** Pool ID to name, for every pool of its world. */
-  readonly poolNames: Record<string, string>;
-  readonly ticks: number;
-  readonly failedTicks: number;
-  readonly datapoints: number;
-  readonly events: number;
-  readonly alarmsCreatedAt: number;
-  readonly alarms: AlarmTimeline[];
-  /** Transitions into ALARM, the alarms' own (not their contributors'). */
-  readonly pages: { at: number; alarm: string; contributors: string[]; topics: string[]; severity: string }[];
-  readonly dashboard: DashboardData;
-}
-
-export interface DemoData {
-  readonly day: number;
-  readonly end: number;
-  readonly tickEveryMs: number;
-  readonly wallMs: number;
-  readonly monitors: MonitorData[];
 }
 
 export interface DemoResult {
