@@ -69,9 +69,7 @@ const DEFAULT_LEASE_MS = 15 * 60_000;
  * its due time passed, so that the next tick runs it again; a fleet follows a failed run up itself (fleet.ts).
  */
 export async function runPool(deps: RunDependencies): Promise<RunSummary> {
-  const summary = await runOnce(deps);
-  await stateStore(deps).writeNextRunAt(nextRunAt(deps.now, summary.figures, deps.config, summary.stillOwed > 0), deps.now);
-  return summary;
+  return run(deps, true);
 }
 
 /**
@@ -80,6 +78,11 @@ export async function runPool(deps: RunDependencies): Promise<RunSummary> {
  * run stored, and what runs that ended before publishing left, is published (events, then metrics), then cleared.
  */
 export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
+  return run(deps, false);
+}
+
+/** A run, and, with `thenDue`, the write of when the pool is next due, once it worked (runPool). */
+async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary> {
   const { config, log } = deps;
   const calls = poolCalls(deps);
   const store = stateStore(deps);
@@ -100,13 +103,18 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   const state = await reading;
   const { stored, marker, outbox } = state;
   const firstRun = marker?.firstRunCompletedAt === undefined;
-  let historyBefore: string | undefined;
-  if (firstRun) {
-    // The first run's cut-off between history and news is stored before any job, so that a retry of a first
-    // run cut short keeps it, rather than moving it on and filing a recent completion as history.
-    historyBefore = marker?.historyBefore ?? new Date(deps.now.getTime() - config.scheduleMs).toISOString();
-    if (marker === undefined) await store.markFirstRunStarted(historyBefore);
-  }
+  // The first run's cut-off between history and news is kept, so that a retry of a first run cut short keeps it,
+  // rather than moving it on and filing a recent completion as history: on the pool's marker, written alongside the
+  // first writes of jobs rather than before them, and on each bucket the first run writes, so that whichever lands
+  // keeps it. A retry reads it from either (readState).
+  const historyBefore = firstRun ? (marker?.historyBefore ?? new Date(deps.now.getTime() - config.scheduleMs).toISOString()) : undefined;
+  const marking =
+    firstRun && marker?.historyBefore === undefined
+      ? store.markFirstRunStarted(historyBefore!).catch((error) => {
+          // Kept by the buckets that land; if none does, the run fails, and its retry takes a cut-off of its own.
+          log.warn("Could not store the first run's cut-off on the pool's marker; the buckets written keep it", { error });
+        })
+      : undefined;
   const plan = planChanges(jobs, stored, { historyBefore: historyBefore ? new Date(historyBefore) : undefined });
   for (const job of plan.unknownStatus) {
     log.warn('Job has a status the monitor does not know; it is left out of every metric', jobFields(job));
@@ -124,8 +132,9 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
   const [taken, outcomes] = await Promise.all([
     takeOverLeftovers(deps, store, outbox, leaseUntil),
     mapWithConcurrency(writes, WRITE_CONCURRENCY, (write) =>
-      store.storeBucket(state, write, (change) => owedBy(change, owedOptions), { leaseUntil, at: deps.now }),
+      store.storeBucket(state, write, (change) => owedBy(change, owedOptions), { leaseUntil, at: deps.now, historyBefore }),
     ),
+    marking,
   ]);
   const { unclaimed } = taken;
   const due: OutboxEntry[] = [...taken.due];
@@ -145,7 +154,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
       due.push(...o.value.entries);
     }
   });
-  // In the listing's order, whatever bucket each change went to: events go out, and lines are logged, in that order.
+  // In the listing's order, whatever bucket each change went to: events are sent in calls, and lines logged, in that order.
   const order = new Map(plan.changes.map((change, i) => [change.job.JobId!, i]));
   const byListing = (a: { job: { JobId?: string } } | { jobId: string }, b: typeof a) =>
     order.get('job' in a ? a.job.JobId! : a.jobId)! - order.get('job' in b ? b.job.JobId! : b.jobId)!;
@@ -173,12 +182,6 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     retireLegacy(deps, store, state),
   ]);
 
-  if (firstRun && failedWrites.length === 0) {
-    // Marked after publishing what was stored: a first run cut short is still a first run, so history is
-    // never counted as news, and a failed mark loses no count.
-    await store.markFirstRunCompleted(historyBefore, deps.now);
-  }
-
   const eventsOwed = due.filter(eventOwed).length;
   const cutOffError = cutOff && due.length > 0 ? new Error(`the run's deadline passed before it published ${due.length} owed entries`) : undefined;
   const failures = [...failedWrites, ...(delivery.error ? [delivery.error] : []), ...(cutOffError ? [cutOffError] : [])];
@@ -197,6 +200,22 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     complete: failures.length === 0 && unclaimed === 0,
     figures,
   };
+  // A first run is marked as such after publishing what it stored: a first run cut short is still a first run, so
+  // history is never counted as news, and a failed mark loses no count. When the pool is next due is written once
+  // the run worked, after its clears (a run killed before them leaves the pool due soon, for the next to publish).
+  // The two are independent writes, made at once.
+  const nextDue = thenDue && failures.length === 0 ? nextRunAt(deps.now, figures, config, summary.stillOwed > 0) : undefined;
+  const [marked, cadence] = await Promise.allSettled([
+    firstRun && failedWrites.length === 0 ? store.markFirstRunCompleted(historyBefore, deps.now) : undefined,
+    nextDue && store.writeNextRunAt(nextDue, deps.now),
+  ]);
+  if (marked.status === 'rejected') {
+    // The run fails: it leaves the pool due at once, as a run that fails before writing when it is next due does.
+    if (nextDue && cadence.status === 'fulfilled') {
+      await store.writeNextRunAt(deps.now, deps.now).catch((error) => log.warn('Could not leave the pool due at once after a failed first run', { error }));
+    }
+    throw marked.reason;
+  }
   log.info('Run summary', summary);
   publishTrouble(config, deps.now, { invalidJobs: invalid.length, owedEntries: summary.stillOwed });
   if (delivery.error) {
@@ -213,6 +232,7 @@ export async function runOnce(deps: RunDependencies): Promise<RunSummary> {
     ].filter(Boolean);
     throw new AggregateError(failures, what.join('; '), { cause: failures[0] });
   }
+  if (cadence.status === 'rejected') throw cadence.reason;
   return summary;
 }
 

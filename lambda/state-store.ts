@@ -28,6 +28,7 @@ export interface StateTable {
 
 /** What records a pool's first run: its history cut-off, and when it completed. */
 export interface PoolMarker {
+  /** The marker's, or, while the first run has not completed, the one it stored with its buckets. */
   readonly historyBefore?: string;
   readonly firstRunCompletedAt?: string;
 }
@@ -119,6 +120,8 @@ export class PoolStateStore {
     const legacy = new Map<string, LegacyJob>();
     const outbox: OutboxEntry[] = [];
     let marker: PoolMarker | undefined;
+    // The earliest cut-off a first run stored with its buckets (of two overlapping first runs, the one that counts most).
+    let bucketsHistoryBefore: string | undefined;
     for await (const page of queryPartition(this.table, this.calls, 'Query state', { ':pool': this.userPoolId })) {
       for (const item of page) {
         const sortKey = item[TABLE_SORT_KEY] as string;
@@ -132,6 +135,7 @@ export class PoolStateStore {
             for (const owed of decodeEntries(value.Entries)) outbox.push(fromBucketEntry(sortKey, attribute, value, owed));
           }
           buckets.set(sortKey, { key: sortKey, version: item.Version, states: decodeStates(item.States), owedBytes });
+          if (typeof item.HistoryBefore === 'string' && !(bucketsHistoryBefore! <= item.HistoryBefore)) bucketsHistoryBefore = item.HistoryBefore;
         } else if (isJobStatus(item.Status)) {
           let owes = false;
           for (const [attribute, value] of Object.entries(item)) {
@@ -150,6 +154,7 @@ export class PoolStateStore {
       const inBucket = stored.get(jobId);
       stored.set(jobId, inBucket ? laterState(inBucket, state) : state);
     }
+    if (marker?.historyBefore === undefined && bucketsHistoryBefore !== undefined) marker = { ...marker, historyBefore: bucketsHistoryBefore };
     return { stored, marker, outbox, buckets, legacy };
   }
 
@@ -184,7 +189,7 @@ export class PoolStateStore {
     state: PoolState,
     write: BucketWrite,
     owedOf: (change: JobChange) => Owed | undefined,
-    hold: { readonly leaseUntil: string; readonly at: Date },
+    hold: { readonly leaseUntil: string; readonly at: Date; readonly historyBefore?: string },
   ): Promise<StoreResult> {
     const read = state.buckets.get(write.key);
     const version = (read?.version ?? 0) + 1;
@@ -208,6 +213,11 @@ export class PoolStateStore {
     const names: Record<string, string> = { '#states': 'States', '#version': 'Version' };
     let update = 'SET #states = :states, Jobs = :jobs, #version = :version, UpdatedAt = :at, WriteId = :writeId';
     let bytes = BUCKET_OVERHEAD_BYTES + encodedStates.length + (read?.owedBytes ?? 0);
+    if (hold.historyBefore !== undefined) {
+      // A first run's cut-off, kept with what it stored: a retry of that first run reads it back (readState).
+      update += ', HistoryBefore = :historyBefore';
+      values[':historyBefore'] = hold.historyBefore;
+    }
     if (entries.length > 0) {
       const owedItem = { Token: writeId, LeaseUntil: hold.leaseUntil, At: hold.at.toISOString(), Entries: encodeEntries(entries) };
       bytes += BUCKET_OVERHEAD_BYTES + owedItem.Entries.length;
