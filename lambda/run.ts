@@ -129,6 +129,16 @@ async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary>
   const owedOptions = { userPoolId: config.userPoolId, events, firstRun, userPoolName: await poolNameIfNeeded(deps, calls, plan.changes, firstRun) };
   // Each bucket that holds a change is written once, with every change of its jobs and what they owe.
   const writes = store.planWrites(state, plan.changes);
+  const figuresOf = (owedCounts: OwedCounts[]): PublishedFigures => ({
+    ...computeFigures(jobs, owedCounts),
+    warnings: countWarnings(jobs, deps.now, config.warnings),
+    invalidJobs: invalid.length,
+  });
+  // A run with nothing to store, take over, publish or clear (a quiet pool's, most runs) has worked once it has
+  // planned: when the pool is next due is written now, while it publishes its gauges, rather than after them.
+  const quiet = thenDue && !firstRun && writes.length === 0 && outbox.length === 0 ? figuresOf([]) : undefined;
+  const dueEarly = quiet && store.writeNextRunAt(nextRunAt(deps.now, quiet, config, false), deps.now);
+  dueEarly?.catch(() => undefined); // awaited below
   const [taken, outcomes] = await Promise.all([
     takeOverLeftovers(deps, store, outbox, leaseUntil),
     mapWithConcurrency(writes, WRITE_CONCURRENCY, (write) =>
@@ -161,24 +171,21 @@ async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary>
   storedChanges.sort(byListing);
   due.splice(leftoversPublished, due.length - leftoversPublished, ...due.slice(leftoversPublished).sort(byListing));
 
-  for (const change of storedChanges) {
-    if (isAnnounced(change, firstRun)) {
-      log.info(change.completed ? 'Import job completed' : 'Import job status changed', {
-        ...jobFields(change.job),
-        previousStatus: change.previous?.status ?? null,
-        status: change.next.status,
-      });
+  inOneWrite(() => {
+    for (const change of storedChanges) {
+      if (isAnnounced(change, firstRun)) {
+        log.info(change.completed ? 'Import job completed' : 'Import job status changed', {
+          ...jobFields(change.job),
+          previousStatus: change.previous?.status ?? null,
+          status: change.next.status,
+        });
+      }
     }
-  }
-
-  const figuresOf = (owedCounts: OwedCounts[]): PublishedFigures => ({
-    ...computeFigures(jobs, owedCounts),
-    warnings: countWarnings(jobs, deps.now, config.warnings),
-    invalidJobs: invalid.length,
   });
+
   // Items of the old layout (0.1.0) that their buckets now hold go, while the run publishes: a one-time cost.
   const [{ delivery, eventOwed, cutOff, figures }] = await Promise.all([
-    publishOwed(deps, calls, store, due, figuresOf),
+    publishOwed(deps, calls, store, due, quiet ? () => quiet : figuresOf),
     retireLegacy(deps, store, state),
   ]);
 
@@ -204,10 +211,10 @@ async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary>
   // history is never counted as news, and a failed mark loses no count. When the pool is next due is written once
   // the run worked, after its clears (a run killed before them leaves the pool due soon, for the next to publish).
   // The two are independent writes, made at once.
-  const nextDue = thenDue && failures.length === 0 ? nextRunAt(deps.now, figures, config, summary.stillOwed > 0) : undefined;
+  const nextDue = thenDue && !dueEarly && failures.length === 0 ? nextRunAt(deps.now, figures, config, summary.stillOwed > 0) : undefined;
   const [marked, cadence] = await Promise.allSettled([
     firstRun && failedWrites.length === 0 ? store.markFirstRunCompleted(historyBefore, deps.now) : undefined,
-    nextDue && store.writeNextRunAt(nextDue, deps.now),
+    dueEarly ?? (nextDue && store.writeNextRunAt(nextDue, deps.now)),
   ]);
   if (marked.status === 'rejected') {
     // The run fails: it leaves the pool due at once, as a run that fails before writing when it is next due does.
@@ -385,6 +392,19 @@ function jobFields(job: UserImportJobType): Record<string, unknown> {
     failedUsers: job.FailedUsers,
     completionMessage: job.CompletionMessage,
   };
+}
+
+/**
+ * Runs `log`, its lines going out to stdout in one write rather than one each: a run that stores a thousand changes
+ * logs a line for each, and a write each took most of their time.
+ */
+function inOneWrite(log: () => void): void {
+  process.stdout.cork();
+  try {
+    log();
+  } finally {
+    process.stdout.uncork();
+  }
 }
 
 /** The calls of a pool's run: for that pool, under the run's deadline. */
