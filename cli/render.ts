@@ -1,5 +1,5 @@
 /** What `status` prints: tables for a person, JSON for a script (`--json`), from the same results. */
-import { JOB_STATUSES, METRIC_INVALID_JOBS, METRIC_JOBS, METRIC_JOBS_AWAITING_START, METRIC_JOBS_STUCK } from '../lib/contract';
+import { JOB_STATUSES, METRIC_INVALID_JOBS, METRIC_JOBS, METRIC_JOBS_AWAITING_START, METRIC_JOBS_STUCK, isCompletedStatus } from '../lib/contract';
 import type { StatusOptions } from './args';
 import { JobView, PoolResult, PoolStatus, isFailure } from './status';
 
@@ -43,7 +43,12 @@ export function renderPool(pool: PoolStatus, options: StatusOptions, now: Date):
     table(
       ['METRIC', 'VALUE', ''],
       [
-        ...JOB_STATUSES.map((status) => [`${METRIC_JOBS}{Status=${status}}`, String(gauges[METRIC_JOBS][status]), '']),
+        ...JOB_STATUSES.map((status) => [
+          `${METRIC_JOBS}{Status=${status}}`,
+          String(gauges[METRIC_JOBS][status]),
+          // An ended job stays listed for ever: the monitor publishes no gauge of ended statuses, only their counts.
+          isCompletedStatus(status) ? 'jobs listed in it; not published' : 'published while not zero',
+        ]),
         [METRIC_JOBS_AWAITING_START, String(gauges[METRIC_JOBS_AWAITING_START]), `Created more than ${hours(options.awaitingStartMs)} ago and not started`],
         [METRIC_JOBS_STUCK, String(gauges[METRIC_JOBS_STUCK]), `Pending, InProgress or Stopping for more than ${hours(options.stuckMs)}`],
         [METRIC_INVALID_JOBS, String(gauges[METRIC_INVALID_JOBS]), 'listed jobs the monitor leaves out; published only when not zero'],
