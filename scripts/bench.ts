@@ -17,16 +17,16 @@ import * as http from 'http';
 import * as path from 'path';
 import * as os from 'os';
 import type { AddressInfo } from 'net';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { App, Stack, aws_cognito as cognito } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { ImportJobMonitor } from '../lib';
-import { JOB_STATUSES, TABLE_PARTITION_KEY, TABLE_SORT_KEY } from '../lib/contract';
+import { JOB_STATUSES } from '../lib/contract';
 import { PAGE_SIZE } from '../lambda/listing';
 import { datapoints } from '../test/support/emf';
 import { FakeJob, makeJob } from '../test/support/fake-cognito';
-import { BUNDLE, Invocation, Loopback } from '../test/support/loopback';
+import { BUNDLE, Invocation, Loopback, createStateTable } from '../test/support/loopback';
 // @ts-ignore: a plain ES module shared with scripts/build.mjs
 import { HANDLER_BUNDLE } from './handler-bundle.mjs';
 import { traceJobEnd } from '../test/support/cadence';
@@ -377,24 +377,6 @@ function deployed(fleet: boolean): Deployed {
   return { memoryMb: fn.Properties.MemorySize, timeoutS: fn.Properties.Timeout };
 }
 
-/** A table of the state table's shape, created for one sample: every sample starts from an empty table of its own. */
-async function freshTable(client: DynamoDBClient, name: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: TABLE_PARTITION_KEY, AttributeType: 'S' },
-        { AttributeName: TABLE_SORT_KEY, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: TABLE_PARTITION_KEY, KeyType: 'HASH' },
-        { AttributeName: TABLE_SORT_KEY, KeyType: 'RANGE' },
-      ],
-    }),
-  );
-}
-
 function tally(names: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const name of names) counts[name] = (counts[name] ?? 0) + 1;
@@ -459,7 +441,7 @@ async function againstNaive(world: Loopback, client: DynamoDBClient, bundles: Re
   try {
     for (let k = 0; k <= samples; k++) {
       const table = `naive-bench-${size}-${k}`;
-      await freshTable(client, table);
+      await createStateTable(client, table); // an empty table of its own for each sample
       const jobs = naiveBenchJobs(size);
       const pools: Record<Monitor, string> = { library: `eu-west-1_NvLib${size}s${k}`, naive: `eu-west-1_NvNaive${size}s${k}` };
       for (const pool of Object.values(pools)) world.cognito.pools.set(pool, jobs);
@@ -519,7 +501,7 @@ async function fleetAgainstNaive(world: Loopback, client: DynamoDBClient, bundle
       const order: Monitor[] = k % 2 === 0 ? ['library', 'naive'] : ['naive', 'library'];
       for (const monitor of order) {
         const table = `naive-bench-fleet-${monitor}-${k}`;
-        await freshTable(client, table);
+        await createStateTable(client, table); // an empty table of its own for each sample
         const prefix = `eu-west-1_NvFleet${monitor === 'library' ? 'Lib' : 'Naive'}${k}x`;
         fleetJobs.forEach((jobs, p) => world.cognito.pools.set(`${prefix}${String(p).padStart(4, '0')}`, jobs));
         const env = {

@@ -97,23 +97,9 @@ export class Loopback {
     await new Promise<void>((resolve) => this.proxy!.listen(0, '127.0.0.1', resolve));
     this.dynamoEndpoint = `http://127.0.0.1:${(this.proxy.address() as AddressInfo).port}`;
     // The tests' own client goes to dynalite directly: the proxy's log and faults are the handler's alone.
-    this.dynamo = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ region: 'eu-west-1', endpoint: `http://127.0.0.1:${dynalitePort}`, credentials: CREDENTIALS }),
-    );
-    await this.dynamo.send(
-      new CreateTableCommand({
-        TableName: this.tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: TABLE_PARTITION_KEY, AttributeType: 'S' },
-          { AttributeName: TABLE_SORT_KEY, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: TABLE_PARTITION_KEY, KeyType: 'HASH' },
-          { AttributeName: TABLE_SORT_KEY, KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    const client = new DynamoDBClient({ region: 'eu-west-1', endpoint: `http://127.0.0.1:${dynalitePort}`, credentials: CREDENTIALS });
+    this.dynamo = DynamoDBDocumentClient.from(client);
+    await createStateTable(client, this.tableName);
   }
 
   /** Stops every hang, and drops the connections of the requests left hanging. */
@@ -264,6 +250,24 @@ function throttled(res: http.ServerResponse): void {
 function internalError(res: http.ServerResponse): void {
   res.writeHead(500, { 'Content-Type': 'application/x-amz-json-1.0' });
   res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'injected' }));
+}
+
+/** Creates a table of the state table's shape (its keys, on demand), as the construct does. */
+export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: TABLE_PARTITION_KEY, AttributeType: 'S' },
+        { AttributeName: TABLE_SORT_KEY, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: TABLE_PARTITION_KEY, KeyType: 'HASH' },
+        { AttributeName: TABLE_SORT_KEY, KeyType: 'RANGE' },
+      ],
+    }),
+  );
 }
 
 /**
