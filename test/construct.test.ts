@@ -854,16 +854,20 @@ describe('validation', () => {
     },
   );
 
-  it('fails when a pool imported by ARN names another region in its ARN than in its ID', () => {
+  it('fails when a pool imported by ARN names a third region in its ARN, neither its ID\'s nor the stack\'s', () => {
     const stack = new Stack(undefined, 'Identity', { env: { account: '123456789012', region: 'us-east-1' } });
-    const arn = 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/eu-west-1_AbC123';
+    const arn = 'arn:aws:cognito-idp:eu-central-1:123456789012:userpool/eu-west-1_AbC123';
     expect(() => new ImportJobMonitor(stack, 'Monitor', { userPool: cognito.UserPool.fromUserPoolArn(stack, 'Pool', arn) })).toThrow(
-      `Identity/Monitor: userPool: the user pool ARN "${arn}" names the region "us-east-1", but its ID "eu-west-1_AbC123" the region ` +
+      `Identity/Monitor: userPool: the user pool ARN "${arn}" names the region "eu-central-1", but its ID "eu-west-1_AbC123" the region ` +
         '"eu-west-1": a pool lives in the region its ID names, so correct the ARN',
     );
+    // An ARN in the stack's region is what UserPool.fromUserPoolId makes of a pool in another region (when the stack's
+    // partition is known): a pool in any region of the account stays a pool the monitor takes.
+    const made = cognito.UserPool.fromUserPoolArn(stack, 'Made', 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/eu-west-1_XyZ789');
+    expect(() => new ImportJobMonitor(stack, 'CrossRegion', { userPool: made })).not.toThrow();
     const listed = cognito.UserPool.fromUserPoolArn(stack, 'Listed', arn);
     expect(() => new ImportJobMonitor(stack, 'Fleet', { userPools: [listed] })).toThrow('Identity/Fleet: userPools: the user pool ARN');
-    const right = cognito.UserPool.fromUserPoolArn(stack, 'Right', arn.replace(':us-east-1:', ':eu-west-1:'));
+    const right = cognito.UserPool.fromUserPoolArn(stack, 'Right', arn.replace(':eu-central-1:', ':eu-west-1:'));
     expect(() => new ImportJobMonitor(stack, 'Monitored', { userPool: right })).not.toThrow();
   });
 

@@ -131,8 +131,10 @@ function isRegionName(region: string): boolean {
 }
 
 /**
- * A pool of `userPool` or `userPools`: an ID with a region of AWS, and, for a pool imported by ARN, the same region
- * in the ARN as in the ID (the function calls Cognito in the ID's region, and is granted the ARN).
+ * A pool of `userPool` or `userPools`: an ID with a region of AWS, and, for a pool imported by an ARN of a third
+ * region (neither the ID's nor the stack's), a slip in the ARN. `UserPool.fromUserPoolId` makes an ARN in the stack's
+ * region, whatever the ID's, so an ARN there is not told apart; the monitor calls Cognito and grants its role in the
+ * ID's region in any case (pools.ts `userPoolArn`).
  */
 export function validateUserPool(userPool: cognito.IUserPool, prop: 'userPool' | 'userPools'): void {
   const id = userPool.userPoolId;
@@ -154,7 +156,7 @@ export function validateUserPool(userPool: cognito.IUserPool, prop: 'userPool' |
   const arn = userPool.userPoolArn;
   if (Token.isUnresolved(arn)) return;
   const arnRegion = Arn.split(arn, ArnFormat.SLASH_RESOURCE_NAME).region;
-  if (arnRegion !== region) {
+  if (arnRegion !== region && arnRegion !== Stack.of(userPool).region) {
     throw new PropsError(
       `${prop}: the user pool ARN ${JSON.stringify(arn)} names the region ${JSON.stringify(arnRegion)}, but its ID ${JSON.stringify(id)} ` +
         `the region ${JSON.stringify(region)}: a pool lives in the region its ID names, so correct the ARN`,
