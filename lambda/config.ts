@@ -34,6 +34,12 @@ export interface Config extends Cadence {
   /** The ARN (or name) of the bus job events go to; undefined when events are off. */
   readonly eventBusName?: string;
   /**
+   * Up to how many bytes of compressed job states a pool keeps in one item of the state table, before it spreads them
+   * over 16 (`STATE_SINGLE_ITEM_BYTES`, set by tests and the benchmark, not by the construct; 0: 16 from the start).
+   * @default 200000
+   */
+  readonly singleItemBytes?: number;
+  /**
    * A single pool's (`WARNING_ZEROS_SECONDS`): for how long after a job's end its runs publish the warning gauges'
    * zeros, which its warning alarms, keeping their state when data is missing, need to clear. Undefined for a fleet's
    * pools, whose warning alarms treat missing data as not breaching.
@@ -65,6 +71,9 @@ export interface FleetConfig {
   readonly monitorName: string;
   readonly settings: Settings;
 }
+
+// Not set by the construct: how many bytes of job states a pool keeps in one item (Config.singleItemBytes).
+const ENV_SINGLE_ITEM_BYTES = 'STATE_SINGLE_ITEM_BYTES';
 
 // The SDK's own setting for attempts per call; the SDK reads it only when the client is given no maxAttempts.
 const ENV_MAX_ATTEMPTS = 'AWS_MAX_ATTEMPTS';
@@ -215,6 +224,10 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new Error(`${ENV_MAX_ATTEMPTS} must be a whole number, at least 1, got ${JSON.stringify(env[ENV_MAX_ATTEMPTS])}`);
   }
+  const singleItemBytes = env[ENV_SINGLE_ITEM_BYTES] === undefined ? undefined : Number(env[ENV_SINGLE_ITEM_BYTES]);
+  if (singleItemBytes !== undefined && !(Number.isInteger(singleItemBytes) && singleItemBytes >= 0)) {
+    throw new Error(`${ENV_SINGLE_ITEM_BYTES} must be a whole number of bytes, got ${JSON.stringify(env[ENV_SINGLE_ITEM_BYTES])}`);
+  }
   return {
     tableName,
     namespace: env[ENV_METRIC_NAMESPACE] || DEFAULT_METRIC_NAMESPACE,
@@ -223,5 +236,6 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     warnings: { awaitingStartMs: awaitingStartSeconds * 1000, stuckMs: stuckSeconds * 1000 },
     maxAttempts,
     eventBusName: env[ENV_EVENT_BUS_NAME] || undefined,
+    ...(singleItemBytes !== undefined && { singleItemBytes }),
   };
 }

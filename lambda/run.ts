@@ -127,8 +127,16 @@ async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary>
   const leaseUntil = leaseOf(deps);
   const events = config.eventBusName !== undefined;
   const owedOptions = { userPoolId: config.userPoolId, events, firstRun, userPoolName: await poolNameIfNeeded(deps, calls, plan.changes, firstRun) };
-  // Each bucket that holds a change is written once, with every change of its jobs and what they owe.
-  const writes = store.planWrites(state, plan.changes);
+  // A pool kept in one item that this run's changes would outgrow is spread over 16 buckets first, once.
+  const split = store.outgrows(state, plan.changes)
+    ? await store.split(state, deps.now).catch((error) => {
+        log.warn("Could not spread the pool's jobs over 16 buckets; a later run will", { error });
+        return undefined;
+      })
+    : undefined;
+  const current = split ?? state;
+  // Each item that holds a change is written once, with every change of its jobs and what they owe.
+  const writes = store.planWrites(current, plan.changes);
   const figuresOf = (owedCounts: OwedCounts[]): PublishedFigures => ({
     ...computeFigures(jobs, owedCounts),
     warnings: countWarnings(jobs, deps.now, config.warnings),
@@ -142,7 +150,7 @@ async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary>
   const [taken, outcomes] = await Promise.all([
     takeOverLeftovers(deps, store, outbox, leaseUntil),
     mapWithConcurrency(writes, WRITE_CONCURRENCY, (write) =>
-      store.storeBucket(state, write, (change) => owedBy(change, owedOptions), { leaseUntil, at: deps.now, historyBefore }),
+      store.storeBucket(current, write, (change) => owedBy(change, owedOptions), { leaseUntil, at: deps.now, historyBefore }),
     ),
     marking,
   ]);
@@ -186,7 +194,7 @@ async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary>
   // Items of the old layout (0.1.0) that their buckets now hold go, while the run publishes: a one-time cost.
   const [{ delivery, eventOwed, cutOff, figures }] = await Promise.all([
     publishOwed(deps, calls, store, due, quiet ? () => quiet : figuresOf),
-    retireLegacy(deps, store, state),
+    retireLegacy(deps, store, current),
   ]);
 
   const eventsOwed = due.filter(eventOwed).length;
@@ -414,5 +422,5 @@ function poolCalls(deps: RunDependencies): Calls<PoolSubject> {
 
 /** The pool's items in the state table, read and written with the calls of its run. */
 export function stateStore(deps: RunDependencies): PoolStateStore {
-  return new PoolStateStore({ client: deps.dynamodb, tableName: deps.config.tableName }, poolCalls(deps));
+  return new PoolStateStore({ client: deps.dynamodb, tableName: deps.config.tableName }, poolCalls(deps), deps.config.singleItemBytes);
 }

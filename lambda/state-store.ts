@@ -40,6 +40,8 @@ export interface BucketRead {
   readonly states: ReadonlyMap<string, JobState>;
   /** Bytes of the outbox entries it holds, which a write leaves in place. */
   readonly owedBytes: number;
+  /** Bytes of its states, compressed. */
+  readonly statesBytes: number;
 }
 
 /** A job's item of the layout before buckets (0.1.0): read as stored state until its bucket holds the job. */
@@ -51,6 +53,8 @@ export interface LegacyJob {
 }
 
 export interface PoolState {
+  /** Whether the pool's jobs are all in one item, the first bucket's (`#jobs#00`), rather than spread over 16. */
+  readonly single: boolean;
   /** Each job's stored state: its bucket's, or its legacy item's when that one is later. */
   readonly stored: Map<string, StoredJobState>;
   readonly marker?: PoolMarker;
@@ -72,10 +76,19 @@ export type StoreResult = { readonly stored: false } | { readonly stored: true; 
 type Item = Record<string, any>;
 type Key = Record<string, string>;
 
-// A pool's job states live in up to 16 bucket items, sort keys `#jobs#00` to `#jobs#15` (job IDs start with
-// `import-`, so no job's item of 0.1.0 clashes): a job in the one a stable hash of its ID names.
+// A pool's job states live in one item, `#jobs#00` (marked `Buckets` 1), while they fit in `singleItemBytes`; then in up
+// to 16 bucket items, sort keys `#jobs#00` to `#jobs#15` (job IDs start with `import-`, so no job's item of 0.1.0
+// clashes): a job in the one a stable hash of its ID names.
 const JOB_BUCKET_SORT_KEY_PREFIX = '#jobs#';
 const JOB_BUCKETS = 16;
+const HEAD = `${JOB_BUCKET_SORT_KEY_PREFIX}00`;
+// Half of what this monitor writes to an item at most (MAX_BUCKET_BYTES), as measured by the estimates below: the
+// other half is room for the outbox, and for the estimates' error.
+const DEFAULT_SINGLE_ITEM_BYTES = 175_000;
+// Estimates of what a run adds to the one item: a job not stored yet (measured: 10 to 17 bytes, compressed), and an
+// outbox entry (measured: 45 to 80 bytes in a write of 10 or more, 350 alone).
+const NEW_JOB_BYTES = 24;
+const ENTRY_BYTES = 160;
 // The outbox of a write is the bucket's attribute `Owed_<version>`: its token, lease and time, and its entries.
 const OWED_PREFIX = 'Owed_';
 // A bucket write larger than this fails, naming the pool: DynamoDB refuses items over 400 KB. At about 8 bytes a job
@@ -85,6 +98,8 @@ const MAX_BUCKET_BYTES = 350_000;
 const BUCKET_OVERHEAD_BYTES = 200;
 // Parallel conditional deletes of the old layout's items: a one-time cost of the first run after the upgrade.
 const DELETE_CONCURRENCY = 16;
+// Parallel writes of a split's buckets: all of them at once.
+const SPLIT_CONCURRENCY = JOB_BUCKETS;
 
 /** The bucket of a job: FNV-1a of its ID, modulo the number of buckets, as `#jobs#07`. Stable across releases. */
 export function bucketOf(jobId: string): string {
@@ -94,6 +109,14 @@ export function bucketOf(jobId: string): string {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return `${JOB_BUCKET_SORT_KEY_PREFIX}${String(hash % JOB_BUCKETS).padStart(2, '0')}`;
+}
+
+/**
+ * The sort key of the item a job's state is kept in, given the pool's first bucket's item as stored: that item while
+ * it holds every job (marked `Buckets` 1), the job's bucket otherwise.
+ */
+export function itemOfJob(head: Record<string, unknown> | undefined, jobId: string): string {
+  return head?.Buckets === 1 ? HEAD : bucketOf(jobId);
 }
 
 /** Whether a sort key is a bucket's. */
@@ -110,6 +133,7 @@ export class PoolStateStore {
   constructor(
     private readonly table: StateTable,
     private readonly calls: Calls<PoolSubject>,
+    private readonly singleItemBytes = DEFAULT_SINGLE_ITEM_BYTES,
   ) {
     this.userPoolId = calls.subject.userPoolId;
   }
@@ -122,20 +146,14 @@ export class PoolStateStore {
     let marker: PoolMarker | undefined;
     // The earliest cut-off a first run stored with its buckets (of two overlapping first runs, the one that counts most).
     let bucketsHistoryBefore: string | undefined;
+    const bucketItems: Item[] = [];
     for await (const page of queryPartition(this.table, this.calls, 'Query state', { ':pool': this.userPoolId })) {
       for (const item of page) {
         const sortKey = item[TABLE_SORT_KEY] as string;
         if (sortKey === POOL_MARKER_SORT_KEY) {
           marker = { historyBefore: item.HistoryBefore, firstRunCompletedAt: item.FirstRunCompletedAt };
         } else if (isBucketKey(sortKey)) {
-          let owedBytes = 0;
-          for (const [attribute, value] of Object.entries(item)) {
-            if (!attribute.startsWith(OWED_PREFIX)) continue;
-            owedBytes += BUCKET_OVERHEAD_BYTES + (value.Entries?.length ?? 0);
-            for (const owed of decodeEntries(value.Entries)) outbox.push(fromBucketEntry(sortKey, attribute, value, owed));
-          }
-          buckets.set(sortKey, { key: sortKey, version: item.Version, states: decodeStates(item.States), owedBytes });
-          if (typeof item.HistoryBefore === 'string' && !(bucketsHistoryBefore! <= item.HistoryBefore)) bucketsHistoryBefore = item.HistoryBefore;
+          bucketItems.push(item);
         } else if (isJobStatus(item.Status)) {
           let owes = false;
           for (const [attribute, value] of Object.entries(item)) {
@@ -148,6 +166,23 @@ export class PoolStateStore {
         }
       }
     }
+    // One item while the first bucket's says so, or while no bucket was written but a split's copies (split).
+    const head = bucketItems.find((item) => item[TABLE_SORT_KEY] === HEAD);
+    const single = head ? head.Buckets === 1 : bucketItems.every((item) => item.SplitFrom !== undefined);
+    for (const item of bucketItems) {
+      const sortKey = item[TABLE_SORT_KEY] as string;
+      // The copies of a split that did not complete hold no entries, and states the one item holds: not the pool's.
+      if (single && sortKey !== HEAD) continue;
+      let owedBytes = 0;
+      for (const [attribute, value] of Object.entries(item)) {
+        if (!attribute.startsWith(OWED_PREFIX)) continue;
+        owedBytes += BUCKET_OVERHEAD_BYTES + (value.Entries?.length ?? 0);
+        for (const owed of decodeEntries(value.Entries)) outbox.push(fromBucketEntry(sortKey, attribute, value, owed));
+      }
+      const statesBytes = item.States?.length ?? 0;
+      buckets.set(sortKey, { key: sortKey, version: item.Version, states: decodeStates(item.States), owedBytes, statesBytes });
+      if (typeof item.HistoryBefore === 'string' && !(bucketsHistoryBefore! <= item.HistoryBefore)) bucketsHistoryBefore = item.HistoryBefore;
+    }
     const stored = new Map<string, StoredJobState>();
     for (const bucket of buckets.values()) for (const [jobId, state] of bucket.states) stored.set(jobId, state);
     for (const [jobId, { state }] of legacy) {
@@ -155,7 +190,99 @@ export class PoolStateStore {
       stored.set(jobId, inBucket ? laterState(inBucket, state) : state);
     }
     if (marker?.historyBefore === undefined && bucketsHistoryBefore !== undefined) marker = { ...marker, historyBefore: bucketsHistoryBefore };
-    return { stored, marker, outbox, buckets, legacy };
+    return { single, stored, marker, outbox, buckets, legacy };
+  }
+
+  /**
+   * Whether the pool's jobs, kept in one item, would outgrow it with this run's changes (an estimate, of the new jobs and
+   * the outbox entries): then the run splits them over the 16 buckets (`split`) before storing.
+   */
+  public outgrows(state: PoolState, changes: readonly JobChange[]): boolean {
+    if (!state.single || changes.length + state.legacy.size === 0) return false;
+    const head = state.buckets.get(HEAD);
+    let newJobs = state.legacy.size;
+    for (const change of changes) if (!head?.states.has(change.job.JobId!)) newJobs++;
+    const bytes = (head ? head.statesBytes + head.owedBytes : 0) + newJobs * NEW_JOB_BYTES + changes.length * ENTRY_BYTES;
+    return bytes > this.singleItemBytes;
+  }
+
+  /**
+   * Spreads the jobs of a pool kept in one item over the 16 buckets: first the other 15, copies of the one item's jobs
+   * as read (each marked `SplitFrom`, the version it was copied from; a copy replaces only a split's copy of that version
+   * or an older one, never a bucket written since: every write of a bucket removes the mark), then the
+   * one item itself, keeping its own jobs, marked `Buckets` 16 and conditioned on the version read. Until that write
+   * lands, readState ignores the copies: a split cut short or beaten by another run's write counts nothing and loses
+   * nothing, and a later run splits again. Stores no change. Returns the pool's state once split, or undefined when
+   * another run wrote the item first: then this run stores nothing of the item (its write fails its condition).
+   */
+  public async split(state: PoolState, at: Date): Promise<PoolState | undefined> {
+    const head = state.buckets.get(HEAD);
+    const from = head?.version ?? 0;
+    const byBucket = new Map<string, Map<string, JobState>>([[HEAD, new Map()]]);
+    for (const [jobId, jobState] of this.withLegacy(state, HEAD, head?.states)) {
+      const key = bucketOf(jobId);
+      if (!byBucket.has(key)) byBucket.set(key, new Map());
+      byBucket.get(key)!.set(jobId, jobState);
+    }
+    const copies = [...byBucket].filter(([key]) => key !== HEAD);
+    const written = await mapWithConcurrency(copies, SPLIT_CONCURRENCY, ([key, states]) =>
+      this.writeStates(key, states, at, { from }, 'attribute_not_exists(#version) OR SplitFrom <= :from'),
+    );
+    const failed = written.find((w) => w.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    if (written.some((w) => w.status === 'fulfilled' && !w.value)) return undefined; // a later split's copies
+    const headStates = byBucket.get(HEAD)!;
+    const flipped = await this.writeStates(HEAD, headStates, at, { version: from + 1, buckets: JOB_BUCKETS }, head ? '#version = :previous' : 'attribute_not_exists(#version)', from);
+    if (!flipped) return undefined;
+    const buckets = new Map<string, BucketRead>();
+    for (const [key, states] of byBucket) {
+      const read: BucketRead = { key, version: key === HEAD ? from + 1 : from, states, owedBytes: key === HEAD ? (head?.owedBytes ?? 0) : 0, statesBytes: 0 };
+      buckets.set(key, read);
+      this.landed.set(key, states);
+    }
+    return { ...state, single: false, buckets };
+  }
+
+  /** The item a job's state is kept in: the one item, or its bucket. */
+  private itemOf(state: PoolState, jobId: string): string {
+    return state.single ? HEAD : bucketOf(jobId);
+  }
+
+  /** A bucket's states with those of the old layout's items of its jobs taken in, each at the later of the two. */
+  private withLegacy(state: PoolState, key: string, states: ReadonlyMap<string, JobState> | undefined): Map<string, JobState> {
+    const merged = new Map(states);
+    for (const [jobId, { state: old }] of state.legacy) {
+      if (this.itemOf(state, jobId) !== key) continue;
+      const inBucket = merged.get(jobId);
+      merged.set(jobId, inBucket ? laterState(inBucket, old) : old);
+    }
+    return merged;
+  }
+
+  /**
+   * Writes a split's item: a copy (`from`: the version of the one item it copies, which it takes as its own), or the
+   * first bucket's item itself (`version`, `buckets`, conditioned on the version `previous`).
+   */
+  private writeStates(
+    key: string,
+    states: ReadonlyMap<string, JobState>,
+    at: Date,
+    marks: { readonly from?: number; readonly version?: number; readonly buckets?: number },
+    condition: string,
+    previous?: number,
+  ): Promise<boolean> {
+    const writeId = randomUUID();
+    const values: Record<string, unknown> = { ':states': encodeStates(states), ':jobs': states.size, ':at': at.toISOString(), ':writeId': writeId };
+    let update = 'SET #states = :states, Jobs = :jobs, UpdatedAt = :at, WriteId = :writeId, #version = ';
+    if (marks.from !== undefined) {
+      update += ':from, SplitFrom = :from';
+      values[':from'] = marks.from;
+    } else {
+      update += ':version, Buckets = :buckets';
+      Object.assign(values, { ':version': marks.version, ':buckets': marks.buckets });
+    }
+    if (previous !== undefined && condition.includes(':previous')) values[':previous'] = previous;
+    return this.conditionalUpdate(key, ' (split)', update, condition, { '#states': 'States', '#version': 'Version' }, values, (item) => item.WriteId === writeId);
   }
 
   /**
@@ -165,17 +292,17 @@ export class PoolStateStore {
   public planWrites(state: PoolState, changes: readonly JobChange[]): BucketWrite[] {
     const writes = new Map<string, JobChange[]>();
     for (const change of changes) {
-      const key = bucketOf(change.job.JobId!);
+      const key = this.itemOf(state, change.job.JobId!);
       const bucket = writes.get(key);
       if (bucket) bucket.push(change);
       else writes.set(key, [change]);
     }
     for (const [jobId, { state: old }] of state.legacy) {
-      const key = bucketOf(jobId);
+      const key = this.itemOf(state, jobId);
       const inBucket = state.buckets.get(key)?.states.get(jobId);
       if (!writes.has(key) && (inBucket === undefined || !sameState(laterState(inBucket, old), inBucket))) writes.set(key, []);
     }
-    return [...writes].sort(([a], [b]) => a.localeCompare(b)).map(([key, bucketChanges]) => ({ key, changes: bucketChanges }));
+    return [...writes].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, bucketChanges]) => ({ key, changes: bucketChanges }));
   }
 
   /**
@@ -195,12 +322,7 @@ export class PoolStateStore {
     const version = (read?.version ?? 0) + 1;
     const writeId = randomUUID();
     const attribute = `${OWED_PREFIX}${version}`;
-    const states = new Map(read?.states);
-    for (const [jobId, { state: old }] of state.legacy) {
-      if (bucketOf(jobId) !== write.key) continue;
-      const inBucket = states.get(jobId);
-      states.set(jobId, inBucket ? laterState(inBucket, old) : old);
-    }
+    const states = this.withLegacy(state, write.key, read?.states);
     const entries: OutboxEntry[] = [];
     for (const change of write.changes) {
       const jobId = change.job.JobId!;
@@ -212,6 +334,11 @@ export class PoolStateStore {
     const values: Record<string, unknown> = { ':states': encodedStates, ':jobs': states.size, ':version': version, ':at': hold.at.toISOString(), ':writeId': writeId };
     const names: Record<string, string> = { '#states': 'States', '#version': 'Version' };
     let update = 'SET #states = :states, Jobs = :jobs, #version = :version, UpdatedAt = :at, WriteId = :writeId';
+    if (state.single) {
+      update += ', Buckets = :buckets';
+      values[':buckets'] = 1;
+    }
+    const remove = state.single ? '' : ' REMOVE SplitFrom'; // a split's copy no longer: no late copy may replace it
     let bytes = BUCKET_OVERHEAD_BYTES + encodedStates.length + (read?.owedBytes ?? 0);
     if (hold.historyBefore !== undefined) {
       // A first run's cut-off, kept with what it stored: a retry of that first run reads it back (readState).
@@ -225,6 +352,7 @@ export class PoolStateStore {
       names['#owed'] = attribute;
       values[':owed'] = owedItem;
     }
+    update += remove;
     if (bytes > MAX_BUCKET_BYTES) {
       throw new Error(
         `${itemName(this.key(write.key))} of user pool ${this.userPoolId} would hold ${states.size} jobs and ${entries.length} outbox entries in ` +
@@ -318,7 +446,7 @@ export class PoolStateStore {
   public async retireLegacy(state: PoolState): Promise<{ retired: number; failed: { jobId: string; error: Error }[] }> {
     const retiring = [...state.legacy].filter(([jobId, { state: old, owes }]) => {
       if (owes) return false;
-      const key = bucketOf(jobId);
+      const key = this.itemOf(state, jobId);
       const inBucket = (this.landed.get(key) ?? state.buckets.get(key)?.states)?.get(jobId);
       return inBucket !== undefined && sameState(laterState(inBucket, old), inBucket);
     });

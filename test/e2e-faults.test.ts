@@ -24,7 +24,7 @@ import {
   METRIC_JOBS_COMPLETED,
   METRIC_SKIPPED_USERS,
 } from '../lib/contract';
-import { bucketOf } from '../lambda/state-store';
+import { itemOfJob } from '../lambda/state-store';
 import { DynamoRequest, announcedEventKeys, describeDynamoRequest, outboxTokenOf, owedOn } from './support/dynamo-requests';
 import { datapoints } from './support/emf';
 import { FakeJob, makeJob } from './support/fake-cognito';
@@ -53,12 +53,16 @@ interface Variant {
   readonly rate: number;
   /** Whether runs may be killed at one of their DynamoDB requests. */
   readonly kills: boolean;
+  /** Whether the pool's jobs are spread over 16 buckets from the start, rather than kept in one item while they fit. */
+  readonly buckets?: boolean;
 }
 
 const VARIANTS: Variant[] = [
   { name: '10% of DynamoDB requests faulted', rate: 0.1, kills: false },
   { name: '50% of DynamoDB requests faulted', rate: 0.5, kills: false },
   { name: 'runs killed, 10% of DynamoDB requests faulted', rate: 0.1, kills: true },
+  { name: '50% of DynamoDB requests faulted, in 16 buckets', rate: 0.5, kills: false, buckets: true },
+  { name: 'runs killed, 10% of DynamoDB requests faulted, in 16 buckets', rate: 0.1, kills: true, buckets: true },
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -222,13 +226,13 @@ function faults(variant: Variant, seed: number, run: number, tally: FaultTally, 
  * The request a run is killed at, if it is to be killed: most often a clear or a store of the bucket of a job that
  * changed (a job's changes, and what they owe, are stored and cleared with the other changes of its bucket).
  */
-function killTarget(pool: string, seed: number, run: number, jobs: readonly ScriptedJob[]): string | undefined {
+function killTarget(pool: string, seed: number, run: number, jobs: readonly ScriptedJob[], head: Record<string, unknown> | undefined): string | undefined {
   const random = randomFor('kill', seed, run);
   if (random() >= 0.6) return undefined;
   const changed = jobs.filter((job) => job.listed[run] !== undefined && JSON.stringify(job.listed[run]) !== JSON.stringify(job.listed[run - 1]));
   const anyOf = (among: readonly ScriptedJob[]) => {
     const from = among.length > 0 ? among : jobs;
-    return bucketOf(from[Math.floor(random() * from.length)].jobId);
+    return itemOfJob(head, from[Math.floor(random() * from.length)].jobId);
   };
   const where = pick(random, [['clear', 5], ['store', 3], ['takeover', 1], ['query', 1], ['due', 1]] as const);
   switch (where) {
@@ -312,14 +316,16 @@ async function play(variant: Variant, variantIndex: number, seed: number): Promi
     current = run;
     world.cognito.pools.set(pool, jobs.flatMap((job) => job.listed[Math.min(run, FAULTED_RUNS - 1)] ?? []));
     const kills = tally.kills;
-    const fate = clean ? () => undefined : faults(variant, seed, run, tally, variant.kills ? killTarget(pool, seed, run, jobs) : undefined);
+    const head = variant.kills ? (await world.state()).get(`${pool}|#jobs#00`) : undefined;
+    const fate = clean ? () => undefined : faults(variant, seed, run, tally, variant.kills ? killTarget(pool, seed, run, jobs, head) : undefined);
     player.fault = (request) => {
       const fault = fate(request);
       if (fault === undefined || fault === 'lose') inFlight++;
       return fault;
     };
     const sentBefore = world.eventBridge.events.length;
-    const invocation = await world.invoke(pool, ENV, { clockOffsetMs: run * RUN_GAP_MS, bundle });
+    const env = variant.buckets ? { ...ENV, STATE_SINGLE_ITEM_BYTES: '0' } : ENV;
+    const invocation = await world.invoke(pool, env, { clockOffsetMs: run * RUN_GAP_MS, bundle });
     // A killed run's requests still on their way land now, before the next run: minutes later in AWS.
     for (let waited = 0; inFlight > 0; waited += 10) {
       if (waited > 10_000) throw new Error(`${inFlight} requests of ${pool} still unanswered by dynalite after 10 s`);

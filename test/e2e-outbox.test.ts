@@ -14,6 +14,8 @@ import { describeDynamoRequest } from './support/dynamo-requests';
 import { bucketOf } from '../lambda/state-store';
 
 const world = loopbackForSuite();
+// A pool's jobs spread over 16 buckets from the start, as a pool past what one item holds.
+const IN_BUCKETS = { STATE_SINGLE_ITEM_BYTES: '0' };
 
 // A run's lease is its function's end: TEST_TIMEOUT_MS (60 s by default) after it starts. The next run comes
 // after it, as the next tick after a killed run would, with its clock moved on.
@@ -38,10 +40,10 @@ function totals(pool: string, runs: Invocation[]): Totals {
 }
 
 /** Three jobs under way, stored by a first run; then each ends. */
-async function threeJobsEnd(pool: string): Promise<void> {
+async function threeJobsEnd(pool: string, env: Record<string, string> = {}): Promise<void> {
   const jobs: FakeJob[] = [makeJob(1, 'InProgress'), makeJob(2, 'Created'), makeJob(3, 'InProgress')];
   world.cognito.pools.set(pool, jobs);
-  const first = await world.invoke(pool);
+  const first = await world.invoke(pool, env);
   if (first.exitCode !== 0) throw new Error(first.stderr);
   const now = new Date();
   jobs[0] = makeJob(1, 'Failed', { CompletionDate: now, ImportedUsers: 30, FailedUsers: 2, CompletionMessage: 'Bad CSV header' });
@@ -98,19 +100,23 @@ const KILL_POINTS: KillPoint[] = [
   { name: 'after clearing, before writing when the pool is next due', arm: killOnDynamo((op) => op === 'PutItem', undefined), published: 'nothing' },
 ];
 
-describe('a run killed (SIGKILL)', () => {
+// The three jobs in one item (a write stores them all), or in three buckets (the kill at the first store comes before the others').
+describe.each([
+  ['one item', {}, 'One'],
+  ['16 buckets', IN_BUCKETS, 'Buckets'],
+])('a run killed (SIGKILL), in %s', (_layout, env, suffix) => {
   it.each(KILL_POINTS.map((point, i) => [point.name, point, i]))('%s loses nothing', async (_name, point, i) => {
     const { arm, published } = point as KillPoint;
-    const pool = `eu-west-1_Kill${i}`;
-    await threeJobsEnd(pool);
+    const pool = `eu-west-1_Kill${i}${suffix}`;
+    await threeJobsEnd(pool, env);
     arm();
-    const killed = await world.invoke(pool);
+    const killed = await world.invoke(pool, env);
     expect(killed.exitCode).not.toBe(0);
     world.release();
 
-    const next = await world.invoke(pool, {}, { clockOffsetMs: AFTER_LEASE_MS });
+    const next = await world.invoke(pool, env, { clockOffsetMs: AFTER_LEASE_MS });
     expect(next.exitCode).toBe(0);
-    const after = await world.invoke(pool, {}, { clockOffsetMs: 2 * AFTER_LEASE_MS });
+    const after = await world.invoke(pool, env, { clockOffsetMs: 2 * AFTER_LEASE_MS });
     expect(after.exitCode).toBe(0);
 
     const got = totals(pool, [killed, next, after]);
@@ -141,16 +147,16 @@ describe('a write whose answer was lost', () => {
   it('is counted by a later run when the read that should recognise it fails too', async () => {
     // The user's report: one Succeeded transition and 8,499 imported users never counted, under heavy faults.
     const pool = 'eu-west-1_Report1';
-    await threeJobsEnd(pool);
+    await threeJobsEnd(pool, IN_BUCKETS);
     // The three jobs live in three buckets: the lost answer is job 3's bucket write alone.
     expect(new Set(['import-0000000001', 'import-0000000002', 'import-0000000003'].map(bucketOf)).size).toBe(3);
     world.dynamoFault = (operation, body) => {
       if (isStore(operation, body) && body.Key.JobId.S === bucketOf('import-0000000003')) return 'lose';
       return operation === 'GetItem' ? 'fail' : undefined;
     };
-    const first = await world.invoke(pool, { AWS_MAX_ATTEMPTS: '2' });
+    const first = await world.invoke(pool, { ...IN_BUCKETS, AWS_MAX_ATTEMPTS: '2' });
     world.release();
-    const later = await world.invoke(pool, {}, { clockOffsetMs: AFTER_LEASE_MS });
+    const later = await world.invoke(pool, IN_BUCKETS, { clockOffsetMs: AFTER_LEASE_MS });
     expect(later.exitCode).toBe(0);
     const got = totals(pool, [first, later]);
     expect(got.completed).toEqual(EXACT);

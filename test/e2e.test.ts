@@ -12,9 +12,11 @@ import { traceJobEnd } from './support/cadence';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { owedOn, storedJobState } from './support/dynamo-requests';
-import { bucketOf } from '../lambda/state-store';
+import { bucketOf, itemOfJob } from '../lambda/state-store';
 
 const POOL = 'eu-west-1_E2e123';
+// A pool's jobs spread over 16 buckets from the start, as a pool past what one item holds.
+const IN_BUCKETS = { STATE_SINGLE_ITEM_BYTES: '0' };
 const world = loopbackForSuite();
 
 const completed = (run: Invocation, status: string, pool = POOL) =>
@@ -58,7 +60,7 @@ describe('the bundled handler', () => {
     expect(listCalls.map((r) => r.body.MaxResults)).toEqual([60, 60, 60]);
     const state = await world.state();
     expect(storedJobState(state, POOL, 'import-0000000200')).toEqual({ status: 'InProgress', importedUsers: 5, skippedUsers: 0, failedUsers: 0 });
-    expect(state.get(`${POOL}|${bucketOf('import-0000000200')}`)).toMatchObject({ Version: 1 });
+    expect(state.get(`${POOL}|${itemOfJob(state.get(`${POOL}|#jobs#00`), 'import-0000000200')}`)).toMatchObject({ Version: 1 });
     expect([...state.keys()]).toContain(`${POOL}|#pool`);
 
     // Second run, through throttling and a server error: the running job fails, the created one expires.
@@ -207,12 +209,16 @@ function requestsSince(from: number): Record<string, number> {
   return counts;
 }
 
-/** How many buckets the jobs live in. */
-const bucketsOf = (jobIds: readonly string[]) => new Set(jobIds.map(bucketOf)).size;
+const LAYOUTS = [
+  // One item: a write and a clear per run that stores changes.
+  { layout: 'one item', env: {}, itemsOf: (jobIds: readonly string[]) => Math.min(jobIds.length, 1), split: 0 },
+  // 16 buckets: a write and a clear per bucket holding a change; a first run writes the first bucket's item first (S).
+  { layout: '16 buckets', env: IN_BUCKETS, itemsOf: (jobIds: readonly string[]) => new Set(jobIds.map(bucketOf)).size, split: 1 },
+];
 
-describe('requests per run (docs/how-it-counts.md, Requests per run)', () => {
-  it('makes as many DynamoDB requests as the formula says: a write and a clear per bucket, not per change', async () => {
-    const pool = 'eu-west-1_Requests1';
+describe.each(LAYOUTS)('requests per run (docs/how-it-counts.md, Requests per run), in $layout', ({ layout, env, itemsOf: bucketsOf, split }) => {
+  it('makes as many DynamoDB requests as the formula says: a write and a clear per item, not per change', async () => {
+    const pool = `eu-west-1_Requests${split}`;
     const longAgo = new Date(Date.now() - 86_400_000);
     // 240 jobs: old completions (history, owing nothing) and running ones with users (owing their counts).
     const jobs = Array.from({ length: 240 }, (_, i) =>
@@ -222,18 +228,18 @@ describe('requests per run (docs/how-it-counts.md, Requests per run)', () => {
     const ids = jobs.map((job) => job.JobId);
     const running = ids.filter((_, i) => i % 4 === 0);
 
-    // First run: Query + 2 marker puts + a write per bucket holding a job + a clear per bucket whose write owes + PutItem.
+    // First run: Query + 2 marker puts + a write per item holding a job + a clear per item whose write owes + PutItem.
     let from = world.dynamoLog.length;
-    expectSuccess(await world.invoke(pool));
-    expect(requestsSince(from)).toEqual({ Query: 1, PutItem: 2 + 1, UpdateItem: bucketsOf(ids) + bucketsOf(running) });
-    expect(bucketsOf(ids)).toBe(16);
+    expectSuccess(await world.invoke(pool, env));
+    expect(requestsSince(from)).toEqual({ Query: 1, PutItem: 2 + 1, UpdateItem: split + bucketsOf(ids) + bucketsOf(running) });
+    expect(bucketsOf(ids)).toBe(layout === 'one item' ? 1 : 16);
 
     // Steady: Query + PutItem, whatever the pool's size.
     from = world.dynamoLog.length;
-    expectSuccess(await world.invoke(pool));
+    expectSuccess(await world.invoke(pool, env));
     expect(requestsSince(from)).toEqual({ Query: 1, PutItem: 1 });
 
-    // A tenth changed: 24 jobs end, in fewer buckets: a write and a clear per bucket with a change.
+    // A tenth changed: 24 jobs end: a write and a clear per item with a change.
     const changed: string[] = [];
     for (let i = 0; i < jobs.length; i += 10) {
       if (i % 4 !== 0) continue;
@@ -241,14 +247,14 @@ describe('requests per run (docs/how-it-counts.md, Requests per run)', () => {
       changed.push(jobs[i].JobId);
     }
     from = world.dynamoLog.length;
-    const run = await world.invoke(pool);
+    const run = await world.invoke(pool, env);
     expectSuccess(run);
     expect(run.logs.find((l) => l.message === 'Run summary')).toMatchObject({ changesStored: changed.length, owedPublished: changed.length });
     expect(requestsSince(from)).toEqual({ Query: 1, PutItem: 1, UpdateItem: 2 * bucketsOf(changed) });
 
     // A scheduled tick adds its GetItem of the due time (and one that is not due stops there).
     from = world.dynamoLog.length;
-    expectSuccess(await world.invoke(pool, { TEST_EVENT: JSON.stringify({ source: 'aws.events', 'detail-type': 'Scheduled Event' }) }));
+    expectSuccess(await world.invoke(pool, { ...env, TEST_EVENT: JSON.stringify({ source: 'aws.events', 'detail-type': 'Scheduled Event' }) }));
     expect(requestsSince(from)).toEqual({ GetItem: 1 });
   });
 });
@@ -290,9 +296,9 @@ describe('a table of 0.1.0 (one item per job)', () => {
     expect(first.logs.find((l) => l.message === 'Run summary')).toMatchObject({ firstRun: false, changesStored: 1, leftoversPublished: 1, stillOwed: 0 });
     let state = await world.state();
     const items = (prefix: string) => [...state.keys()].filter((key) => key.startsWith(`${pool}|${prefix}`)).sort();
-    // Jobs 1 and 3 are in buckets, their old items gone; job 2's stays until a run finds it owing nothing.
+    // Jobs 1 and 3 are in the pool's one item, their old items gone; job 2's stays until a run finds it owing nothing.
     expect(items('import-')).toEqual([`${pool}|import-0000000002`]);
-    expect(items('#jobs#')).toEqual([...new Set(jobs.map((job) => `${pool}|${bucketOf(job.JobId)}`))].sort());
+    expect(items('#jobs#')).toEqual([`${pool}|#jobs#00`]);
     expect([...state.values()].filter((item) => item.UserPoolId === pool).flatMap(owedOn)).toEqual([]);
 
     const second = await world.invoke(pool);
@@ -412,11 +418,11 @@ describe('the bundled handler, against endpoints that hang or are gone', () => {
     const pool = 'eu-west-1_Hang4';
     const jobs = [makeJob(1, 'InProgress'), makeJob(2, 'InProgress')];
     world.cognito.pools.set(pool, jobs);
-    expectSuccess(await world.invoke(pool));
+    expectSuccess(await world.invoke(pool, IN_BUCKETS));
     jobs[0] = makeJob(1, 'Failed', { CompletionDate: new Date(), ImportedUsers: 4 });
     jobs[1] = makeJob(2, 'Succeeded', { CompletionDate: new Date(), ImportedUsers: 6 });
     world.hangDynamo.add('UpdateItem');
-    const run = await world.invoke(pool, SHORT_LAMBDA, KILL);
+    const run = await world.invoke(pool, { ...SHORT_LAMBDA, ...IN_BUCKETS }, KILL);
     const { error } = runFailed(run);
     expect(error.name).toBe('AggregateError');
     expect(error.message).toMatch(
@@ -434,7 +440,7 @@ describe('the bundled handler, against endpoints that hang or are gone', () => {
     expect(completed(run, 'Failed', pool) + completed(run, 'Succeeded', pool)).toBe(0);
 
     world.release();
-    const next = await world.invoke(pool);
+    const next = await world.invoke(pool, IN_BUCKETS);
     expectSuccess(next);
     expect(completed(next, 'Failed', pool)).toBe(1);
     expect(completed(next, 'Succeeded', pool)).toBe(1);

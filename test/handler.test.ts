@@ -34,6 +34,8 @@ const CONFIG: Config = {
   maxAttempts: 8,
 };
 const NOW = new Date('2026-11-25T12:00:00Z');
+// A pool's jobs spread over 16 buckets from the start, as a pool past what one item holds.
+const IN_BUCKETS: Config = { ...CONFIG, singleItemBytes: 0 };
 
 const BUS = 'arn:aws:events:eu-west-1:123456789012:event-bus/default';
 const WITH_EVENTS: Config = { ...CONFIG, eventBusName: BUS };
@@ -104,8 +106,8 @@ function sentDetails(): Record<string, any>[] {
 }
 
 /** Runs once against an empty table so that later runs are not first runs. */
-async function baseline(): Promise<void> {
-  await run();
+async function baseline(config = CONFIG): Promise<void> {
+  await run(NOW, undefined, config);
 }
 
 const completed = (emf: EmfRecord[], status: string) =>
@@ -369,7 +371,7 @@ describe('exactly once', () => {
 
   it('leaves the count to the run that stored the change when two runs overlap', async () => {
     jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
-    await baseline();
+    await baseline(IN_BUCKETS);
     jobs = [job(1, 'Failed'), job(2, 'Failed')];
     // Another run stores job 1's change between our read and our write (jobs 1 and 2 are in buckets of their own).
     expect(bucketOf('import-0000000001')).not.toBe(bucketOf('import-0000000002'));
@@ -381,7 +383,7 @@ describe('exactly once', () => {
       Object.assign(bucket, { States: encodeStates(states), Version: bucket.Version + 1, WriteId: 'the other run' });
       return result;
     });
-    const { summary, emf } = await run();
+    const { summary, emf } = await run(NOW, undefined, IN_BUCKETS);
     expect(completed(emf, 'Failed')).toBe(1);
     expect(summary.changesStored).toBe(1);
     expect(summary.changesStoredElsewhere).toBe(1);
@@ -404,13 +406,13 @@ describe('exactly once', () => {
 
   it('publishes what it stored and fails the run when a write fails', async () => {
     jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
-    await baseline();
+    await baseline(IN_BUCKETS);
     jobs = [job(1, 'Failed'), job(2, 'Failed')];
     dynamoMock.on(UpdateCommand).callsFake((input) => {
       if (input.Key!.JobId === bucketOf('import-0000000002')) throw new Error('throttled for good');
       return table.update(input);
     });
-    await expect(run()).rejects.toThrow(/could not store 1 of 2 job changes for user pool eu-west-1_AbC123/);
+    await expect(run(NOW, undefined, IN_BUCKETS)).rejects.toThrow(/could not store 1 of 2 job changes for user pool eu-west-1_AbC123/);
     expect(completed(parseEmf(stdout), 'Failed')).toBe(1);
     expect(table.job(POOL, 'import-0000000002')!.Status).toBe('InProgress');
     // The gauges went out, but no heartbeat: a monitor whose writes keep failing is broken, and must page.
@@ -426,6 +428,120 @@ describe('exactly once', () => {
     await expect(run()).rejects.toThrow(/PutItem pool marker/);
     expect(gauge(parseEmf(stdout), 'InProgress')).toBe(1);
     expect(heartbeats(parseEmf(stdout))).toEqual([]);
+  });
+});
+
+describe('one item while it fits, then 16 buckets', () => {
+  const jobIds = (item: Record<string, any> | undefined) => [...decodeStates(item?.States).keys()].sort();
+  // Jobs 1 and 2 hash to buckets #jobs#00 and #jobs#09.
+  const SMALL: Config = { ...CONFIG, singleItemBytes: 500 };
+
+  it("keeps a small pool's jobs in one item: one write and one clear for changes of jobs of different buckets", async () => {
+    jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
+    await baseline();
+    jobs = [job(1, 'Failed'), job(2, 'Failed')];
+    const updates = table.updates;
+    const { summary, emf } = await run();
+    expect(completed(emf, 'Failed')).toBe(2);
+    expect(summary.changesStored).toBe(2);
+    expect(table.updates - updates).toBe(2); // the write, then its clear
+    expect(table.item(POOL, '#jobs#00')).toMatchObject({ Buckets: 1, Jobs: 2 });
+    expect(table.item(POOL, bucketOf('import-0000000002'))).toBeUndefined();
+  });
+
+  it('spreads the jobs over buckets once they outgrow the item, counting each change once', async () => {
+    jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
+    await baseline(SMALL);
+    expect(table.item(POOL, '#jobs#00')).toMatchObject({ Buckets: 1 });
+    jobs = [job(1, 'Failed'), job(2, 'Failed'), job(3, 'InProgress'), job(4, 'InProgress')];
+    const { summary, emf } = await run(NOW, undefined, SMALL);
+    expect(completed(emf, 'Failed')).toBe(2);
+    expect(summary.changesStored).toBe(4);
+    const head = table.item(POOL, '#jobs#00');
+    expect(head).toMatchObject({ Buckets: 16 });
+    for (const n of [1, 2, 3, 4]) {
+      const jobId = `import-000000000${n}`;
+      expect(jobIds(table.item(POOL, bucketOf(jobId)))).toContain(jobId);
+      expect(table.job(POOL, jobId)!.Status).toBe(n <= 2 ? 'Failed' : 'InProgress');
+    }
+    expect(jobIds(head)).toEqual([1, 2, 3, 4].map((n) => `import-000000000${n}`).filter((id) => bucketOf(id) === '#jobs#00'));
+    const again = await run(NOW, undefined, SMALL);
+    expect(again.summary.changesStored).toBe(0);
+    expect(completed(again.emf, 'Failed')).toBe(0);
+  });
+
+  it('leaves the count to the run that wrote the item when that write beats the split', async () => {
+    jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
+    await baseline(SMALL);
+    jobs = [job(1, 'Failed'), job(2, 'Failed'), job(3, 'InProgress')];
+    // Another run stores job 1's change in the one item between our read and our split.
+    dynamoMock.on(QueryCommand).callsFake((input) => {
+      const result = table.query(input);
+      const head = table.item(POOL, '#jobs#00')!;
+      const states = decodeStates(head.States);
+      states.set('import-0000000001', { ...states.get('import-0000000001')!, status: 'Failed' });
+      Object.assign(head, { States: encodeStates(states), Version: head.Version + 1, WriteId: 'the other run' });
+      return result;
+    });
+    const { summary, emf } = await run(NOW, undefined, SMALL);
+    expect(completed(emf, 'Failed')).toBe(0);
+    expect(summary.changesStored).toBe(0);
+    expect(table.item(POOL, '#jobs#00')).toMatchObject({ Buckets: 1 });
+    // The next run reads the one item, the copies left by the split being no part of the pool, and counts job 2 alone.
+    dynamoMock.on(QueryCommand).callsFake((input) => table.query(input));
+    const next = await run(NOW, undefined, SMALL);
+    expect(completed(next.emf, 'Failed')).toBe(1);
+    expect(table.job(POOL, 'import-0000000002')!.Status).toBe('Failed');
+    expect(table.job(POOL, 'import-0000000003')!.Status).toBe('InProgress');
+  });
+
+  it('counts nothing of a split cut short before its last write, and splits again on the next run', async () => {
+    jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
+    await baseline(SMALL);
+    jobs = [job(1, 'Failed'), job(2, 'Failed'), job(3, 'InProgress')];
+    dynamoMock.on(UpdateCommand).callsFake((input) => {
+      if (input.Key!.JobId === '#jobs#00' && input.UpdateExpression!.includes('Buckets')) throw new Error('throttled for good');
+      return table.update(input);
+    });
+    await expect(run(NOW, undefined, SMALL)).rejects.toThrow(/could not store 3 of 3 job changes/);
+    expect(logLines).toContainEqual(expect.objectContaining({ message: "Could not spread the pool's jobs over 16 buckets; a later run will" }));
+    expect(completed(parseEmf(stdout), 'Failed')).toBe(0);
+    dynamoMock.on(UpdateCommand).callsFake((input) => table.update(input));
+    const next = await run(NOW, undefined, SMALL);
+    expect(completed(next.emf, 'Failed')).toBe(2);
+    expect(next.summary.changesStored).toBe(3);
+    expect(table.item(POOL, '#jobs#00')).toMatchObject({ Buckets: 16 });
+  });
+
+  it('lets no late copy of a split replace a bucket written since', async () => {
+    jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
+    await baseline(SMALL);
+    const store = new PoolStateStore({ client: dynamodb, tableName: 'state' }, new Calls({ userPoolId: POOL }), 500);
+    const before = await store.readState();
+    expect(before.single).toBe(true);
+    // A split lands, and a run of the bucket layout stores job 2's change in its bucket.
+    expect((await store.split(before, NOW))?.single).toBe(false);
+    jobs = [job(1, 'InProgress'), job(2, 'Failed')];
+    expect(completed((await run(NOW, undefined, SMALL)).emf, 'Failed')).toBe(1);
+    // A second split, of the same version of the one item, comes late: its copies fail their condition.
+    await expect(store.split(before, NOW)).resolves.toBeUndefined();
+    expect(table.job(POOL, 'import-0000000002')!.Status).toBe('Failed');
+    expect(table.item(POOL, bucketOf('import-0000000002'))!.SplitFrom).toBeUndefined();
+  });
+
+  it("keeps a table of 0.2.0's layout (buckets, none marked) in buckets", async () => {
+    table.put({ TableName: 'state', Item: { UserPoolId: POOL, JobId: '#pool', FirstRunCompletedAt: NOW.toISOString() } });
+    const key = bucketOf('import-0000000002');
+    table.put({
+      TableName: 'state',
+      Item: { UserPoolId: POOL, JobId: key, Version: 3, States: encodeStates(new Map([['import-0000000002', { status: 'InProgress', importedUsers: 0, skippedUsers: 0, failedUsers: 0 }]])) },
+    });
+    jobs = [job(2, 'Failed'), job(1, 'InProgress')];
+    const { emf } = await run();
+    expect(completed(emf, 'Failed')).toBe(1);
+    expect(table.item(POOL, key)).toMatchObject({ Version: 4 });
+    expect(table.item(POOL, key)!.Buckets).toBeUndefined();
+    expect(jobIds(table.item(POOL, bucketOf('import-0000000001')))).toEqual(['import-0000000001']);
   });
 });
 
@@ -480,8 +596,8 @@ describe('a bucket near the item size limit', () => {
   it('fails its write, naming the pool and the bucket, and stores nothing of it', async () => {
     const store = new PoolStateStore({ client: dynamodb, tableName: 'state' }, new Calls({ userPoolId: POOL }));
     // A bucket whose outbox already holds 360 KB left owed: one more write would pass DynamoDB's 400 KB.
-    const bucket = { key: '#jobs#00', version: 3, states: new Map(), owedBytes: 360_000 };
-    const state = { stored: new Map(), outbox: [], legacy: new Map(), buckets: new Map([['#jobs#00', bucket]]) };
+    const bucket = { key: '#jobs#00', version: 3, states: new Map(), owedBytes: 360_000, statesBytes: 0 };
+    const state = { single: false, stored: new Map(), outbox: [], legacy: new Map(), buckets: new Map([['#jobs#00', bucket]]) };
     const write = store.storeBucket(state, { key: '#jobs#00', changes: [] }, () => undefined, { leaseUntil: NOW.toISOString(), at: NOW });
     await expect(write).rejects.toThrow(/^bucket #jobs#00 of user pool eu-west-1_AbC123 would hold 0 jobs and 0 outbox entries in \d+ bytes, over the 350000/);
     expect(table.updates).toBe(0);
@@ -594,14 +710,14 @@ describe('errors name the call that failed', () => {
 
   it('names the job in the log line of a failed write and in the error of the run', async () => {
     jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
-    await baseline();
+    await baseline(IN_BUCKETS);
     jobs = [job(1, 'Failed'), job(2, 'Failed')];
     dynamoMock.on(UpdateCommand).callsFake((input) => {
       if (input.Key!.JobId === bucketOf('import-0000000002')) throw sdkError(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }), 8);
       return table.update(input);
     });
     logLines = [];
-    const error = await run().catch((e) => e);
+    const error = await run(NOW, undefined, IN_BUCKETS).catch((e) => e);
     expect(error).toBeInstanceOf(AggregateError);
     expect(error.message).toBe(
       `could not store 1 of 2 job changes for user pool ${POOL} (first: UpdateItem bucket #jobs#09 (jobs import-0000000002) for user pool ${POOL} ` +

@@ -7,7 +7,7 @@
  */
 import { CADENCE_PARTITION, TABLE_PARTITION_KEY, TABLE_SORT_KEY } from '../../lib/contract';
 import { JobState } from '../../lambda/changes';
-import { bucketOf, decodeEntries, decodeStates } from '../../lambda/state-store';
+import { decodeEntries, decodeStates, itemOfJob } from '../../lambda/state-store';
 
 export type RequestStep = 'store' | 'takeover' | 'clear' | 'update' | 'read' | 'query' | 'put' | 'delete' | 'other';
 
@@ -88,6 +88,6 @@ export function owedOn(item: Record<string, any>): StoredOwed[] {
 
 /** A job's stored state, from its bucket among a scan's items (by `UserPoolId|JobId`, as Loopback.state() gives them). */
 export function storedJobState(items: ReadonlyMap<string, Record<string, any>>, userPoolId: string, jobId: string): JobState | undefined {
-  const bucket = items.get(`${userPoolId}|${bucketOf(jobId)}`);
+  const bucket = items.get(`${userPoolId}|${itemOfJob(items.get(`${userPoolId}|#jobs#00`), jobId)}`);
   return bucket && decodeStates(bucket.States).get(jobId);
 }

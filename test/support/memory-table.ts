@@ -7,7 +7,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommandInput, GetCommandInput, PutCommandInput, QueryCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { JOB_STATUSES } from '../../lib/contract';
-import { bucketOf, decodeEntries, decodeStates } from '../../lambda/state-store';
+import { decodeEntries, decodeStates, itemOfJob } from '../../lambda/state-store';
 
 type Item = Record<string, any>;
 type Names = Record<string, string> | undefined;
@@ -77,9 +77,9 @@ export class MemoryTable {
     return this.items.get(`${poolId}|${sortKey}`);
   }
 
-  /** The item of the bucket that holds a job, as stored (a test may change it in place). */
+  /** The item that holds a job (the pool's one item, or the job's bucket), as stored (a test may change it in place). */
   public bucket(poolId: string, jobId: string): Item | undefined {
-    return this.item(poolId, bucketOf(jobId));
+    return this.item(poolId, itemOfJob(this.item(poolId, '#jobs#00'), jobId));
   }
 
   /**
@@ -158,10 +158,11 @@ function check(item: Item | undefined, condition: string | undefined, names: Nam
   const holds = (term: string): boolean => {
     let match = /^attribute_(not_)?exists\((.+)\)$/.exec(term.trim());
     if (match) return (read(match[2]) === undefined) === (match[1] !== undefined);
-    match = /^(.+?)\s*(=|<=)\s*(:\w+)$/.exec(term.trim());
+    match = /^(.+?)\s*(=|<=|<)\s*(:\w+)$/.exec(term.trim());
     if (!match) fail(`cannot model the condition ${term}`);
     const [left, right] = [read(match[1]), operand(match[3], values)];
-    return match[2] === '=' ? left === right : left !== undefined && left <= right;
+    if (match[2] === '=') return left === right;
+    return left !== undefined && (match[2] === '<' ? left < right : left <= right);
   };
   const ok = condition.split(' OR ').some((either) => either.split(' AND ').every(holds));
   if (!ok) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
