@@ -195,14 +195,17 @@ export class PoolStateStore {
 
   /**
    * Whether the pool's jobs, kept in one item, would outgrow it with this run's changes (an estimate, of the new jobs and
-   * the outbox entries): then the run splits them over the 16 buckets (`split`) before storing.
+   * the outbox entries of the changes that `owe`): then the run splits them over the 16 buckets (`split`) before storing.
    */
-  public outgrows(state: PoolState, changes: readonly JobChange[]): boolean {
+  public outgrows(state: PoolState, changes: readonly JobChange[], owes: (change: JobChange) => boolean): boolean {
     if (!state.single || changes.length + state.legacy.size === 0) return false;
     const head = state.buckets.get(HEAD);
-    let newJobs = state.legacy.size;
-    for (const change of changes) if (!head?.states.has(change.job.JobId!)) newJobs++;
-    const bytes = (head ? head.statesBytes + head.owedBytes : 0) + newJobs * NEW_JOB_BYTES + changes.length * ENTRY_BYTES;
+    let [newJobs, entries] = [state.legacy.size, 0];
+    for (const change of changes) {
+      if (!head?.states.has(change.job.JobId!)) newJobs++;
+      if (owes(change)) entries++;
+    }
+    const bytes = (head ? head.statesBytes + head.owedBytes : 0) + newJobs * NEW_JOB_BYTES + entries * ENTRY_BYTES;
     return bytes > this.singleItemBytes;
   }
 

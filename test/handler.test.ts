@@ -434,7 +434,7 @@ describe('exactly once', () => {
 describe('one item while it fits, then 16 buckets', () => {
   const jobIds = (item: Record<string, any> | undefined) => [...decodeStates(item?.States).keys()].sort();
   // Jobs 1 and 2 hash to buckets #jobs#00 and #jobs#09.
-  const SMALL: Config = { ...CONFIG, singleItemBytes: 500 };
+  const SMALL: Config = { ...CONFIG, singleItemBytes: 300 };
 
   it("keeps a small pool's jobs in one item: one write and one clear for changes of jobs of different buckets", async () => {
     jobs = [job(1, 'InProgress'), job(2, 'InProgress')];
