@@ -7,6 +7,7 @@
  * first, steady and 10%-changed runs at 1,000 and 10,000 jobs and a 1,000-pool fleet's first run: wall time and its
  * ratio, requests, peak memory, cost inputs.
  *   npm run bench -- --naive                runs only that section (about 10 minutes)
+ *   npm run bench -- --cost                 runs only the cost of a pool a month (with BENCH_BASELINE, beside it)
  *   BENCH_LIBRARY=<git revision>            runs that revision's handler there rather than assets/handler/index.js
  *   BENCH_SAMPLES=<n>                       timed samples there (default 5 at 1,000 jobs, 3 at 10,000, 1 of the fleet)
  * Prints figures; asserts nothing.
@@ -101,6 +102,12 @@ async function main(): Promise<void> {
     } finally {
       await world.stop();
     }
+    return;
+  }
+  if (process.argv.includes('--cost')) {
+    const baseline = process.env.BENCH_BASELINE;
+    const today = `today (${git('rev-parse', '--short', 'HEAD')})`;
+    await costPerPool(baseline ? { [today]: BUNDLE, [`baseline (${baseline})`]: await bundleOf(baseline) } : { [today]: BUNDLE });
     return;
   }
   const bytes = fs.statSync(BUNDLE).size;
