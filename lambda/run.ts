@@ -126,7 +126,8 @@ async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary>
   // This run holds what it stores until it ends; then, if it has not cleared it, the next run takes it over.
   const leaseUntil = leaseOf(deps);
   const events = config.eventBusName !== undefined;
-  const owedOptions = { userPoolId: config.userPoolId, events, firstRun, userPoolName: await poolNameIfNeeded(deps, calls, plan.changes, firstRun) };
+  const userPoolName = await poolNameIfNeeded(deps, calls, plan.changes, firstRun, state.userPoolName);
+  const owedOptions = { userPoolId: config.userPoolId, events, firstRun, userPoolName };
   // A pool kept in one item that this run's changes would outgrow is spread over 16 buckets first, once.
   const split = store.outgrows(state, plan.changes, (change) => owedBy(change, owedOptions) !== undefined)
     ? await store.split(state, deps.now).catch((error) => {
@@ -150,7 +151,7 @@ async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary>
   const [taken, outcomes] = await Promise.all([
     takeOverLeftovers(deps, store, outbox, leaseUntil),
     mapWithConcurrency(writes, WRITE_CONCURRENCY, (write) =>
-      store.storeBucket(current, write, (change) => owedBy(change, owedOptions), { leaseUntil, at: deps.now, historyBefore }),
+      store.storeBucket(current, write, (change) => owedBy(change, owedOptions), { leaseUntil, at: deps.now, historyBefore, userPoolName }),
     ),
     marking,
   ]);
@@ -372,13 +373,21 @@ export async function payDebts(deps: RunDependencies, reading?: Promise<PoolStat
 }
 
 /**
- * The pool's name, when an event to be sent names a job's own import log (`/aws/cognito/userpools/<id>/<name>`);
- * left out of the events, with a warning, when it cannot be read.
+ * The pool's name, when an event to be sent names a job's own import log (`/aws/cognito/userpools/<id>/<name>`): the
+ * fleet's discovery's, or the one a run stored with the pool's jobs (a pool's name cannot change), or else read once
+ * (and then stored with the changes); left out of the events, with a warning, when it cannot be read.
  */
-async function poolNameIfNeeded(deps: RunDependencies, calls: Calls, changes: readonly JobChange[], firstRun: boolean): Promise<string | undefined> {
+async function poolNameIfNeeded(
+  deps: RunDependencies,
+  calls: Calls,
+  changes: readonly JobChange[],
+  firstRun: boolean,
+  stored: string | undefined,
+): Promise<string | undefined> {
   const needed = deps.config.eventBusName && changes.some((change) => change.job.CloudWatchLogsRoleArn && isAnnounced(change, firstRun));
   if (!needed) return undefined;
   if (deps.userPoolName !== undefined) return deps.userPoolName;
+  if (stored !== undefined) return stored;
   try {
     const answer = await calls.send('DescribeUserPool', (options) =>
       deps.cognito.send(new DescribeUserPoolCommand({ UserPoolId: deps.config.userPoolId }), options),

@@ -62,6 +62,8 @@ export interface PoolState {
   readonly outbox: OutboxEntry[];
   readonly buckets: ReadonlyMap<string, BucketRead>;
   readonly legacy: ReadonlyMap<string, LegacyJob>;
+  /** The pool's name, as a run that needed it for its events stored it with the jobs (a pool's name cannot change). */
+  readonly userPoolName?: string;
 }
 
 /** A bucket to write: the changes of its jobs, and whether it also takes in jobs of the old layout. */
@@ -147,6 +149,7 @@ export class PoolStateStore {
     // The earliest cut-off a first run stored with its buckets (of two overlapping first runs, the one that counts most).
     let bucketsHistoryBefore: string | undefined;
     const bucketItems: Item[] = [];
+    let userPoolName: string | undefined;
     for await (const page of queryPartition(this.table, this.calls, 'Query state', { ':pool': this.userPoolId })) {
       for (const item of page) {
         const sortKey = item[TABLE_SORT_KEY] as string;
@@ -179,6 +182,7 @@ export class PoolStateStore {
         owedBytes += BUCKET_OVERHEAD_BYTES + (value.Entries?.length ?? 0);
         for (const owed of decodeEntries(value.Entries)) outbox.push(fromBucketEntry(sortKey, attribute, value, owed));
       }
+      if (typeof item.UserPoolName === 'string') userPoolName = item.UserPoolName;
       const statesBytes = item.States?.length ?? 0;
       buckets.set(sortKey, { key: sortKey, version: item.Version, states: decodeStates(item.States), owedBytes, statesBytes });
       if (typeof item.HistoryBefore === 'string' && !(bucketsHistoryBefore! <= item.HistoryBefore)) bucketsHistoryBefore = item.HistoryBefore;
@@ -190,7 +194,7 @@ export class PoolStateStore {
       stored.set(jobId, inBucket ? laterState(inBucket, state) : state);
     }
     if (marker?.historyBefore === undefined && bucketsHistoryBefore !== undefined) marker = { ...marker, historyBefore: bucketsHistoryBefore };
-    return { single, stored, marker, outbox, buckets, legacy };
+    return { single, stored, marker, outbox, buckets, legacy, userPoolName };
   }
 
   /**
@@ -319,7 +323,7 @@ export class PoolStateStore {
     state: PoolState,
     write: BucketWrite,
     owedOf: (change: JobChange) => Owed | undefined,
-    hold: { readonly leaseUntil: string; readonly at: Date; readonly historyBefore?: string },
+    hold: { readonly leaseUntil: string; readonly at: Date; readonly historyBefore?: string; readonly userPoolName?: string },
   ): Promise<StoreResult> {
     const read = state.buckets.get(write.key);
     const version = (read?.version ?? 0) + 1;
@@ -343,6 +347,11 @@ export class PoolStateStore {
     }
     const remove = state.single ? '' : ' REMOVE SplitFrom'; // a split's copy no longer: no late copy may replace it
     let bytes = BUCKET_OVERHEAD_BYTES + encodedStates.length + (read?.owedBytes ?? 0);
+    if (hold.userPoolName !== undefined && hold.userPoolName !== state.userPoolName) {
+      // Read for this run's events: stored, so that later runs need not read it again.
+      update += ', UserPoolName = :name';
+      values[':name'] = hold.userPoolName;
+    }
     if (hold.historyBefore !== undefined) {
       // A first run's cut-off, kept with what it stored: a retry of that first run reads it back (readState).
       update += ', HistoryBefore = :historyBefore';

@@ -1255,6 +1255,20 @@ describe('job events', () => {
     expect(cognitoMock.commandCalls(DescribeUserPoolCommand)).toHaveLength(1);
   });
 
+  it("reads the pool's name once: later runs take it from the state table", async () => {
+    const role = { CloudWatchLogsRoleArn: 'arn:aws:iam::123456789012:role/CognitoImportLogs' };
+    cognitoMock.on(DescribeUserPoolCommand).resolves({ UserPool: { Id: POOL, Name: 'tenants' } });
+    jobs = [job(1, 'InProgress', role), job(2, 'InProgress', role)];
+    await baseline();
+    jobs = [job(1, 'Failed', role), job(2, 'InProgress', role)];
+    await run(NOW, undefined, WITH_EVENTS);
+    jobs = [job(1, 'Failed', role), job(2, 'Succeeded', role)];
+    await run(NOW, undefined, WITH_EVENTS);
+    expect(cognitoMock.commandCalls(DescribeUserPoolCommand)).toHaveLength(1);
+    expect(sentDetails().map((d) => d.importLog?.logGroupName)).toEqual([`/aws/cognito/userpools/${POOL}/tenants`, `/aws/cognito/userpools/${POOL}/tenants`]);
+    expect(table.item(POOL, '#jobs#00')).toMatchObject({ UserPoolName: 'tenants' });
+  });
+
   it("sends the event without the import log, and warns, when the pool's name cannot be read", async () => {
     const role = { CloudWatchLogsRoleArn: 'arn:aws:iam::123456789012:role/CognitoImportLogs' };
     cognitoMock.on(DescribeUserPoolCommand).rejects(new NotAuthorizedException({ message: 'not authorized', $metadata: {} }));
