@@ -129,7 +129,7 @@ async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary>
   const userPoolName = await poolNameIfNeeded(deps, calls, plan.changes, firstRun, state.userPoolName);
   const owedOptions = { userPoolId: config.userPoolId, events, firstRun, userPoolName };
   // A pool kept in one item that this run's changes would outgrow is spread over 16 buckets first, once.
-  const split = store.outgrows(state, plan.changes, (change) => owedBy(change, owedOptions) !== undefined)
+  const split = store.outgrows(state, plan.changes, (change) => owedBy(change, owedOptions))
     ? await store.split(state, deps.now).catch((error) => {
         log.warn("Could not spread the pool's jobs over 16 buckets; a later run will", { error });
         return undefined;

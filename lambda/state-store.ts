@@ -40,8 +40,6 @@ export interface BucketRead {
   readonly states: ReadonlyMap<string, JobState>;
   /** Bytes of the outbox entries it holds, which a write leaves in place. */
   readonly owedBytes: number;
-  /** Bytes of its states, compressed. */
-  readonly statesBytes: number;
 }
 
 /** A job's item of the layout before buckets (0.1.0): read as stored state until its bucket holds the job. */
@@ -84,13 +82,9 @@ type Key = Record<string, string>;
 const JOB_BUCKET_SORT_KEY_PREFIX = '#jobs#';
 const JOB_BUCKETS = 16;
 const HEAD = `${JOB_BUCKET_SORT_KEY_PREFIX}00`;
-// Half of what this monitor writes to an item at most (MAX_BUCKET_BYTES), as measured by the estimates below: the
-// other half is room for the outbox, and for the estimates' error.
+// Half of what this monitor writes to an item at most (MAX_BUCKET_BYTES): room for the outbox entries that runs which
+// could not clear them leave on the item.
 const DEFAULT_SINGLE_ITEM_BYTES = 175_000;
-// Estimates of what a run adds to the one item: a job not stored yet (measured: 10 to 17 bytes, compressed), and an
-// outbox entry (measured: 45 to 80 bytes in a write of 10 or more, 350 alone).
-const NEW_JOB_BYTES = 24;
-const ENTRY_BYTES = 160;
 // The outbox of a write is the bucket's attribute `Owed_<version>`: its token, lease and time, and its entries.
 const OWED_PREFIX = 'Owed_';
 // A bucket write larger than this fails, naming the pool: DynamoDB refuses items over 400 KB. At about 8 bytes a job
@@ -119,6 +113,11 @@ export function bucketOf(jobId: string): string {
  */
 export function itemOfJob(head: Record<string, unknown> | undefined, jobId: string): string {
   return head?.Buckets === 1 ? HEAD : bucketOf(jobId);
+}
+
+/** Whether a bucket item is a split's copy, written by no run since (each write of a bucket removes the mark). */
+function isCopy(item: Item): boolean {
+  return item.SplitFrom !== undefined && item.Version === item.SplitFrom;
 }
 
 /** Whether a sort key is a bucket's. */
@@ -169,9 +168,11 @@ export class PoolStateStore {
         }
       }
     }
-    // One item while the first bucket's says so, or while no bucket was written but a split's copies (split).
+    // One item while the first bucket's says so (or there is none), and every other bucket item is a copy of a split
+    // that did not complete (split). A bucket written otherwise (by 0.2.0's code, which knows only buckets: rolled
+    // back to, or still running during a deployment) makes the pool's layout buckets, its states taken in below.
     const head = bucketItems.find((item) => item[TABLE_SORT_KEY] === HEAD);
-    const single = head ? head.Buckets === 1 : bucketItems.every((item) => item.SplitFrom !== undefined);
+    const single = (head ? head.Buckets === 1 : true) && bucketItems.every((item) => item === head || isCopy(item));
     for (const item of bucketItems) {
       const sortKey = item[TABLE_SORT_KEY] as string;
       // The copies of a split that did not complete hold no entries, and states the one item holds: not the pool's.
@@ -183,12 +184,17 @@ export class PoolStateStore {
         for (const owed of decodeEntries(value.Entries)) outbox.push(fromBucketEntry(sortKey, attribute, value, owed));
       }
       if (typeof item.UserPoolName === 'string') userPoolName = item.UserPoolName;
-      const statesBytes = item.States?.length ?? 0;
-      buckets.set(sortKey, { key: sortKey, version: item.Version, states: decodeStates(item.States), owedBytes, statesBytes });
+      buckets.set(sortKey, { key: sortKey, version: item.Version, states: decodeStates(item.States), owedBytes });
       if (typeof item.HistoryBefore === 'string' && !(bucketsHistoryBefore! <= item.HistoryBefore)) bucketsHistoryBefore = item.HistoryBefore;
     }
+    // A job is in one bucket, but may also be in the first bucket's item, from when that item held every job: the later.
     const stored = new Map<string, StoredJobState>();
-    for (const bucket of buckets.values()) for (const [jobId, state] of bucket.states) stored.set(jobId, state);
+    for (const bucket of buckets.values()) {
+      for (const [jobId, state] of bucket.states) {
+        const other = stored.get(jobId);
+        stored.set(jobId, other ? laterState(other, state) : state);
+      }
+    }
     for (const [jobId, { state }] of legacy) {
       const inBucket = stored.get(jobId);
       stored.set(jobId, inBucket ? laterState(inBucket, state) : state);
@@ -198,18 +204,21 @@ export class PoolStateStore {
   }
 
   /**
-   * Whether the pool's jobs, kept in one item, would outgrow it with this run's changes (an estimate, of the new jobs and
-   * the outbox entries of the changes that `owe`): then the run splits them over the 16 buckets (`split`) before storing.
+   * Whether the pool's jobs, kept in one item, would outgrow it with this run's changes: the item as this run would
+   * write it (its states and the outbox entries of what the changes owe, compressed, and the entries it holds) over
+   * `singleItemBytes`. Then the run splits them over the 16 buckets (`split`) before storing.
    */
-  public outgrows(state: PoolState, changes: readonly JobChange[], owes: (change: JobChange) => boolean): boolean {
+  public outgrows(state: PoolState, changes: readonly JobChange[], owedOf: (change: JobChange) => Owed | undefined): boolean {
     if (!state.single || changes.length + state.legacy.size === 0) return false;
     const head = state.buckets.get(HEAD);
-    let [newJobs, entries] = [state.legacy.size, 0];
+    const states = this.withLegacy(state, HEAD, head?.states);
+    const entries: EntryToStore[] = [];
     for (const change of changes) {
-      if (!head?.states.has(change.job.JobId!)) newJobs++;
-      if (owes(change)) entries++;
+      states.set(change.job.JobId!, change.next);
+      const owed = owedOf(change);
+      if (owed) entries.push({ jobId: change.job.JobId!, ...owed });
     }
-    const bytes = (head ? head.statesBytes + head.owedBytes : 0) + newJobs * NEW_JOB_BYTES + entries * ENTRY_BYTES;
+    const bytes = encodeStates(states).length + (entries.length > 0 ? encodeEntries(entries).length : 0) + (head?.owedBytes ?? 0);
     return bytes > this.singleItemBytes;
   }
 
@@ -233,7 +242,7 @@ export class PoolStateStore {
     }
     const copies = [...byBucket].filter(([key]) => key !== HEAD);
     const written = await mapWithConcurrency(copies, SPLIT_CONCURRENCY, ([key, states]) =>
-      this.writeStates(key, states, at, { from }, 'attribute_not_exists(#version) OR SplitFrom <= :from'),
+      this.writeStates(key, states, at, { from }, 'attribute_not_exists(#version) OR (SplitFrom <= :from AND #version = SplitFrom)'),
     );
     const failed = written.find((w) => w.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -243,7 +252,7 @@ export class PoolStateStore {
     if (!flipped) return undefined;
     const buckets = new Map<string, BucketRead>();
     for (const [key, states] of byBucket) {
-      const read: BucketRead = { key, version: key === HEAD ? from + 1 : from, states, owedBytes: key === HEAD ? (head?.owedBytes ?? 0) : 0, statesBytes: 0 };
+      const read: BucketRead = { key, version: key === HEAD ? from + 1 : from, states, owedBytes: key === HEAD ? (head?.owedBytes ?? 0) : 0 };
       buckets.set(key, read);
       this.landed.set(key, states);
     }
@@ -341,9 +350,10 @@ export class PoolStateStore {
     const values: Record<string, unknown> = { ':states': encodedStates, ':jobs': states.size, ':version': version, ':at': hold.at.toISOString(), ':writeId': writeId };
     const names: Record<string, string> = { '#states': 'States', '#version': 'Version' };
     let update = 'SET #states = :states, Jobs = :jobs, #version = :version, UpdatedAt = :at, WriteId = :writeId';
-    if (state.single) {
+    if (state.single || write.key === HEAD) {
+      // The first bucket's item says which layout holds.
       update += ', Buckets = :buckets';
-      values[':buckets'] = 1;
+      values[':buckets'] = state.single ? 1 : JOB_BUCKETS;
     }
     const remove = state.single ? '' : ' REMOVE SplitFrom'; // a split's copy no longer: no late copy may replace it
     let bytes = BUCKET_OVERHEAD_BYTES + encodedStates.length + (read?.owedBytes ?? 0);
@@ -723,7 +733,10 @@ export interface StoredEntry {
   readonly Event?: Record<string, unknown>;
 }
 
-function encodeEntries(entries: readonly OutboxEntry[]): Uint8Array {
+/** What of an outbox entry its write stores. */
+type EntryToStore = Pick<OutboxEntry, 'jobId' | 'counts' | 'event'>;
+
+function encodeEntries(entries: readonly EntryToStore[]): Uint8Array {
   const stored: StoredEntry[] = entries.map((entry) => ({
     JobId: entry.jobId,
     ...(entry.counts && { Counts: toCountsItem(entry.counts) }),

@@ -158,12 +158,13 @@ function check(item: Item | undefined, condition: string | undefined, names: Nam
   const holds = (term: string): boolean => {
     let match = /^attribute_(not_)?exists\((.+)\)$/.exec(term.trim());
     if (match) return (read(match[2]) === undefined) === (match[1] !== undefined);
-    match = /^(.+?)\s*(=|<=|<)\s*(:\w+)$/.exec(term.trim());
+    match = /^(.+?)\s*(=|<=|<)\s*(:?[#\w]+)$/.exec(term.trim());
     if (!match) fail(`cannot model the condition ${term}`);
-    const [left, right] = [read(match[1]), operand(match[3], values)];
+    // The right side: a value (`:version`), or another attribute (`#version = SplitFrom`).
+    const [left, right] = [read(match[1]), match[3].startsWith(':') ? operand(match[3], values) : read(match[3])];
     if (match[2] === '=') return left === right;
     return left !== undefined && (match[2] === '<' ? left < right : left <= right);
   };
-  const ok = condition.split(' OR ').some((either) => either.split(' AND ').every(holds));
+  const ok = condition.split(' OR ').some((either) => either.replace(/^\((.*)\)$/, '$1').split(' AND ').every(holds));
   if (!ok) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 }
