@@ -31,6 +31,7 @@ import { BUNDLE, Invocation, Loopback, createStateTable } from '../test/support/
 // @ts-ignore: a plain ES module shared with scripts/build.mjs
 import { HANDLER_BUNDLE } from './handler-bundle.mjs';
 import { traceJobEnd } from '../test/support/cadence';
+import { seededRandom } from '../test/support/seeded';
 import { PRICE, costPerPool } from './bench-cost';
 
 const LOAD_SAMPLES = 15;
@@ -438,13 +439,28 @@ async function measure(world: Loopback, pool: string | undefined, env: Record<st
 
 /** A pool of `size` jobs: a tenth in progress (the jobs a changed run moves on), the rest in every status in turn. */
 function naiveBenchJobs(size: number): FakeJob[] {
-  return Array.from({ length: size }, (_, i) => (i % 10 === 0 ? makeJob(i, 'InProgress', { ImportedUsers: i }) : makeJob(i, JOB_STATUSES[i % 8], { ImportedUsers: i })));
+  return Array.from({ length: size }, (_, i) => ({
+    ...(i % 10 === 0 ? makeJob(i, 'InProgress', { ImportedUsers: i }) : makeJob(i, JOB_STATUSES[i % 8], { ImportedUsers: i })),
+    JobId: cognitoJobId(i),
+  }));
+}
+
+const JOB_ID_CHARACTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A job ID as Cognito makes them, `import-` and 10 random letters and digits (`import-qQ0DCt2fRh`), the same for the
+ * same `n`: they compress to some 15 bytes a job, where the tests' sequential IDs take 5, so a pool's stored state
+ * weighs here what it does in AWS.
+ */
+function cognitoJobId(n: number): string {
+  const random = seededRandom(n + 1);
+  return `import-${Array.from({ length: 10 }, () => JOB_ID_CHARACTERS[Math.floor(random() * JOB_ID_CHARACTERS.length)]).join('')}`;
 }
 
 /** A tenth of the jobs end: `Succeeded`, 5 more users imported and 1 failed, a status and counts that both monitors count. */
 function endATenth(jobs: FakeJob[], offset = 0): void {
   for (let i = offset; i < jobs.length; i += 10) {
-    jobs[i] = makeJob(i, 'Succeeded', { StartDate: jobs[i].CreationDate, CompletionDate: new Date(), ImportedUsers: i + 5, FailedUsers: 1 });
+    jobs[i] = { ...makeJob(i, 'Succeeded', { StartDate: jobs[i].CreationDate, CompletionDate: new Date(), ImportedUsers: i + 5, FailedUsers: 1 }), JobId: jobs[i].JobId };
   }
 }
 
