@@ -82,9 +82,9 @@ type Key = Record<string, string>;
 const JOB_BUCKET_SORT_KEY_PREFIX = '#jobs#';
 const JOB_BUCKETS = 16;
 const HEAD = `${JOB_BUCKET_SORT_KEY_PREFIX}00`;
-// Half of what this monitor writes to an item at most (MAX_BUCKET_BYTES): room for the outbox entries that runs which
-// could not clear them leave on the item.
-const DEFAULT_SINGLE_ITEM_BYTES = 175_000;
+// A write and a clear are billed by the item's size, a write unit a KB: past 64 KB (some 4,000 jobs), a run that stores
+// one change would pay over 128 units in one item, where a bucket's would pay a sixteenth (docs/how-it-counts.md).
+const DEFAULT_SINGLE_ITEM_BYTES = 65_536;
 // The outbox of a write is the bucket's attribute `Owed_<version>`: its token, lease and time, and its entries.
 const OWED_PREFIX = 'Owed_';
 // A bucket write larger than this fails, naming the pool: DynamoDB refuses items over 400 KB. At about 8 bytes a job

@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     }
     console.log(
       `\n(MaxResults ${PAGE_SIZE}; Cognito returns at most ${COGNITO_PAGE} jobs a page. Other Cognito: DescribeUserPool, once in a run that sends an event of a job with a logs role. DynamoDB calls: state queries, ` +
-        'one conditional write per item holding a change (the pool\'s one item, or each of its 16 buckets past 175 KB), one clear of ' +
+        'one conditional write per item holding a change (the pool\'s one item, or each of its 16 buckets past 64 KB), one clear of ' +
         'its outbox entries once published, and the write of the next due time: docs/how-it-counts.md, Requests per run.)',
     );
     console.log(`\nduplicate window (first event sent to last outbox clear requested): ${windows.join('; ')}`);
