@@ -14,11 +14,6 @@ export interface RunFigures {
   readonly newUsers: UserCounts;
   /** Failed users of the jobs that ended `Succeeded` or `Stopped` (`FailedUsersOfEndedJobs`). */
   readonly failedUsersOfEndedJobs: number;
-  /**
-   * The latest `CompletionDate` of the listed jobs: a single pool publishes its warning gauges' zeros for a while after
-   * it, so that a warning its job raised is cleared (metrics.ts). Undefined when no listed job has ended.
-   */
-  readonly lastEndedAt?: Date;
 }
 
 /**
@@ -28,11 +23,7 @@ export interface RunFigures {
  */
 export function computeFigures(jobs: readonly UserImportJobType[], owed: readonly OwedCounts[]): RunFigures {
   const jobCounts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
-  let lastEndedAt: Date | undefined;
-  for (const job of jobs) {
-    if (isJobStatus(job.Status)) jobCounts[job.Status]++;
-    if (job.CompletionDate !== undefined && (lastEndedAt === undefined || job.CompletionDate > lastEndedAt)) lastEndedAt = job.CompletionDate;
-  }
+  for (const job of jobs) if (isJobStatus(job.Status)) jobCounts[job.Status]++;
   const completed = Object.fromEntries(COMPLETED_STATUSES.map((s) => [s, 0])) as Record<CompletedStatus, number>;
   const users = { importedUsers: 0, skippedUsers: 0, failedUsers: 0 };
   let failedUsersOfEndedJobs = 0;
@@ -43,7 +34,7 @@ export function computeFigures(jobs: readonly UserImportJobType[], owed: readonl
     users.skippedUsers += counts.newUsers.skippedUsers;
     users.failedUsers += counts.newUsers.failedUsers;
   }
-  return { jobs: jobCounts, jobsCompleted: completed, newUsers: users, failedUsersOfEndedJobs, ...(lastEndedAt ? { lastEndedAt } : {}) };
+  return { jobs: jobCounts, jobsCompleted: completed, newUsers: users, failedUsersOfEndedJobs };
 }
 
 /** How long a job may wait before the monitor warns: in `Created`, and in `Pending`, `InProgress` or `Stopping`. */
@@ -73,5 +64,25 @@ export function countWarnings(jobs: readonly UserImportJobType[], now: Date, lim
   return { awaitingStart, stuck };
 }
 
+/**
+ * Until when a listed job was last past a warning limit in its state (`now` while one is): a job waiting in `Created`
+ * until it started or ended, a job running until it ended. A single pool publishes its warning gauges' zeros for a while
+ * after it, so that the warning alarm the job raised clears (metrics.ts). Undefined when no listed job ever was.
+ */
+export function lastWarnedAt(jobs: readonly UserImportJobType[], now: Date, limits: WarningLimits): Date | undefined {
+  let latest: number | undefined;
+  const warned = (from: number | undefined, until: number) => {
+    if (from !== undefined && until > from && !(latest! >= until)) latest = until;
+  };
+  for (const job of jobs) {
+    const [created, started, ended] = [job.CreationDate?.getTime(), job.StartDate?.getTime(), job.CompletionDate?.getTime()];
+    if (job.Status === 'Created') warned(created === undefined ? undefined : created + limits.awaitingStartMs, now.getTime());
+    else warned(created === undefined ? undefined : created + limits.awaitingStartMs, started ?? ended ?? now.getTime());
+    const start = started ?? created;
+    if (job.Status !== 'Created' && start !== undefined) warned(start + limits.stuckMs, RUNNING.includes(job.Status ?? '') ? now.getTime() : (ended ?? now.getTime()));
+  }
+  return latest === undefined ? undefined : new Date(latest);
+}
+
 /** What a run publishes: its counts, the gauges that warn before a job is lost, and the jobs it left out. */
-export type PublishedFigures = RunFigures & { readonly warnings: Warnings; readonly invalidJobs: number };
+export type PublishedFigures = RunFigures & { readonly warnings: Warnings; readonly invalidJobs: number; readonly lastWarnedAt?: Date };

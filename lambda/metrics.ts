@@ -1,7 +1,6 @@
 /** Every metric the handler publishes, a pool's and a fleet's, as CloudWatch embedded metric format. */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
-  COMPLETED_STATUSES,
   DIMENSION_STATUS,
   DIMENSION_USER_POOL_ID,
   JOB_STATUSES,
@@ -32,22 +31,26 @@ import { PublishedFigures } from './figures';
  * listed for ever, so those gauges never fall back to zero, and no alarm or graph reads them). A quiet pool sends
  * nothing here. Besides, zeros of the series its alarms watch:
  *
- * - while a job is in flight, so that each series exists before the job ends (a fleet's Metrics Insights alarm may
- *   not see a series in the minutes after its first datapoint, and would miss a failure that were one);
- * - of the warning gauges (`JobsAwaitingStart`, `JobsStuck`, whose single-pool alarms keep their state when data is
- *   missing), in a run that sees a job end and every run for `warningZerosMs` after a job's end, the warning alarms'
- *   evaluation range and a schedule: a warning raised by the job is cleared by zeros, as it was when every run sent
- *   them; and in `publishWarningZeros`'s run (the deployment's), so that a new pool's warnings start OK.
- *
+ * - a fleet's pool, while a job is in flight, so that each series exists before the job ends (a fleet's Metrics
+ *   Insights alarm may not see a series in the minutes after its first datapoint, and would miss a failure that were
+ *   one). A single pool's alarms are plain metric alarms, those on counts treating missing data as not breaching: they
+ *   need no zeros;
+ * - a single pool's warning gauges (`JobsAwaitingStart`, `JobsStuck`, whose alarms keep their state when data is
+ *   missing), in every run for `warningZerosMs` after a listed job was last past a warning limit (`lastWarnedAt`), the
+ *   warning alarms' evaluation range and a schedule: the warning it raised is cleared by zeros, as it was when every
+ *   run sent them; and in `publishWarningZeros`'s run (the deployment's), so that a new pool's warnings start OK. A job
+ *   that never passed a limit raised no warning, and needs no zeros.
  */
 export function publishMetrics(config: Config, now: Date, figures: PublishedFigures): void {
   const metrics = contractMetrics(config.namespace);
   const inFlight = UNFINISHED_STATUSES.some((status) => figures.jobs[status] > 0);
-  const ended = COMPLETED_STATUSES.some((status) => figures.jobsCompleted[status] > 0);
-  const settling = figures.lastEndedAt !== undefined && now.getTime() - figures.lastEndedAt.getTime() <= (config.warningZerosMs ?? 0);
-  const gaugeZeros = inFlight || (config.warningZerosMs !== undefined && (ended || settling)) || config.publishWarningZeros === true;
+  // A single pool's, which alone has warningZerosMs; a fleet's pool's otherwise.
+  const single = config.warningZerosMs !== undefined;
+  const warnedLately = figures.lastWarnedAt !== undefined && now.getTime() - figures.lastWarnedAt.getTime() <= (config.warningZerosMs ?? 0);
+  const countZeros = !single && inFlight;
+  const gaugeZeros = (single ? warnedLately : inFlight) || config.publishWarningZeros === true;
   const add = (name: string, value: number, watched: 'count' | 'gauge' | false = false): number => {
-    if (value === 0 && !((watched === 'count' && inFlight) || (watched === 'gauge' && gaugeZeros))) return 0;
+    if (value === 0 && !((watched === 'count' && countZeros) || (watched === 'gauge' && gaugeZeros))) return 0;
     metrics.addMetric(name, MetricUnit.Count, value);
     return 1;
   };

@@ -16,7 +16,7 @@ import { JobChange, planChanges } from './changes';
 import { mapWithConcurrency } from './concurrency';
 import { Config } from './config';
 import { sendJobEvents } from './events';
-import { PublishedFigures, computeFigures, countWarnings } from './figures';
+import { PublishedFigures, computeFigures, countWarnings, lastWarnedAt } from './figures';
 import { checkJobs } from './job-check';
 import { PAGE_SIZE, listAllJobs } from './listing';
 import { publishMetrics, publishTrouble } from './metrics';
@@ -141,6 +141,7 @@ async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary>
   const figuresOf = (owedCounts: OwedCounts[]): PublishedFigures => ({
     ...computeFigures(jobs, owedCounts),
     warnings: countWarnings(jobs, deps.now, config.warnings),
+    lastWarnedAt: lastWarnedAt(jobs, deps.now, config.warnings),
     invalidJobs: invalid.length,
   });
   // A run with nothing to store, take over, publish or clear (a quiet pool's, most runs) has worked once it has

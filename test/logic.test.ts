@@ -2,7 +2,7 @@ import { UserImportJobType } from '@aws-sdk/client-cognito-identity-provider';
 import { JOB_STATUSES } from '../lib/contract';
 import { isDue, nextRunAt } from '../lambda/cadence';
 import { StoredJobState, laterState, planChanges } from '../lambda/changes';
-import { computeFigures, countWarnings } from '../lambda/figures';
+import { computeFigures, countWarnings, lastWarnedAt } from '../lambda/figures';
 import { IncompleteListingError, listAllJobs } from '../lambda/listing';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
@@ -207,6 +207,21 @@ describe('warnings before a job is lost', () => {
       job('f', 'Created', { CreationDate: hours(40) }),
     ];
     expect(countWarnings(jobs, NOW, limits).stuck).toBe(3);
+  });
+
+  it('knows until when a listed job was last past a limit: the zeros a single pool owes its warning alarms', () => {
+    const at = (jobs: UserImportJobType[]) => lastWarnedAt(jobs, NOW, limits);
+    // Never past a limit: no warning was raised, none needs clearing.
+    expect(at([job('a', 'Succeeded', { CreationDate: hours(5), StartDate: hours(4), CompletionDate: hours(3) }), job('b', 'Created', { CreationDate: hours(2) })])).toBeUndefined();
+    // Waited 13 hours before it started: warned until its start.
+    expect(at([job('a', 'InProgress', { CreationDate: hours(15), StartDate: hours(2) })])).toEqual(hours(2));
+    // Expired while waiting: warned until it expired.
+    expect(at([job('a', 'Expired', { CreationDate: hours(30), CompletionDate: hours(1) })])).toEqual(hours(1));
+    // Ran 14 hours: stuck until its end.
+    expect(at([job('a', 'Succeeded', { CreationDate: hours(20), StartDate: hours(16), CompletionDate: hours(2) })])).toEqual(hours(2));
+    // Still waiting, or still running, past the limit: now; the latest of several jobs.
+    expect(at([job('a', 'Created', { CreationDate: hours(13) }), job('b', 'Succeeded', { StartDate: hours(30), CompletionDate: hours(5) })])).toEqual(NOW);
+    expect(at([job('a', 'Pending', { CreationDate: hours(13), StartDate: hours(12.5) })])).toEqual(NOW);
   });
 });
 
