@@ -248,7 +248,14 @@ export class PoolStateStore {
     if (failed) throw (failed as PromiseRejectedResult).reason;
     if (written.some((w) => w.status === 'fulfilled' && !w.value)) return undefined; // a later split's copies
     const headStates = byBucket.get(HEAD)!;
-    const flipped = await this.writeStates(HEAD, headStates, at, { version: from + 1, buckets: JOB_BUCKETS }, head ? '#version = :previous' : 'attribute_not_exists(#version)', from);
+    const flipped = await this.writeStates(
+      HEAD,
+      headStates,
+      at,
+      { version: from + 1, buckets: JOB_BUCKETS },
+      head ? '#version = :previous' : 'attribute_not_exists(#version)',
+      head ? { ':previous': from } : {},
+    );
     if (!flipped) return undefined;
     const buckets = new Map<string, BucketRead>();
     for (const [key, states] of byBucket) {
@@ -277,7 +284,7 @@ export class PoolStateStore {
 
   /**
    * Writes a split's item: a copy (`from`: the version of the one item it copies, which it takes as its own), or the
-   * first bucket's item itself (`version`, `buckets`, conditioned on the version `previous`).
+   * first bucket's item itself (`version`, `buckets`). `conditionValues` are the condition's own placeholders.
    */
   private writeStates(
     key: string,
@@ -285,10 +292,10 @@ export class PoolStateStore {
     at: Date,
     marks: { readonly from?: number; readonly version?: number; readonly buckets?: number },
     condition: string,
-    previous?: number,
+    conditionValues: Record<string, unknown> = {},
   ): Promise<boolean> {
     const writeId = randomUUID();
-    const values: Record<string, unknown> = { ':states': encodeStates(states), ':jobs': states.size, ':at': at.toISOString(), ':writeId': writeId };
+    const values: Record<string, unknown> = { ...conditionValues, ':states': encodeStates(states), ':jobs': states.size, ':at': at.toISOString(), ':writeId': writeId };
     let update = 'SET #states = :states, Jobs = :jobs, UpdatedAt = :at, WriteId = :writeId, #version = ';
     if (marks.from !== undefined) {
       update += ':from, SplitFrom = :from';
@@ -297,7 +304,6 @@ export class PoolStateStore {
       update += ':version, Buckets = :buckets';
       Object.assign(values, { ':version': marks.version, ':buckets': marks.buckets });
     }
-    if (previous !== undefined && condition.includes(':previous')) values[':previous'] = previous;
     return this.conditionalUpdate(key, ' (split)', update, condition, { '#states': 'States', '#version': 'Version' }, values, (item) => item.WriteId === writeId);
   }
 
