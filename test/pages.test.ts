@@ -7,14 +7,13 @@
  * Times are of one simulated day, 2026-03-02 (UTC). Datapoints reach CloudWatch 30 s after their run.
  * `E2E_VERBOSE=1` prints each scenario's transitions.
  */
-import * as fs from 'fs';
 import { App, Duration, Stack, aws_cloudwatch_actions as cw_actions, aws_cognito as cognito, aws_sns as sns } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ImportJobMonitor, ImportJobMonitorProps } from '../lib';
 import { AlarmEvaluator, EvaluatorOptions, Transition, alarmsOf } from './support/alarm-evaluator';
 import { sumOf } from './support/emf';
 import { FakeJob, INTERNAL_ERROR, InjectedError, NOT_AUTHORIZED } from './support/fake-cognito';
-import { BUNDLE, Loopback } from './support/loopback';
+import { Loopback, loopbackForEachTest } from './support/loopback';
 import { SimulatedMonitor, SimulatedTick, Timeline, TimelineOptions, runTimeline } from './support/simulation';
 
 const DAY = Date.UTC(2026, 2, 2);
@@ -62,15 +61,7 @@ function stage(pools: string | string[], props: Partial<ImportJobMonitorProps> =
 }
 
 let world: Loopback;
-
-beforeAll(() => {
-  if (!fs.existsSync(BUNDLE)) throw new Error(`no bundle at ${BUNDLE}: run "npm run build" first`);
-});
-beforeEach(async () => {
-  world = new Loopback();
-  await world.start();
-});
-afterEach(() => world.stop());
+loopbackForEachTest((started) => (world = started));
 
 type Scenario = Omit<TimelineOptions, 'monitor' | 'evaluator'> & { readonly evaluator?: EvaluatorOptions };
 

@@ -4,13 +4,12 @@
  * zeros its alarms need, in the hours around its job only. The bundled handler runs tick by tick against the loopback
  * world (test/support/simulation.ts), the alarms of the synthesized stack evaluated as it goes.
  */
-import * as fs from 'fs';
 import { App, Duration, Stack, aws_cloudwatch_actions as cw_actions, aws_cognito as cognito, aws_sns as sns } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ImportJobMonitor, ImportJobMonitorProps } from '../lib';
 import { AlarmEvaluator, alarmsOf, datapointsFromEmf } from './support/alarm-evaluator';
 import { FakeJob } from './support/fake-cognito';
-import { BUNDLE, Loopback } from './support/loopback';
+import { Loopback, loopbackForEachTest } from './support/loopback';
 import { SimulatedMonitor, Timeline, runTimeline } from './support/simulation';
 
 const DAY = Date.UTC(2026, 2, 2);
@@ -33,14 +32,7 @@ function template(props: Partial<ImportJobMonitorProps> = {}): Record<string, an
 }
 
 let world: Loopback;
-beforeAll(() => {
-  if (!fs.existsSync(BUNDLE)) throw new Error(`no bundle at ${BUNDLE}: run "npm run build" first`);
-});
-beforeEach(async () => {
-  world = new Loopback();
-  await world.start();
-});
-afterEach(() => world.stop());
+loopbackForEachTest((started) => (world = started));
 
 /** A day of ticks, a minute apart, after the deployment's run at midnight, with the alarms evaluated. */
 async function day(json: Record<string, any>, jobsAt: (t: number) => FakeJob[]): Promise<{ timeline: Timeline; evaluator: AlarmEvaluator }> {

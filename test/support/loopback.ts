@@ -277,10 +277,29 @@ export async function createStateTable(client: DynamoDBClient, tableName: string
 export function loopbackForSuite(): Loopback {
   const world = new Loopback();
   beforeAll(async () => {
-    if (!fs.existsSync(BUNDLE)) throw new Error(`no bundle at ${BUNDLE}: run "npm run build" first`);
+    requireBundle();
     await world.start();
   });
   afterAll(() => world.stop());
   afterEach(() => world.release());
   return world;
+}
+
+/**
+ * A fresh loopback world for each test of a jest suite (a test that runs simulated days wants no other's state),
+ * handed to `use` once started, and stopped after the test; the suite fails at once without a bundle.
+ */
+export function loopbackForEachTest(use: (world: Loopback) => void): void {
+  let world: Loopback;
+  beforeAll(requireBundle);
+  beforeEach(async () => {
+    world = new Loopback();
+    await world.start();
+    use(world);
+  });
+  afterEach(() => world.stop());
+}
+
+function requireBundle(): void {
+  if (!fs.existsSync(BUNDLE)) throw new Error(`no bundle at ${BUNDLE}: run "npm run build" first`);
 }
