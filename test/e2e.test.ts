@@ -3,8 +3,7 @@
  * wire protocols: Cognito's JSON 1.1 API (test/support/fake-cognito.ts) and DynamoDB (dynalite).
  */
 import * as fs from 'fs';
-import * as http from 'http';
-import type { AddressInfo } from 'net';
+import * as net from 'net';
 import { INTERNAL_ERROR, NOT_AUTHORIZED, THROTTLED, makeJob } from './support/fake-cognito';
 import { BUS_ARN, Invocation, loopbackForSuite } from './support/loopback';
 import { datapoints, heartbeatsOf, sumOf, withoutHeartbeat } from './support/emf';
@@ -449,10 +448,7 @@ describe('the bundled handler, against endpoints that hang or are gone', () => {
   });
 
   it('retries a dead endpoint (connection refused) for a few seconds, then fails naming the call', async () => {
-    const dead = http.createServer();
-    await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
-    const endpoint = `http://127.0.0.1:${(dead.address() as AddressInfo).port}`;
-    await new Promise<void>((resolve) => dead.close(() => resolve()));
+    const endpoint = `http://127.0.0.1:${await refusedPort()}`;
     const pool = 'eu-west-1_Dead1';
     const run = await world.invoke(pool, { AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: endpoint }, KILL);
     durations.cognitoRefusesConnections = run.wallMs;
@@ -490,3 +486,19 @@ describe('the bundled handler, against endpoints that hang or are gone', () => {
     expect(listings(pool)).toHaveLength(2); // the first run and the one that published the end: no tick in between listed
   });
 });
+
+/**
+ * A loopback port that refuses connections and stays so: one below 1024, which `listen(0)` never hands out. A port
+ * closed after `listen(0)` is not enough: during the run's retries another suite's server may be given it.
+ */
+async function refusedPort(): Promise<number> {
+  for (let port = 1; port < 1024; port++) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(false)));
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
+  }
+  throw new Error('no loopback port below 1024 refuses connections');
+}
