@@ -42,7 +42,7 @@ async function poolHandler(event: unknown, context?: Context): Promise<RunSummar
     config = readConfig(process.env);
     logger.appendKeys({ userPoolId: config.userPoolId });
     clients ??= createClients(config);
-    const deps = { ...clients, config, now: new Date(), log: logger, deadline: deadlineOf(context) };
+    const deps = { ...clients, config, now: new Date(), log: logger, deadline: deadlineOf(context), nameOnFirstRun: true };
     // Only the schedule's ticks wait their turn: the deployment's run, or one started by hand, lists at once, and
     // publishes the warning gauges' zeros, so that a new pool's warning alarms start OK rather than without data.
     // A pool's first run (no due time stored yet) does too, for a monitor deployed without the deployment's run.

@@ -34,6 +34,11 @@ export interface RunDependencies {
   readonly deadline?: Deadline;
   /** The pool's name when already known (a fleet's discovery lists it), saving a DescribeUserPool. */
   readonly userPoolName?: string;
+  /**
+   * Whether the pool's first run with events on reads its name while it lists (firstRunPoolName): a single pool's, one
+   * call; not a fleet's, whose first tick would spend a paced call on each of its pools.
+   */
+  readonly nameOnFirstRun?: boolean;
 }
 
 // A type, not an interface, so that it can be logged as a record of fields.
@@ -90,6 +95,10 @@ async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary>
   // The state is read while the pool is listed: reading it costs the run no time of its own.
   const reading = store.readState();
   reading.catch(() => undefined); // awaited below, or by payDebts when the listing fails
+  // A pool's first run with events on reads the pool's name while it lists, and stores it with its jobs: the first
+  // event a later run sends names the job's import log without a DescribeUserPool of its own on the way.
+  const naming = reading.then((state) => (state.marker?.firstRunCompletedAt === undefined ? firstRunPoolName(deps, calls, state.userPoolName) : undefined));
+  naming.catch(() => undefined); // awaited below
   // Nothing of a failed listing can be published, but what earlier runs left owed can: it is not the listing's.
   const listing = await listPool(deps, calls).catch(async (error) => {
     await payDebts(deps, reading).catch((payError) => log.warn('Could not publish what earlier runs left owed; a later run will', { error: payError }));
@@ -126,7 +135,7 @@ async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary>
   // This run holds what it stores until it ends; then, if it has not cleared it, the next run takes it over.
   const leaseUntil = leaseOf(deps);
   const events = config.eventBusName !== undefined;
-  const userPoolName = await poolNameIfNeeded(deps, calls, plan.changes, firstRun, state.userPoolName);
+  const userPoolName = (await naming) ?? (await poolNameIfNeeded(deps, calls, plan.changes, firstRun, state.userPoolName));
   const owedOptions = { userPoolId: config.userPoolId, events, firstRun, userPoolName };
   // A pool kept in one item that this run's changes would outgrow is spread over 16 buckets first, once.
   const split = store.outgrows(state, plan.changes, (change) => owedBy(change, owedOptions))
@@ -375,8 +384,9 @@ export async function payDebts(deps: RunDependencies, reading?: Promise<PoolStat
 
 /**
  * The pool's name, when an event to be sent names a job's own import log (`/aws/cognito/userpools/<id>/<name>`): the
- * fleet's discovery's, or the one a run stored with the pool's jobs (a pool's name cannot change), or else read once
- * (and then stored with the changes); left out of the events, with a warning, when it cannot be read.
+ * fleet's discovery's, or the one a run stored with the pool's jobs (a pool's name cannot change: the first run reads
+ * it while it lists, firstRunPoolName), or else read now (and then stored with the changes); left out of the events,
+ * with a warning, when it cannot be read.
  */
 async function poolNameIfNeeded(
   deps: RunDependencies,
@@ -390,14 +400,24 @@ async function poolNameIfNeeded(
   if (deps.userPoolName !== undefined) return deps.userPoolName;
   if (stored !== undefined) return stored;
   try {
-    const answer = await calls.send('DescribeUserPool', (options) =>
-      deps.cognito.send(new DescribeUserPoolCommand({ UserPoolId: deps.config.userPoolId }), options),
-    );
-    return answer.UserPool?.Name;
+    return await describePoolName(deps, calls);
   } catch (error) {
     deps.log.warn("Could not read the pool's name; events leave out where the job's import log is", { error });
     return undefined;
   }
+}
+
+/** The pool's name read by a first run with events on, unless known; undefined when it cannot be (read again when needed). */
+async function firstRunPoolName(deps: RunDependencies, calls: Calls, stored: string | undefined): Promise<string | undefined> {
+  if (!deps.nameOnFirstRun || !deps.config.eventBusName || deps.userPoolName !== undefined || stored !== undefined) return undefined;
+  return describePoolName(deps, calls).catch(() => undefined);
+}
+
+async function describePoolName(deps: RunDependencies, calls: Calls): Promise<string | undefined> {
+  const answer = await calls.send('DescribeUserPool', (options) =>
+    deps.cognito.send(new DescribeUserPoolCommand({ UserPoolId: deps.config.userPoolId }), options),
+  );
+  return answer.UserPool?.Name;
 }
 
 function jobFields(job: UserImportJobType): Record<string, unknown> {

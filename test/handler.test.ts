@@ -15,7 +15,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCom
 import { EventBridgeClient, PutEventsCommand, PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { COMPLETED_STATUSES, JOB_STATUSES, UNFINISHED_STATUSES } from '../lib/contract';
-import { Config, Deadline, Log, RunSummary, createClients, handler, readConfig, runOnce } from '../lambda';
+import { Config, Deadline, Log, RunDependencies, RunSummary, createClients, handler, readConfig, runOnce } from '../lambda';
 import { EmfRecord, datapoints, parseEmf, sumOf } from './support/emf';
 import { MemoryTable } from './support/memory-table';
 import { PoolStateStore, bucketOf, decodeEntries, decodeStates, encodeStates } from '../lambda/state-store';
@@ -79,9 +79,9 @@ function servePages(input: ListUserImportJobsCommandInput) {
   return { UserImportJobs: jobs.slice(start, end), PaginationToken: end < jobs.length ? String(end) : undefined };
 }
 
-async function run(now = NOW, deadline?: Deadline, config = CONFIG): Promise<{ summary: RunSummary; emf: EmfRecord[] }> {
+async function run(now = NOW, deadline?: Deadline, config = CONFIG, more: Partial<RunDependencies> = {}): Promise<{ summary: RunSummary; emf: EmfRecord[] }> {
   stdout = '';
-  const summary = await runOnce({ cognito, dynamodb, events: config.eventBusName ? events : undefined, config, now, log, deadline });
+  const summary = await runOnce({ cognito, dynamodb, events: config.eventBusName ? events : undefined, config, now, log, deadline, ...more });
   return { summary, emf: parseEmf(stdout) };
 }
 
@@ -1286,6 +1286,35 @@ describe('job events', () => {
     expect(cognitoMock.commandCalls(DescribeUserPoolCommand)).toHaveLength(1);
     expect(sentDetails().map((d) => d.importLog?.logGroupName)).toEqual([`/aws/cognito/userpools/${POOL}/tenants`, `/aws/cognito/userpools/${POOL}/tenants`]);
     expect(table.item(POOL, '#jobs#00')).toMatchObject({ UserPoolName: 'tenants' });
+  });
+
+  it("reads the pool's name in its first run with events on, so that the first job to end later asks for nothing", async () => {
+    const role = { CloudWatchLogsRoleArn: 'arn:aws:iam::123456789012:role/CognitoImportLogs' };
+    cognitoMock.on(DescribeUserPoolCommand).resolves({ UserPool: { Id: POOL, Name: 'tenants' } });
+    jobs = [job(1, 'InProgress', role)];
+    // A fleet's first run does not (it would spend a paced call on each pool of its first tick); a single pool's does.
+    await run(NOW, undefined, WITH_EVENTS);
+    expect(cognitoMock.commandCalls(DescribeUserPoolCommand)).toHaveLength(0);
+    table.items.clear();
+    await run(NOW, undefined, WITH_EVENTS, { nameOnFirstRun: true });
+    expect(cognitoMock.commandCalls(DescribeUserPoolCommand)).toHaveLength(1);
+    expect(table.item(POOL, '#jobs#00')).toMatchObject({ UserPoolName: 'tenants' });
+    jobs = [job(1, 'Failed', role)];
+    await run(NOW, undefined, WITH_EVENTS);
+    expect(cognitoMock.commandCalls(DescribeUserPoolCommand)).toHaveLength(1);
+    expect(sentDetails().map((d) => d.importLog?.logGroupName)).toEqual([`/aws/cognito/userpools/${POOL}/tenants`]);
+  });
+
+  it("reads the pool's name again when the first run could not, and only then warns", async () => {
+    const role = { CloudWatchLogsRoleArn: 'arn:aws:iam::123456789012:role/CognitoImportLogs' };
+    cognitoMock.on(DescribeUserPoolCommand).rejectsOnce(new NotAuthorizedException({ message: 'not authorized', $metadata: {} })).resolves({ UserPool: { Id: POOL, Name: 'tenants' } });
+    jobs = [job(1, 'InProgress', role)];
+    await run(NOW, undefined, WITH_EVENTS, { nameOnFirstRun: true });
+    expect(logLines.filter((l) => l.level === 'WARN')).toEqual([]);
+    jobs = [job(1, 'Failed', role)];
+    await run(NOW, undefined, WITH_EVENTS);
+    expect(cognitoMock.commandCalls(DescribeUserPoolCommand)).toHaveLength(2);
+    expect(sentDetails().map((d) => d.importLog?.logGroupName)).toEqual([`/aws/cognito/userpools/${POOL}/tenants`]);
   });
 
   it("sends the event without the import log, and warns, when the pool's name cannot be read", async () => {
