@@ -292,7 +292,7 @@ function git(...args: string[]): string {
 const NAIVE_SOURCE = path.join(__dirname, 'naive-monitor.ts');
 /** Timed samples per pool size, after one warm-up sample that also meters DynamoDB capacity; and of the fleet. */
 const SAMPLES = Number(process.env.BENCH_SAMPLES) || undefined;
-const NAIVE_SAMPLES: Record<number, number> = { 1_000: SAMPLES ?? 5, 10_000: SAMPLES ?? 3 };
+const NAIVE_SAMPLES: Record<number, number> = { 1_000: SAMPLES ?? 9, 10_000: SAMPLES ?? 3 };
 const FLEET_SAMPLES = SAMPLES ?? 1;
 const FLEET_POOLS = 1_000;
 // The targets: the library's wall time at most this many times the naive monitor's.
