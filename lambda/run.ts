@@ -97,7 +97,7 @@ async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary>
   reading.catch(() => undefined); // awaited below, or by payDebts when the listing fails
   // A pool's first run with events on reads the pool's name while it lists, and stores it with its jobs: the first
   // event a later run sends names the job's import log without a DescribeUserPool of its own on the way.
-  const naming = reading.then((state) => (state.marker?.firstRunCompletedAt === undefined ? firstRunPoolName(deps, calls, state.userPoolName) : undefined));
+  const naming = reading.then((state) => (isFirstRun(state) ? firstRunPoolName(deps, calls, state.userPoolName) : undefined));
   naming.catch(() => undefined); // awaited below
   // Nothing of a failed listing can be published, but what earlier runs left owed can: it is not the listing's.
   const listing = await listPool(deps, calls).catch(async (error) => {
@@ -111,7 +111,7 @@ async function run(deps: RunDependencies, thenDue: boolean): Promise<RunSummary>
 
   const state = await reading;
   const { stored, marker, outbox } = state;
-  const firstRun = marker?.firstRunCompletedAt === undefined;
+  const firstRun = isFirstRun(state);
   // The first run's cut-off between history and news is kept, so that a retry of a first run cut short keeps it,
   // rather than moving it on and filing a recent completion as history: on the pool's marker, written alongside the
   // first writes of jobs rather than before them, and on each bucket the first run writes, so that whichever lands
@@ -405,6 +405,11 @@ async function poolNameIfNeeded(
     deps.log.warn("Could not read the pool's name; events leave out where the job's import log is", { error });
     return undefined;
   }
+}
+
+/** Whether no run of the pool has completed its first run yet: its listing is history, not news. */
+function isFirstRun(state: PoolState): boolean {
+  return state.marker?.firstRunCompletedAt === undefined;
 }
 
 /** The pool's name read by a first run with events on, unless known; undefined when it cannot be (read again when needed). */
