@@ -85,6 +85,21 @@ async function run(now = NOW, deadline?: Deadline, config = CONFIG, more: Partia
   return { summary, emf: parseEmf(stdout) };
 }
 
+/**
+ * Another run stores job 1's `Failed` in `itemOf()` right after this run's Query: between this run's read and its
+ * write, as an overlapping run's write lands.
+ */
+function failsJob1AfterQuery(itemOf: () => Record<string, any>): void {
+  dynamoMock.on(QueryCommand).callsFake((input) => {
+    const result = table.query(input);
+    const item = itemOf();
+    const states = decodeStates(item.States);
+    states.set('import-0000000001', { ...states.get('import-0000000001')!, status: 'Failed' });
+    Object.assign(item, { States: encodeStates(states), Version: item.Version + 1, WriteId: 'the other run' });
+    return result;
+  });
+}
+
 /** The next UpdateItem lands but its answer is lost: the SDK's retry then fails its condition, as on the wire. */
 function loseFirstUpdateAnswer(): void {
   let lose = true;
@@ -375,14 +390,7 @@ describe('exactly once', () => {
     jobs = [job(1, 'Failed'), job(2, 'Failed')];
     // Another run stores job 1's change between our read and our write (jobs 1 and 2 are in buckets of their own).
     expect(bucketOf('import-0000000001')).not.toBe(bucketOf('import-0000000002'));
-    dynamoMock.on(QueryCommand).callsFake((input) => {
-      const result = table.query(input);
-      const bucket = table.bucket(POOL, 'import-0000000001')!;
-      const states = decodeStates(bucket.States);
-      states.set('import-0000000001', { ...states.get('import-0000000001')!, status: 'Failed' });
-      Object.assign(bucket, { States: encodeStates(states), Version: bucket.Version + 1, WriteId: 'the other run' });
-      return result;
-    });
+    failsJob1AfterQuery(() => table.bucket(POOL, 'import-0000000001')!);
     const { summary, emf } = await run(NOW, undefined, IN_BUCKETS);
     expect(completed(emf, 'Failed')).toBe(1);
     expect(summary.changesStored).toBe(1);
@@ -475,14 +483,7 @@ describe('one item while it fits, then 16 buckets', () => {
     await baseline(SMALL);
     jobs = [job(1, 'Failed'), job(2, 'Failed'), job(3, 'InProgress')];
     // Another run stores job 1's change in the one item between our read and our split.
-    dynamoMock.on(QueryCommand).callsFake((input) => {
-      const result = table.query(input);
-      const head = table.item(POOL, '#jobs#00')!;
-      const states = decodeStates(head.States);
-      states.set('import-0000000001', { ...states.get('import-0000000001')!, status: 'Failed' });
-      Object.assign(head, { States: encodeStates(states), Version: head.Version + 1, WriteId: 'the other run' });
-      return result;
-    });
+    failsJob1AfterQuery(() => table.item(POOL, '#jobs#00')!);
     const { summary, emf } = await run(NOW, undefined, SMALL);
     expect(completed(emf, 'Failed')).toBe(0);
     expect(summary.changesStored).toBe(0);
